@@ -1,0 +1,45 @@
+"""``PythonEnv``: the OpenEnv WebSocket client for python_env (async, or ``.sync()``).
+
+Parsing is done by the wire models themselves (``model_validate``), so the client never repeats the
+schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openenv.core.client_types import StepResult
+from openenv.core.env_client import EnvClient
+
+from python_env.environment.models import CodeReviewAction, CodeReviewObservation, CodeReviewState
+
+
+class PythonEnv(EnvClient[CodeReviewAction, CodeReviewObservation, CodeReviewState]):
+    """Client for a python_env server.
+
+    Example::
+
+        async with PythonEnv(base_url="http://127.0.0.1:8000") as env:
+            result = await env.reset(task_id="sql-user-lookup")
+            result = await env.step(CodeReviewAction(kind="submit"))
+    """
+
+    def _step_payload(self, action: CodeReviewAction) -> dict[str, Any]:
+        return action.model_dump(mode="json", exclude_none=True, exclude={"metadata"})
+
+    def _parse_result(self, payload: dict[str, Any]) -> StepResult[CodeReviewObservation]:
+        observation = CodeReviewObservation.model_validate(
+            {
+                **payload.get("observation", {}),
+                "reward": payload.get("reward"),
+                "done": payload.get("done", False),
+            }
+        )
+        return StepResult(
+            observation=observation,
+            reward=payload.get("reward"),
+            done=bool(payload.get("done", False)),
+        )
+
+    def _parse_state(self, payload: dict[str, Any]) -> CodeReviewState:
+        return CodeReviewState.model_validate(payload)

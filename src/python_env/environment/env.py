@@ -1,0 +1,253 @@
+"""The python_env Environment: one review/repair episode per instance (one per WS session)."""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from openenv.core.env_server.interfaces import Environment
+from openenv.core.env_server.types import EnvironmentMetadata
+
+from python_env import __version__
+from python_env.config import Settings
+from python_env.environment.grader import Grader, score_weights
+from python_env.environment.models import (
+    ActionKind,
+    CodeReviewAction,
+    CodeReviewObservation,
+    CodeReviewState,
+)
+from python_env.environment.rubric import ProgressRubric
+from python_env.errors import EpisodeFinished, ResetNeeded, TaskNotFound
+from python_env.grading.score import weighted_score
+from python_env.sandbox import make_executor
+from python_env.tasks.catalog import TaskCatalog, default_catalog
+from python_env.types import (
+    Category,
+    Difficulty,
+    Evaluation,
+    Finding,
+    Task,
+    TaskInfo,
+    TaskKind,
+    TestReport,
+)
+
+RESET_OPTIONS = ("task_id", "split", "index", "kind", "difficulty", "category")
+EnumT = TypeVar("EnumT", bound=StrEnum)
+
+
+@lru_cache(maxsize=1)
+def shared_grader() -> Grader:
+    """One grader (and sandbox executor) per process, shared by every session."""
+    return Grader(make_executor(Settings.from_env().executor))
+
+
+class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, CodeReviewState]):
+    """Review and repair Python code: reset onto a task, review/edit/run_tests, then submit."""
+
+    SUPPORTS_CONCURRENT_SESSIONS = True
+
+    def __init__(self, catalog: TaskCatalog | None = None, grader: Grader | None = None) -> None:
+        super().__init__(rubric=ProgressRubric())
+        self._catalog = catalog or default_catalog()
+        self._grader = grader
+        self._state = CodeReviewState()
+        self._task: Task | None = None
+        self._code = ""
+        self._findings: list[Finding] = []
+        self._components: dict[str, float] = {}
+        self._report: TestReport | None = None
+
+    # --- OpenEnv API -------------------------------------------------------------------------
+
+    def reset(
+        self, seed: int | None = None, episode_id: str | None = None, **options: Any
+    ) -> CodeReviewObservation:
+        """Start an episode on ``task_id``, on ``split`` + ``index``, or on a seeded pick
+        filtered by ``split``, ``kind``, ``difficulty`` and ``category``."""
+        unknown = sorted(set(options) - set(RESET_OPTIONS))
+        if unknown:
+            raise TaskNotFound(f"unknown reset option(s) {unknown}; known: {list(RESET_OPTIONS)}")
+        task = self._pick(seed, options)
+        self._task = task
+        self._code = task.code
+        self._findings = []
+        self._components = {}
+        self._report = None
+        self._state = CodeReviewState(
+            episode_id=episode_id or str(uuid.uuid4()),
+            step_count=0,
+            task_id=task.id,
+            seed=seed,
+            max_steps=task.info.max_steps,
+        )
+        assert isinstance(self.rubric, ProgressRubric)
+        self.rubric.start(score_weights(task))
+        feedback = "New episode. Findings use the line numbers of the code as given here."
+        return self._observe(feedback=feedback, reward=None)
+
+    def step(
+        self, action: CodeReviewAction, timeout_s: float | None = None, **kwargs: Any
+    ) -> CodeReviewObservation:
+        if self._task is None:
+            raise ResetNeeded()
+        if self._state.done:
+            raise EpisodeFinished()
+        self._state.step_count += 1
+        obs = self._dispatch(self._task, action)
+        if not obs.done and self._state.step_count >= self._state.max_steps:
+            obs = self._finish(self._task, "Step budget used up: the episode was submitted.")
+        obs.reward = self._apply_rubric(action, obs)
+        return obs
+
+    @property
+    def state(self) -> CodeReviewState:
+        return self._state
+
+    def get_metadata(self) -> EnvironmentMetadata:
+        return EnvironmentMetadata(
+            name="python_env",
+            description="Review and repair Python code: planted issues, hidden tests, sandboxed "
+            "grading, dense rewards in [-1, 1] that sum to a task score in [0, 1].",
+            version=__version__,
+            documentation_url="https://github.com/python-env/python_env#readme",
+        )
+
+    # --- TaskProvider API (read-only; works on a freshly built instance) ---------------------
+
+    def list_splits(self) -> list[str]:
+        return self._catalog.split_names()
+
+    def list_tasks(self, split: str) -> list[dict[str, Any]]:
+        return [info.model_dump(mode="json") for info in self._infos(split)]
+
+    def num_tasks(self, split: str) -> int:
+        return self._catalog.size(split)
+
+    def get_task(self, split: str, index: int) -> dict[str, Any]:
+        return self._catalog.at(split, index).info.model_dump(mode="json")
+
+    def get_task_range(
+        self, split: str, start: int | None = None, stop: int | None = None
+    ) -> list[dict[str, Any]]:
+        return [info.model_dump(mode="json") for info in self._infos(split)[start:stop]]
+
+    # --- episode logic -----------------------------------------------------------------------
+
+    def _infos(self, split: str) -> list[TaskInfo]:
+        return self._catalog.infos(split)
+
+    def _pick(self, seed: int | None, options: dict[str, Any]) -> Task:
+        if options.get("task_id") is not None:
+            return self._catalog.get(str(options["task_id"]))
+        split = options.get("split")
+        if options.get("index") is not None:
+            if split is None:
+                raise TaskNotFound("'index' needs a 'split'")
+            return self._catalog.at(split, int(options["index"]))
+        return self._catalog.select(
+            seed,
+            split=split,
+            kind=_enum(TaskKind, options.get("kind")),
+            difficulty=_enum(Difficulty, options.get("difficulty")),
+            category=_enum(Category, options.get("category")),
+        )
+
+    @property
+    def grader(self) -> Grader:
+        return self._grader or shared_grader()
+
+    def _dispatch(self, task: Task, action: CodeReviewAction) -> CodeReviewObservation:
+        if action.kind is ActionKind.REVIEW:
+            return self._review(task, action.findings or [])
+        if action.kind is ActionKind.EDIT:
+            return self._edit(action.code or "")
+        if action.kind is ActionKind.RUN_TESTS:
+            return self._run_tests(task)
+        return self._finish(task, "Submitted.")
+
+    def _review(self, task: Task, findings: list[Finding]) -> CodeReviewObservation:
+        lines = task.code.count("\n") + 1
+        outside = [i for i, f in enumerate(findings) if f.end_line > lines]
+        if outside:
+            return self._observe(
+                error=f"finding(s) {outside} point past the last line ({lines}) of the code; "
+                "nothing was recorded"
+            )
+        self._findings.extend(findings)
+        if "review" not in score_weights(task):
+            return self._observe(feedback="Recorded; this task grades fixes, not findings.")
+        score = self.grader.review(task, self._findings)
+        self._components["review"] = score.f1
+        return self._observe(feedback=f"Recorded {len(findings)} finding(s).")
+
+    def _edit(self, code: str) -> CodeReviewObservation:
+        if code == self._code:
+            return self._observe(feedback="The code is unchanged.")
+        self._code = code
+        try:
+            compile(code, "solution.py", "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:
+            line = getattr(exc, "lineno", None)
+            return self._observe(
+                feedback=f"Code updated, but it does not compile (line {line}): "
+                f"{exc.__class__.__name__}: {getattr(exc, 'msg', exc)}"
+            )
+        return self._observe(feedback="Code updated.")
+
+    def _run_tests(self, task: Task) -> CodeReviewObservation:
+        run = self.grader.run_tests(task, self._code)
+        weights = score_weights(task)
+        if "tests" in weights:
+            self._components["tests"] = run.score.score
+        if run.performance is not None:
+            self._components["performance"] = run.performance.score
+        report = self._report = run.report
+        feedback = f"Visible tests: {report.passed} passed, {report.failed} failed."
+        if run.performance is not None and run.performance.candidate_cost is not None:
+            feedback += (
+                f" Benchmark cost {run.performance.candidate_cost} "
+                f"(original {run.performance.baseline_cost})."
+            )
+        return self._observe(feedback=feedback)
+
+    def _finish(self, task: Task, feedback: str) -> CodeReviewObservation:
+        evaluation: Evaluation = self.grader.evaluate(task, self._code, self._findings)
+        self._components = dict(evaluation.components)
+        self._state.done = True
+        return self._observe(
+            feedback=f"{feedback} Final score {evaluation.score:.3f}.", evaluation=evaluation
+        )
+
+    def _observe(self, reward: float | None = 0.0, **fields: Any) -> CodeReviewObservation:
+        assert self._task is not None
+        self._state.score = weighted_score(self._components, score_weights(self._task))
+        return CodeReviewObservation(
+            task=self._task.info,
+            instructions=self._task.instructions,
+            code=self._code,
+            visible_tests=self._task.visible_tests,
+            test_report=self._report,
+            findings=list(self._findings),
+            steps_left=max(0, self._state.max_steps - self._state.step_count),
+            score=self._state.score,
+            score_components=dict(self._components),
+            done=self._state.done,
+            reward=reward,
+            **fields,
+        )
+
+
+def _enum(cls: type[EnumT], value: Any) -> EnumT | None:
+    if value is None:
+        return None
+    try:
+        return cls(value)
+    except ValueError:
+        choices = ", ".join(member.value for member in cls)
+        raise TaskNotFound(
+            f"{value!r} is not a valid {cls.__name__}; choose from {choices}"
+        ) from None

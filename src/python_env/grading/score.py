@@ -1,0 +1,24 @@
+"""How component scores combine into the task score (one definition, used everywhere)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from python_env.types import Evaluation
+
+
+def weighted_score(components: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    """Weighted mean of the weighted components (missing ones count 0), clamped to [0, 1]."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    score = sum(components.get(name, 0.0) * w for name, w in weights.items()) / total
+    return round(min(1.0, max(0.0, score)), 6)
+
+
+def combine(components: dict[str, float], weights: dict[str, float], **parts: Any) -> Evaluation:
+    """Build the final Evaluation from its component scores and details."""
+    return Evaluation(
+        score=weighted_score(components, weights), components=components, weights=weights, **parts
+    )

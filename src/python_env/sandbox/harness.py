@@ -1,0 +1,161 @@
+"""Test harness that runs inside the sandboxed child process. Standard library only.
+
+Protocol: the job arrives as one JSON object ``{"solution", "tests", "benchmark"}`` and every result is
+written as one JSON line to the result channel::
+
+    {"t": "test", "name": ..., "status": "returned" | "raised", "value": ..., "message": ...}
+    {"t": "error", "message": ...}          the solution or test module failed to import
+    {"t": "cost", "value": N, "tampered": bool}
+    {"t": "done"}
+
+Outcomes carry values, not verdicts: the parent compares them with the reference's outcomes, so a
+candidate that forges this channel still has to know the reference's values.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+import threading
+import types
+from collections.abc import Callable
+from typing import Any, TextIO
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_MAX_ITEMS = 10_000
+_MAX_DEPTH = 32
+
+
+def normalise(value: Any, depth: int = 0) -> Any:
+    """Turn a test's return value into canonical JSON data (order- and address-independent)."""
+    if depth > _MAX_DEPTH:
+        return {"__truncated__": type(value).__name__}
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return {"__float__": repr(value)}
+        return float(f"{value:.12g}")
+    if isinstance(value, bytes | bytearray):
+        return {"__bytes__": bytes(value[:_MAX_ITEMS]).hex()}
+    if isinstance(value, list | tuple):
+        return [normalise(v, depth + 1) for v in list(value)[:_MAX_ITEMS]]
+    if isinstance(value, set | frozenset):
+        items = [normalise(v, depth + 1) for v in list(value)[:_MAX_ITEMS]]
+        return {"__set__": sorted(items, key=_sort_key)}
+    if isinstance(value, dict):
+        pairs = [(normalise(k, depth + 1), normalise(v, depth + 1)) for k, v in value.items()]
+        return {"__dict__": sorted(([k, v] for k, v in pairs[:_MAX_ITEMS]), key=_sort_key)}
+    if hasattr(value, "__dataclass_fields__"):
+        fields = {name: getattr(value, name) for name in value.__dataclass_fields__}
+        return {"__obj__": type(value).__name__, "fields": normalise(fields, depth + 1)}
+    return {"__repr__": _ADDRESS.sub("", repr(value))[:2_000]}
+
+
+def _sort_key(item: Any) -> str:
+    return json.dumps(item, sort_keys=True)
+
+
+def _load_module(name: str, source: str) -> types.ModuleType:
+    module = types.ModuleType(name)
+    module.__file__ = f"{name}.py"
+    sys.modules[name] = module
+    exec(compile(source, f"{name}.py", "exec"), module.__dict__)
+    return module
+
+
+class _Counter:
+    """Counts 'line' trace events; C code (builtins) is free, so only Python-level work counts."""
+
+    def __init__(self) -> None:
+        self.lines = 0
+
+    def global_trace(self, frame: Any, event: str, arg: Any) -> Callable[..., Any]:
+        return self.local_trace
+
+    def local_trace(self, frame: Any, event: str, arg: Any) -> Callable[..., Any]:
+        if event == "line":
+            self.lines += 1
+        return self.local_trace
+
+
+class _TraceGuard:
+    """Keeps the real sys.settrace/setprofile away from candidate code and notes any attempt."""
+
+    def __init__(self) -> None:
+        self.settrace = sys.settrace
+        self.gettrace = sys.gettrace
+        self.tampered = False
+
+    def install(self) -> None:
+        def refuse(*_args: Any, **_kwargs: Any) -> None:
+            self.tampered = True
+
+        sys.settrace = refuse
+        sys.setprofile = refuse
+        threading.settrace = refuse
+        threading.setprofile = refuse
+
+
+def _emit(out: TextIO, **record: Any) -> None:
+    out.write(json.dumps(record, default=repr) + "\n")
+    out.flush()
+
+
+def _run_test(func: Callable[[], Any]) -> tuple[str, Any, str]:
+    try:
+        value = func()
+    except BaseException as exc:
+        return "raised", type(exc).__name__, f"{type(exc).__name__}: {exc}"[:1_000]
+    return "returned", normalise(value), ""
+
+
+def run_job(job: dict[str, Any], out: TextIO) -> None:
+    """Import the solution and tests, run every ``test_*`` function, then measure benchmark()."""
+    guard = _TraceGuard()
+    guard.install()
+    try:
+        _load_module("solution", job["solution"])
+        tests = _load_module("tests", job["tests"])
+    except BaseException as exc:
+        _emit(out, t="error", message=f"{type(exc).__name__}: {exc}"[:2_000])
+        _emit(out, t="done")
+        return
+    for name, func in list(vars(tests).items()):
+        if name.startswith("test") and callable(func):
+            status, value, message = _run_test(func)
+            _emit(out, t="test", name=name, status=status, value=value, message=message)
+    if job.get("benchmark"):
+        _emit(out, t="cost", **_measure(job["benchmark"], guard))
+    _emit(out, t="done")
+
+
+def _measure(source: str, guard: _TraceGuard) -> dict[str, Any]:
+    try:
+        bench = _load_module("benchmark", source)
+    except BaseException as exc:
+        return {"value": None, "tampered": False, "message": f"{type(exc).__name__}: {exc}"}
+    counter = _Counter()
+    guard.settrace(counter.global_trace)
+    try:
+        bench.benchmark()
+    except BaseException as exc:
+        guard.settrace(None)
+        return {"value": None, "tampered": guard.tampered, "message": f"{type(exc).__name__}"}
+    intact = guard.gettrace() == counter.global_trace  # bound methods compare by ==
+    guard.settrace(None)
+    return {"value": counter.lines, "tampered": guard.tampered or not intact, "message": ""}
+
+
+def main() -> None:
+    """Entry point in the child: job on stdin, results on the file descriptor in argv[1]."""
+    job = json.loads(sys.stdin.read())
+    sys.stdin = open("/dev/null")  # noqa: SIM115 - candidate code must not read the job
+    with open(int(sys.argv[1]), "w", encoding="utf-8") as out:
+        run_job(job, out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""The HTTP + WebSocket server: OpenEnv's ``create_app`` around ``PythonEnvironment``.
+
+The only module that touches FastAPI. Settings are read when the app is built, not at import.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from openenv.core.env_server.http_server import create_app
+
+from python_env.config import Settings
+from python_env.environment.env import PythonEnvironment, shared_grader
+from python_env.environment.models import CodeReviewAction, CodeReviewObservation, CodeReviewState
+from python_env.errors import (
+    ConfigError,
+    EpisodeError,
+    ExecutorOverloaded,
+    PythonEnvError,
+    TaskError,
+)
+
+log = logging.getLogger("python_env.server")
+
+_STATUS: list[tuple[type[PythonEnvError], int]] = [
+    (TaskError, 404),
+    (EpisodeError, 409),
+    (ConfigError, 400),
+    (ExecutorOverloaded, 503),
+]
+HTTP_STATELESS_NOTE = (
+    "HTTP /reset and /step are stateless in OpenEnv (each request gets a fresh environment); "
+    "run episodes over the WebSocket at /ws (python_env.PythonEnv does this)."
+)
+
+
+async def _error_response(request: Request, exc: Exception) -> JSONResponse:
+    status = next((code for cls, code in _STATUS if isinstance(exc, cls)), 500)
+    detail = str(exc)
+    if isinstance(exc, EpisodeError) and request.url.path == "/step":
+        detail = f"{detail}. {HTTP_STATELESS_NOTE}"
+    headers = {"Retry-After": "1"} if status == 503 else None
+    return JSONResponse({"detail": detail, "error": type(exc).__name__}, status, headers=headers)
+
+
+def build_app(settings: Settings | None = None) -> FastAPI:
+    """Create the server app; many concurrent WebSocket sessions, one environment each."""
+    settings = settings or Settings.from_env()
+    app = create_app(
+        PythonEnvironment,
+        CodeReviewAction,
+        CodeReviewObservation,
+        env_name="python_env",
+        max_concurrent_envs=settings.max_concurrent_envs,
+        state_cls=CodeReviewState,
+    )
+    app.add_exception_handler(PythonEnvError, _error_response)
+    executor = shared_grader().executor
+    app.state.sandbox = executor.describe()
+    log.info("sandbox: %s", app.state.sandbox)
+
+    @app.get("/sandbox", tags=["Environment Info"])
+    def sandbox_info() -> dict[str, object]:
+        """Which isolation layers protect the host from candidate code on this server."""
+        return dict(app.state.sandbox)
+
+    return app
+
+
+def main(host: str | None = None, port: int | None = None) -> None:
+    """Serve on HOST:PORT (defaults 127.0.0.1:8000) with WORKERS uvicorn workers."""
+    settings = Settings.from_env()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    uvicorn.run(
+        "python_env.server.app:build_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=settings.workers,
+        log_level="info",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,264 @@
+"""Pure domain types shared by tasks, sandbox, grading and the environment.
+
+Nothing here imports openenv or FastAPI: the wire models in ``python_env.models`` build on these.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+MAX_CODE_CHARS = 100_000
+MAX_FINDINGS = 50
+
+
+class Category(StrEnum):
+    """What kind of problem a finding reports."""
+
+    BUG = "bug"
+    SECURITY = "security"
+    PERFORMANCE = "performance"
+    MAINTAINABILITY = "maintainability"
+    STYLE = "style"
+
+
+class Severity(StrEnum):
+    """How bad a problem is, from ``low`` to ``critical``."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+class TaskKind(StrEnum):
+    """What a task asks for; a task may combine several kinds."""
+
+    REVIEW = "review"
+    REPAIR = "repair"
+    OPTIMIZE = "optimize"
+
+
+class Difficulty(StrEnum):
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Finding(_Frozen):
+    """One problem reported by a reviewer, located by a line span of the code under review."""
+
+    start_line: Annotated[int, Field(ge=1, description="First line of the problem (1-based).")]
+    end_line: Annotated[int, Field(ge=1, description="Last line of the problem, inclusive.")]
+    category: Category = Field(description="bug, security, performance, maintainability or style.")
+    severity: Severity = Field(description="low, medium, high or critical.")
+    rule_id: str = Field(
+        default="", max_length=32, description="Analyzer rule code if one applies, e.g. S608, B006."
+    )
+    message: str = Field(min_length=1, max_length=2_000, description="What is wrong and why.")
+    suggested_fix: str = Field(
+        default="", max_length=4_000, description="Optional replacement code or advice."
+    )
+
+    @model_validator(mode="after")
+    def _span_ordered(self) -> Self:
+        if self.end_line < self.start_line:
+            raise PydanticCustomError(
+                "span_order",
+                "end_line ({end}) is before start_line ({start})",
+                {"end": self.end_line, "start": self.start_line},
+            )
+        return self
+
+
+class Issue(_Frozen):
+    """One planted issue: an entry of a task's hidden answer key."""
+
+    id: str
+    start_line: int = Field(ge=1)
+    end_line: int = Field(ge=1)
+    category: Category
+    severity: Severity
+    rule_id: str = ""
+    explanation: str
+
+
+class TaskInfo(_Frozen):
+    """The public description of a task: everything except the hidden parts."""
+
+    id: str
+    title: str
+    kinds: tuple[TaskKind, ...]
+    difficulty: Difficulty
+    split: str
+    source: str = Field(description="Where the task comes from: curated, or a generator corpus.")
+    categories: tuple[Category, ...] = Field(description="Categories of the planted issues.")
+    num_issues: int
+    max_steps: int
+
+
+class Task(_Frozen):
+    """A complete task, including the hidden tests, answer key and reference fix."""
+
+    info: TaskInfo
+    instructions: str
+    code: str
+    visible_tests: str
+    hidden_tests: str
+    fix: str
+    issues: tuple[Issue, ...]
+    benchmark: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    def has(self, kind: TaskKind) -> bool:
+        return kind in self.info.kinds
+
+
+class ExitReason(StrEnum):
+    """How a sandbox job ended. Only ``ok`` means the harness finished normally."""
+
+    OK = "ok"
+    TIMEOUT = "timeout"
+    MEMORY = "memory"
+    CRASHED = "crashed"
+    OUTPUT_LIMIT = "output_limit"
+    PROTOCOL_ERROR = "protocol_error"
+
+
+class TestStatus(StrEnum):
+    """Outcome of one test function in the sandbox, before comparison with the reference."""
+
+    RETURNED = "returned"
+    RAISED = "raised"
+    NOT_RUN = "not_run"
+
+
+class TestOutcome(_Frozen):
+    """What one test did: returned a JSON-normalised value, or raised an exception."""
+
+    __test__ = False  # not a pytest class
+
+    name: str
+    status: TestStatus
+    value: Any = None
+    message: str = Field(default="", description="Exception type and message when it raised.")
+
+    def same_as(self, other: TestOutcome) -> bool:
+        """Outcomes match when both returned equal values or both raised the same type."""
+        if self.status != other.status or self.status == TestStatus.NOT_RUN:
+            return False
+        same: bool = self.value == other.value
+        return same
+
+
+class ExecReport(_Frozen):
+    """Everything a sandbox job produced; agent mistakes are data here, never exceptions."""
+
+    exit_reason: ExitReason
+    outcomes: tuple[TestOutcome, ...] = ()
+    cost: int | None = Field(default=None, description="Counted operations of benchmark().")
+    cost_tampered: bool = False
+    stdout: str = ""
+    stderr: str = ""
+    error: str = Field(default="", description="Import or collection error, if any.")
+    cpu_ms: float = 0.0
+    wall_ms: float = 0.0
+    peak_memory_kb: int = 0
+
+    def outcome(self, name: str) -> TestOutcome | None:
+        return next((o for o in self.outcomes if o.name == name), None)
+
+
+class TestVerdict(_Frozen):
+    """A test's outcome compared with the reference's."""
+
+    __test__ = False
+
+    name: str
+    passed: bool
+    kind: str = Field(description="fail_to_pass, pass_to_pass, or visible.")
+    message: str = ""
+
+
+class TestReport(_Frozen):
+    """The graded result of running a test file against the candidate code."""
+
+    __test__ = False
+
+    suite: str = Field(description="visible or hidden.")
+    exit_reason: ExitReason
+    verdicts: tuple[TestVerdict, ...]
+    error: str = ""
+    stdout: str = ""
+    stderr: str = ""
+    cpu_ms: float = 0.0
+
+    @property
+    def passed(self) -> int:
+        return sum(v.passed for v in self.verdicts)
+
+    @property
+    def failed(self) -> int:
+        return len(self.verdicts) - self.passed
+
+
+class MatchedFinding(_Frozen):
+    finding_index: int
+    issue_id: str
+    credit: float
+
+
+class ReviewScore(_Frozen):
+    precision: float
+    recall: float
+    f1: float
+    matched: tuple[MatchedFinding, ...] = ()
+    unmatched_findings: tuple[int, ...] = Field(
+        default=(), description="Indices of findings that matched no planted issue (or duplicates)."
+    )
+    missed_issues: tuple[str, ...] = ()
+
+
+class TestScore(_Frozen):
+    __test__ = False
+
+    score: float
+    fail_to_pass: tuple[int, int] = Field(description="(passed, total) of fail-to-pass tests.")
+    pass_to_pass: tuple[int, int] = Field(description="(passed, total) of pass-to-pass tests.")
+
+
+class PerfScore(_Frozen):
+    score: float
+    baseline_cost: int
+    reference_cost: int
+    candidate_cost: int | None
+    note: str = ""
+
+
+class Evaluation(_Frozen):
+    """The final, complete grade of an episode; every component is in [0, 1]."""
+
+    score: float = Field(ge=0.0, le=1.0)
+    components: dict[str, float] = Field(description="Component name -> score in [0, 1].")
+    weights: dict[str, float]
+    review: ReviewScore | None = None
+    tests: TestScore | None = None
+    performance: PerfScore | None = None
+    hidden_tests: TestReport | None = None
+    issues: tuple[Issue, ...] = Field(
+        default=(), description="The answer key, revealed at the end."
+    )

@@ -1,0 +1,135 @@
+"""Episode rules of PythonEnvironment, in process (the server tests repeat key ones over /ws)."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from python_env.environment.env import PythonEnvironment
+from python_env.environment.models import CodeReviewAction
+from python_env.errors import EpisodeFinished, ResetNeeded, TaskNotFound
+from python_env.tasks.catalog import TaskCatalog
+from python_env.types import Task
+
+BUG = {"start_line": 5, "end_line": 5, "category": "bug", "severity": "high", "message": "+1"}
+
+
+@pytest.fixture
+def env(tiny_catalog: TaskCatalog) -> PythonEnvironment:
+    return PythonEnvironment(catalog=tiny_catalog)
+
+
+def test_full_episode_rewards_sum_to_final_score(env: PythonEnvironment, tiny_task: Task) -> None:
+    obs = env.reset(seed=3, episode_id="ep-1")
+    assert obs.reward is None and obs.score == 0.0 and obs.code == tiny_task.code
+    rewards = []
+    for action in (
+        CodeReviewAction(kind="review", findings=[BUG]),
+        CodeReviewAction(kind="run_tests"),
+        CodeReviewAction(kind="edit", code=tiny_task.fix),
+        CodeReviewAction(kind="run_tests"),
+        CodeReviewAction(kind="submit"),
+    ):
+        obs = env.step(action)
+        assert obs.reward is not None
+        rewards.append(obs.reward)
+    assert obs.done and obs.evaluation is not None
+    assert obs.evaluation.score == 1.0
+    assert sum(rewards) == pytest.approx(obs.evaluation.score)
+    assert env.state.episode_id == "ep-1" and env.state.step_count == 5 and env.state.done
+
+
+def test_step_before_reset_and_after_done_are_refused(env: PythonEnvironment) -> None:
+    with pytest.raises(ResetNeeded):
+        env.step(CodeReviewAction(kind="submit"))
+    env.reset()
+    env.step(CodeReviewAction(kind="submit"))
+    with pytest.raises(EpisodeFinished):
+        env.step(CodeReviewAction(kind="run_tests"))
+
+
+def test_noop_edit_and_unchanged_submit_earn_nothing(
+    env: PythonEnvironment, tiny_task: Task
+) -> None:
+    env.reset()
+    assert env.step(CodeReviewAction(kind="edit", code=tiny_task.code)).reward == 0.0
+    final = env.step(CodeReviewAction(kind="submit"))
+    assert final.reward == 0.0 and final.evaluation is not None and final.evaluation.score == 0.0
+
+
+def test_stub_that_deletes_the_body_scores_zero(env: PythonEnvironment) -> None:
+    env.reset()
+    env.step(CodeReviewAction(kind="edit", code="def mean(values):\n    pass\n"))
+    final = env.step(CodeReviewAction(kind="submit"))
+    assert final.evaluation is not None and final.evaluation.components["tests"] == 0.0
+
+
+def test_step_budget_auto_submits(env: PythonEnvironment, tiny_task: Task) -> None:
+    env.reset()
+    obs = None
+    for _ in range(tiny_task.info.max_steps):
+        obs = env.step(CodeReviewAction(kind="run_tests"))
+    assert obs is not None and obs.done and obs.evaluation is not None
+    assert "budget" in obs.feedback and obs.steps_left == 0
+
+
+def test_findings_past_the_end_are_an_observed_error(env: PythonEnvironment) -> None:
+    env.reset()
+    obs = env.step(CodeReviewAction(kind="review", findings=[{**BUG, "end_line": 99}]))
+    assert obs.error is not None and "last line" in obs.error
+    assert obs.findings == [] and obs.reward == 0.0
+
+
+def test_duplicate_findings_lower_the_score(env: PythonEnvironment) -> None:
+    env.reset()
+    first = env.step(CodeReviewAction(kind="review", findings=[BUG]))
+    again = env.step(CodeReviewAction(kind="review", findings=[BUG]))
+    assert first.reward is not None and first.reward > 0
+    assert again.reward is not None and again.reward < 0
+
+
+def test_syntax_error_is_feedback_not_an_exception(env: PythonEnvironment) -> None:
+    env.reset()
+    obs = env.step(CodeReviewAction(kind="edit", code="def mean(:\n"))
+    assert "does not compile" in obs.feedback and not obs.done
+
+
+def test_reset_selection_is_seeded_and_validated(env: PythonEnvironment) -> None:
+    assert env.reset(seed=7).task == env.reset(seed=7).task
+    assert env.reset(split="fixtures", index=0).task is not None
+    with pytest.raises(TaskNotFound):
+        env.reset(task_id="no-such-task")
+    with pytest.raises(TaskNotFound):
+        env.reset(split="fixtures", index=5)
+    with pytest.raises(TaskNotFound, match="valid Difficulty"):
+        env.reset(difficulty="impossible")
+    with pytest.raises(TaskNotFound, match="unknown reset option"):
+        env.reset(task_idd="tiny-average")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"kind": "review"},
+        {"kind": "review", "findings": []},
+        {"kind": "edit"},
+        {"kind": "edit", "code": "x", "findings": [BUG]},
+        {"kind": "submit", "code": "x"},
+        {"kind": "explode"},
+        {"kind": "review", "findings": [{**BUG, "start_line": 9, "end_line": 2}]},
+        {"kind": "review", "findings": [{**BUG, "category": "vibes"}]},
+        {"kind": "run_tests", "extra": 1},
+    ],
+)
+def test_malformed_actions_fail_validation(payload: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        CodeReviewAction.model_validate(payload)
+
+
+def test_task_provider_api(env: PythonEnvironment) -> None:
+    assert env.list_splits() == ["fixtures"]
+    assert env.num_tasks("fixtures") == 1
+    assert env.get_task("fixtures", 0)["id"] == "tiny-average"
+    assert env.get_task_range("fixtures", 0, 5)[0]["kinds"] == ["review", "repair"]
+    with pytest.raises(IndexError):
+        env.get_task("fixtures", 3)
