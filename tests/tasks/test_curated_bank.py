@@ -1,4 +1,4 @@
-"""Every curated task is valid (docs/task-format.md): the fix passes, the bug is caught, spans exist."""
+"""Every curated task is valid (docs/task-format.md): fix passes, bug is caught, spans exist."""
 
 from __future__ import annotations
 

@@ -1,0 +1,7 @@
+"""``python -m python_env.cli``."""
+
+import sys
+
+from python_env.cli import main
+
+sys.exit(main())
