@@ -1,0 +1,111 @@
+"""WebSocket latency of reset and of a review step, with 1 and 16 concurrent clients.
+
+Starts ``python -m python_env.server`` on a free 127.0.0.1 port (or uses ``--url``), then prints the
+median and p95 latency per operation and the aggregate throughput. Run by hand::
+
+    .venv/bin/python benchmarks/bench_server.py [--rounds 200] [--url http://127.0.0.1:8000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from python_env.client import PythonEnv
+from python_env.environment.models import CodeReviewAction
+from python_env.types import Category, Finding, Severity
+
+FINDING = Finding(
+    start_line=1, end_line=1, category=Category.BUG, severity=Severity.LOW, message="bench"
+)
+
+
+@contextmanager
+def embedded_server() -> Iterator[str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "MAX_CONCURRENT_ENVS": "64"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "python_env.server"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"{url}/health", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+async def client_loop(url: str, rounds: int, seed: int) -> dict[str, list[float]]:
+    """Alternate resets and review steps; re-reset before the step budget would auto-submit."""
+    times: dict[str, list[float]] = {"reset": [], "review": []}
+    review = CodeReviewAction(kind="review", findings=[FINDING])
+    async with PythonEnv(base_url=url) as env:
+        steps_left = 0
+        for i in range(rounds):
+            if steps_left <= 1:
+                start = time.perf_counter()
+                result = await env.reset(seed=seed + i)
+                times["reset"].append(time.perf_counter() - start)
+                steps_left = result.observation.steps_left
+            start = time.perf_counter()
+            result = await env.step(review)
+            times["review"].append(time.perf_counter() - start)
+            steps_left = result.observation.steps_left
+    return times
+
+
+def summary(name: str, samples: list[float], wall: float) -> str:
+    ms = sorted(s * 1000 for s in samples)
+    p95 = ms[min(len(ms) - 1, int(len(ms) * 0.95))]
+    return (
+        f"{name:<8} n={len(ms):>5}  median {statistics.median(ms):7.2f} ms  "
+        f"p95 {p95:7.2f} ms  {len(ms) / wall:8.0f} ops/s"
+    )
+
+
+async def run(url: str, clients: int, rounds: int) -> None:
+    start = time.perf_counter()
+    results = await asyncio.gather(*(client_loop(url, rounds, 1000 * c) for c in range(clients)))
+    wall = time.perf_counter() - start
+    print(f"-- {clients} client(s), {rounds} review steps each")
+    for op in ("reset", "review"):
+        print("  " + summary(op, [t for r in results for t in r[op]], wall))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="use a running server instead of starting one")
+    parser.add_argument("--rounds", type=int, default=200, help="review steps per client")
+    args = parser.parse_args()
+    with embedded_server() if args.url is None else _given(args.url) as url:
+        for clients in (1, 16):
+            asyncio.run(run(url, clients, args.rounds))
+
+
+@contextmanager
+def _given(url: str) -> Iterator[str]:
+    yield url
+
+
+if __name__ == "__main__":
+    main()

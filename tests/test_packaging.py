@@ -1,0 +1,52 @@
+"""Packaging promises: the Dockerfile copies only what exists, the manifest validates, the README's
+client example runs against a real server."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_dockerfile_copies_existing_files_and_runs_unprivileged() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    for line in re.findall(r"^COPY (.+)$", text, flags=re.M):
+        *sources, _dest = line.split()
+        for source in sources:
+            assert (ROOT / source).exists(), f"Dockerfile copies missing {source}"
+    assert re.search(r"^USER (?!root)\w+", text, flags=re.M)
+    assert "HEALTHCHECK" in text and "MAX_CONCURRENT_ENVS" in text
+
+
+def test_openenv_static_validation_passes() -> None:
+    openenv = Path(sys.executable).parent / "openenv"
+    out = subprocess.run(
+        [str(openenv), "validate", "--level", "static"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "PASS" in out.stdout
+
+
+def test_readme_has_space_front_matter_and_both_setup_commands() -> None:
+    readme = (ROOT / "README.md").read_text()
+    front = readme.split("---")[1]
+    assert "sdk: docker" in front and "app_port: 8000" in front and "openenv" in front
+    assert ".venv/bin/python-env serve" in readme
+    assert '.venv/bin/pip install -e ".[dev]" && .venv/bin/python -m pytest -q' in readme
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert 'pip install --quiet -e ".[dev]"' in ci and "python -m pytest -q" in ci
+
+
+def test_readme_client_example_runs_an_episode(server_url: str) -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Run an episode", 1)[1]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(example.strip().splitlines()) <= 12
+    code = example.replace("http://127.0.0.1:8000", server_url)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    last = out.stdout.strip().splitlines()[-1].split()
+    assert last[0] == "True" and 0.0 <= float(last[1]) <= 1.0
