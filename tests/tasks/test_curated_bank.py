@@ -47,10 +47,10 @@ def test_task_is_valid(task_id: str, grader: Grader) -> None:
     assert hidden.report.failed == 0 and visible.report.failed == 0
     assert hidden.report.exit_reason is ExitReason.OK
     assert len(hidden.report.verdicts) >= 3
-    reference = grader.executor.run(grader._job(t, t.fix, HIDDEN))  # a second, uncached run
+    reference = grader.executor.run(grader.job(t, t.fix, HIDDEN))  # a second, uncached run
     for outcome in reference.outcomes:
         assert outcome.status is Status.RETURNED and outcome.value is not None, outcome.name
-    assert reference.outcomes == grader._known(t, HIDDEN, "reference").outcomes
+    assert reference.outcomes == grader.known_report(t, HIDDEN, "reference").outcomes
 
     original = grader.run_tests(t, t.code, HIDDEN)
     has_bug = any(i.category is Category.BUG for i in t.issues)

@@ -170,7 +170,7 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         return self._finish(task, "Submitted.")
 
     def _review(self, task: Task, findings: list[Finding]) -> CodeReviewObservation:
-        lines = task.code.count("\n") + 1
+        lines = len(task.code.splitlines())
         outside = [i for i, f in enumerate(findings) if f.end_line > lines]
         if outside:
             return self._observe(

@@ -69,9 +69,9 @@ class Grader:
 
     def run_tests(self, task: Task, code: str, suite: str = VISIBLE) -> TestRun:
         """Run a suite against ``code`` and grade it against the reference fix."""
-        reference = self._known(task, suite, "reference")
-        original = self._known(task, suite, "original")
-        candidate = self.executor.run(self._job(task, code, suite))
+        reference = self.known_report(task, suite, "reference")
+        original = self.known_report(task, suite, "original")
+        candidate = self.executor.run(self.job(task, code, suite))
         report = grade_suite(suite, candidate, reference, original)
         score = repair_score(report)
         performance = None
@@ -109,18 +109,20 @@ class Grader:
             issues=task.issues,
         )
 
-    def _job(self, task: Task, code: str, suite: str) -> Job:
+    def job(self, task: Task, code: str, suite: str) -> Job:
+        """The sandbox job that runs ``suite`` (and the benchmark, if any) against ``code``."""
         tests = task.hidden_tests if suite == HIDDEN else task.visible_tests
         return Job(solution=code, tests=tests, benchmark=task.benchmark)
 
-    def _known(self, task: Task, suite: str, which: str) -> ExecReport:
+    def known_report(self, task: Task, suite: str, which: str) -> ExecReport:
+        """Outcomes of the ``reference`` fix or the ``original`` code on a suite (cached)."""
         key = (task.id, suite, which)
         with self._lock:
             cached = self._cache.get(key)
         if cached is not None:
             return cached
         code = task.fix if which == "reference" else task.code
-        report = self.executor.run(self._job(task, code, suite))
+        report = self.executor.run(self.job(task, code, suite))
         if which == "reference" and (report.exit_reason is not ExitReason.OK or report.error):
             raise SandboxError(
                 f"reference fix of {task.id} did not run cleanly ({report.exit_reason.value})"
