@@ -30,8 +30,8 @@ def load_settings(path, settings={}):
     for key, value in DEFAULTS.items():
         settings.setdefault(key, value)
     with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            line = line.strip()
+        for lineno, raw_line in enumerate(fh, start=1):
+            line = raw_line.strip()
             if not line or line.startswith("#"):
                 continue
             key, sep, value = line.partition("=")
