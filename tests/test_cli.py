@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -22,3 +23,11 @@ def test_console_help_runs() -> None:
         [sys.executable, "-m", "python_env.cli", "--help"], capture_output=True, text=True
     )
     assert out.returncode == 0 and "serve" in out.stdout
+
+
+def test_readme_task_table_matches_the_bank(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tasks", "--markdown"]) == 0
+    table = capsys.readouterr().out
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("<!-- tasks:curated -->\n", 1)[1].split("<!-- /tasks:curated -->", 1)[0]
+    assert section == table
