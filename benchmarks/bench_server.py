@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from python_env.agents.server import embedded_server
 from python_env.client import PythonEnv
 from python_env.environment.models import CodeReviewAction
 from python_env.types import Category, Finding, Severity
@@ -27,32 +23,6 @@ from python_env.types import Category, Finding, Severity
 FINDING = Finding(
     start_line=1, end_line=1, category=Category.BUG, severity=Severity.LOW, message="bench"
 )
-
-
-@contextmanager
-def embedded_server() -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "MAX_CONCURRENT_ENVS": "64"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "python_env.server"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"{url}/health", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 async def client_loop(url: str, rounds: int, seed: int) -> dict[str, list[float]]:

@@ -10,9 +10,10 @@ These exceptions are for misuse of the API and for infrastructure faults::
     │   └── InvalidTask        a task's files break the task format
     ├── SandboxError           the sandbox itself failed (not the candidate code)
     │   └── ExecutorOverloaded no worker could take the job in time: retry, never score
-    └── EpisodeError           a call that the episode's state does not allow
-        ├── ResetNeeded        step() before reset()
-        └── EpisodeFinished    step() after done
+    ├── EpisodeError           a call that the episode's state does not allow
+    │   ├── ResetNeeded        step() before reset()
+    │   └── EpisodeFinished    step() after done
+    └── AgentUnavailable       an agent cannot act at all (e.g. its LLM endpoint is unreachable)
 """
 
 from __future__ import annotations
@@ -62,3 +63,7 @@ class EpisodeFinished(EpisodeError):
 
     def __init__(self) -> None:
         super().__init__("the episode is over (done=True); call reset() to start a new one")
+
+
+class AgentUnavailable(PythonEnvError):
+    """The agent cannot act at all (e.g. its LLM endpoint is unreachable): stop the whole run."""

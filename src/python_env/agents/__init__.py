@@ -1,0 +1,43 @@
+"""Agents for python_env: one ``Policy`` interface (observation in, action out), four agents.
+
+- ``random``: valid random actions (the floor);
+- ``heuristic``: ruff + bandit findings, safe autofixes, tests, submit;
+- ``llm``: any OpenAI-compatible chat endpoint;
+- ``oracle``: reads the answer key through a test-only path to show 1.0 is reachable.
+
+Every agent plays through ``python_env.agents.base.play_episode``, i.e. through the client.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from python_env.agents.base import Policy, PolicyFactory
+
+AGENTS = ("random", "heuristic", "oracle", "llm")
+
+
+def make_factory(name: str, **options: Any) -> PolicyFactory:
+    """A factory of fresh policies for agent ``name``; ``options`` go to the policy (llm only)."""
+    if name == "random":
+        from python_env.agents.random_agent import RandomPolicy
+
+        return RandomPolicy
+    if name == "heuristic":
+        from python_env.agents.heuristic import HeuristicPolicy
+
+        return HeuristicPolicy
+    if name == "oracle":
+        from python_env.agents.oracle import OraclePolicy
+
+        return OraclePolicy
+    if name == "llm":
+        from python_env.agents.llm import LLMConfig, LLMPolicy
+
+        config = options.get("config") or LLMConfig.from_env()
+        return functools.partial(LLMPolicy, config=config)
+    raise ValueError(f"unknown agent {name!r}; choose from {', '.join(AGENTS)}")
+
+
+__all__ = ["AGENTS", "Policy", "PolicyFactory", "make_factory"]

@@ -1,0 +1,111 @@
+"""Many episodes in parallel sessions: one worker per session, each reusing its WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from python_env.agents.base import EpisodeResult, PolicyFactory, play_episode
+from python_env.client import PythonEnv
+from python_env.errors import AgentUnavailable
+from python_env.types import TaskInfo
+
+
+@dataclass(frozen=True)
+class Job:
+    """One episode to play: the task and the seed (policy and reset seed)."""
+
+    task: TaskInfo
+    seed: int
+
+
+@dataclass
+class RunStats:
+    episodes: int = 0
+    errors: int = 0
+    wall_s: float = 0.0
+    concurrency: int = 1
+    results: list[EpisodeResult] = field(default_factory=list)
+
+    @property
+    def episodes_per_s(self) -> float:
+        return self.episodes / self.wall_s if self.wall_s > 0 else 0.0
+
+
+def plan_jobs(tasks: Sequence[TaskInfo], limit: int | None, seed: int = 0) -> list[Job]:
+    """``limit`` episodes cycling through ``tasks`` (every task once before any repeats)."""
+    if not tasks:
+        return []
+    count = len(tasks) if limit is None else limit
+    return [Job(tasks[i % len(tasks)], seed + i) for i in range(count)]
+
+
+async def run_jobs(
+    base_url: str,
+    agent: str,
+    factory: PolicyFactory,
+    jobs: Sequence[Job],
+    concurrency: int = 16,
+    on_result: Callable[[EpisodeResult], Any] | None = None,
+) -> RunStats:
+    """Play ``jobs`` with ``concurrency`` sessions; results come back in job order.
+
+    A transport failure costs only its episode (recorded with ``error``; the worker reconnects);
+    ``AgentUnavailable`` (e.g. an unreachable LLM endpoint) cancels the whole run.
+    """
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(len(jobs)):
+        queue.put_nowait(index)
+    results: list[EpisodeResult | None] = [None] * len(jobs)
+
+    async def worker() -> None:
+        while not queue.empty():
+            env = PythonEnv(base_url=base_url)
+            async with env:
+                while not queue.empty():
+                    index = queue.get_nowait()
+                    results[index] = result = await _one(env, agent, factory, jobs[index])
+                    if on_result is not None:
+                        on_result(result)
+                    if result.error is not None:
+                        break  # the session may be gone: continue on a fresh connection
+
+    started = time.perf_counter()
+    workers = [asyncio.create_task(worker()) for _ in range(max(1, min(concurrency, len(jobs))))]
+    try:
+        await asyncio.gather(*workers)
+    finally:
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+    done = [r for r in results if r is not None]
+    return RunStats(
+        episodes=len(done),
+        errors=sum(r.error is not None for r in done),
+        wall_s=time.perf_counter() - started,
+        concurrency=concurrency,
+        results=done,
+    )
+
+
+async def _one(env: PythonEnv, agent: str, factory: PolicyFactory, job: Job) -> EpisodeResult:
+    policy = factory(job.seed)
+    started = time.perf_counter()
+    try:
+        return await play_episode(env, policy, {"task_id": job.task.id}, job.seed)
+    except AgentUnavailable:
+        raise
+    except Exception as exc:  # transport or server failure: this episode is lost, not the run
+        return EpisodeResult(
+            agent=agent,
+            task_id=job.task.id,
+            seed=job.seed,
+            info=job.task,
+            wall_s=time.perf_counter() - started,
+            error=f"{type(exc).__name__}: {exc}",
+        )
+    finally:
+        await policy.close()

@@ -1,0 +1,121 @@
+"""Observation → prompt text, and model reply → action: shared by the LLM agent, inference.py,
+the rollout exporter and the training example, so a model sees the same format everywhere."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from pydantic import ValidationError
+
+from python_env.environment.models import CodeReviewAction, CodeReviewObservation
+
+SYSTEM_PROMPT = """\
+You are a senior Python engineer reviewing and repairing code in a graded environment.
+Each turn you receive the task and the current state, and you answer with exactly ONE action as a
+single JSON object, with no other text. The four actions:
+
+{"kind": "review", "findings": [{"start_line": 12, "end_line": 13, "category": "bug",
+  "severity": "high", "rule_id": "", "message": "what is wrong and why"}]}
+    Report problems. category: bug | security | performance | maintainability | style.
+    severity: low | medium | high | critical. Line numbers refer to the ORIGINAL code.
+    Findings are graded against a hidden answer key: false alarms and duplicates cost points.
+{"kind": "edit", "code": "<the complete new file>"}
+    Replace the whole file with your repaired or faster version.
+{"kind": "run_tests"}
+    Run the visible tests against the current code.
+{"kind": "submit"}
+    End the episode; hidden tests and the final grading run.
+
+Do what the task's kinds ask: review → report findings; repair → fix the bugs with an edit;
+optimize → make it faster with an edit, keeping behaviour identical. Submit when done."""
+
+RETRY_PROMPT = (
+    "Your reply was not a valid action: {problem}\n"
+    'Answer with exactly one JSON object such as {{"kind": "submit"}} and nothing else.'
+)
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+
+
+def numbered(code: str) -> str:
+    return "\n".join(f"{i:4d} | {line}" for i, line in enumerate(code.splitlines(), start=1))
+
+
+def render_observation(
+    obs: CodeReviewObservation, original_code: str | None = None, history: list[str] | None = None
+) -> str:
+    """The observation as a prompt: task, state, original code with line numbers, current code."""
+    parts = []
+    if obs.task is not None:
+        t = obs.task
+        parts.append(
+            f"Task {t.id}: {t.title}\nkinds: {', '.join(t.kinds)}; difficulty: {t.difficulty.value}"
+            f"; planted issues: {t.num_issues} ({', '.join(t.categories)})"
+        )
+    parts.append(f"Instructions:\n{obs.instructions.strip()}")
+    original = original_code if original_code is not None else obs.code
+    parts.append(f"Original code (cite these line numbers):\n{numbered(original)}")
+    if obs.code != original:
+        parts.append(f"Current code (after your edits):\n{obs.code}")
+    if obs.visible_tests:
+        parts.append(f"Visible tests:\n{obs.visible_tests.strip()}")
+    if obs.test_report is not None:
+        failed = [v for v in obs.test_report.verdicts if not v.passed]
+        lines = [f"Last test run: {obs.test_report.passed} passed, {len(failed)} failed."]
+        lines += [f"  FAILED {v.name}: {v.message[:300]}" for v in failed[:10]]
+        if obs.test_report.error:
+            lines.append(f"  error: {obs.test_report.error[:500]}")
+        parts.append("\n".join(lines))
+    if history:
+        parts.append("Your actions so far:\n" + "\n".join(f"  {h}" for h in history[-12:]))
+    parts.append(f"Findings reported so far: {len(obs.findings)}")
+    state = f"Steps left: {obs.steps_left}. Running score: {obs.score:.2f}"
+    if obs.score_components:
+        state += " (" + ", ".join(f"{k}={v:.2f}" for k, v in obs.score_components.items()) + ")"
+    parts.append(state)
+    if obs.feedback:
+        parts.append(f"Feedback: {obs.feedback}")
+    if obs.error:
+        parts.append(f"Error: {obs.error}")
+    parts.append("Your action (one JSON object):")
+    return "\n\n".join(parts)
+
+
+def outcome_line(label: str, after: CodeReviewObservation) -> str:
+    """A history entry: the action and what the environment said about it."""
+    said = after.error or after.feedback
+    return f"{label} -> {said}"[:200] if said else label
+
+
+def invalid_line(problem: str) -> str:
+    return f"invalid reply ({problem[:80]})"
+
+
+def parse_action(reply: str) -> tuple[CodeReviewAction | None, str]:
+    """``(action, "")`` for a valid reply, else ``(None, why)``.
+
+    Accepts a bare JSON object, one inside a Markdown fence, or one surrounded by prose.
+    """
+    text = reply.strip()
+    fenced = _FENCE.search(text)
+    if fenced:
+        text = fenced.group(1).strip()
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0:
+        return None, "no JSON object found"
+    try:
+        data: Any = json.loads(text[start : end + 1] if end > start else text[start:])
+    except json.JSONDecodeError as exc:
+        return None, f"malformed JSON ({exc.msg} at char {exc.pos})"
+    if isinstance(data, dict) and isinstance(data.get("action"), dict):
+        data = data["action"]  # {"action": {...}} is a common wrapping
+    if not isinstance(data, dict):
+        return None, "the JSON value is not an object"
+    try:
+        return CodeReviewAction.model_validate(data), ""
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'action'}: {e['msg']}" for e in exc.errors()
+        )
+        return None, f"invalid action ({problems[:500]})"

@@ -1,0 +1,105 @@
+"""Reach a python_env server: list its tasks over the Task API, or start one on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from python_env.errors import ConfigError, TaskNotFound
+from python_env.types import TaskInfo
+
+ENV_NAME = "python_env"
+
+
+def _http(url: str, body: Any = None, timeout: float = 30.0) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        url, data=data, method="GET" if body is None else "POST",
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read() or b"null")
+
+
+def list_splits(base_url: str) -> list[str]:
+    """The splits the server publishes (``GET /python_env/splits``)."""
+    try:
+        splits = _http(f"{base_url}/{ENV_NAME}/splits")
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot reach the python_env server at {base_url}: {exc}") from exc
+    return [str(s["name"]) if isinstance(s, dict) else str(s) for s in splits]
+
+
+def list_tasks(base_url: str, split: str) -> list[TaskInfo]:
+    """The public descriptions of every task of ``split`` on the server at ``base_url``."""
+    try:
+        body = _http(f"{base_url}/{ENV_NAME}/tasks", {"split": split})
+    except urllib.error.HTTPError as exc:
+        if exc.code in (400, 404):
+            known = ", ".join(list_splits(base_url))
+            raise TaskNotFound(f"the server has no split {split!r}; it lists: {known}") from exc
+        raise ConfigError(f"listing tasks on {base_url} failed: HTTP {exc.code}") from exc
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot reach the python_env server at {base_url}: {exc}") from exc
+    return [TaskInfo.model_validate(t) for t in body["tasks"]]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes] | None, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            urllib.request.urlopen(f"{url}/health", timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+@contextmanager
+def embedded_server(max_concurrent_envs: int = 64, timeout_s: float = 60.0) -> Iterator[str]:
+    """``python -m python_env.server`` on a free 127.0.0.1 port; yields its URL, stops it after."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "MAX_CONCURRENT_ENVS": str(max_concurrent_envs),
+    }
+    with tempfile.TemporaryDirectory(prefix="python-env-server-") as tmp:
+        log = Path(tmp) / "server.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "python_env.server"], env=env, stdout=out, stderr=out
+            )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            if not wait_healthy(url, proc, timeout_s):
+                tail = log.read_text(errors="replace")[-2_000:]
+                raise ConfigError(f"the embedded server did not start on {url}:\n{tail}")
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -1,0 +1,32 @@
+"""``python-env report a.json b.json``: eval reports side by side (and their score histograms)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser("report", help=__doc__, description=__doc__)
+    parser.add_argument("reports", nargs="+", type=Path, help="JSON reports from python-env eval")
+    parser.add_argument("--plot", type=Path, default=None, help="also write a PNG histogram here")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from python_env.agents.report import load_report, plot_scores, side_by_side
+
+    reports = []
+    for path in args.reports:
+        try:
+            reports.append(load_report(path))
+        except (OSError, ValueError) as exc:
+            print(f"python-env: error: cannot read {path}: {exc}", file=sys.stderr)
+            return 2
+    print(side_by_side(reports, args.reports))
+    if args.plot:
+        print(f"plot: {plot_scores(reports, args.plot)}")
+    return 0

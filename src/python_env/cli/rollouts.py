@@ -1,0 +1,86 @@
+"""``python-env rollouts``: play episodes and export the trajectories as JSONL for SFT.
+
+One line per turn: the observation the agent saw, the rendered prompt, the action it took (and its
+JSON as the completion), the reward and ``done``. Invalid turns have ``action: null``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+
+def register(sub: Any) -> None:
+    from python_env.cli.eval import add_agent_options
+
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "rollouts", help="play episodes and export trajectories as JSONL", description=__doc__
+    )
+    add_agent_options(parser)
+    parser.add_argument("--out", type=Path, default=Path("rollouts.jsonl"), help="JSONL file")
+    parser.add_argument(
+        "--min-score", type=float, default=0.0, help="keep only episodes scoring at least this"
+    )
+    parser.set_defaults(handler=run)
+
+
+def write_episode(result: Any, out: TextIO) -> int:
+    """Write one episode's turns; returns the number of lines written."""
+    from python_env.agents.base import action_json
+    from python_env.agents.prompting import (
+        SYSTEM_PROMPT,
+        invalid_line,
+        outcome_line,
+        render_observation,
+    )
+
+    turns = result.transitions
+    original = turns[0].observation.code if turns else ""
+    history: list[str] = []  # built exactly as the llm agent builds its own
+    for step, t in enumerate(turns, start=1):
+        row = {
+            "episode": f"{result.agent}:{result.task_id}:{result.seed}",
+            "task_id": result.task_id,
+            "agent": result.agent,
+            "step": step,
+            **t.to_json(),
+            "system": SYSTEM_PROMPT,
+            "prompt": render_observation(t.observation, original, history),
+            "completion": None if t.action is None else json.dumps(action_json(t.action)),
+            "episode_score": result.score,
+        }
+        out.write(json.dumps(row) + "\n")
+        if t.action is None:
+            history.append(invalid_line(t.error or ""))
+        elif step < len(turns):
+            history.append(outcome_line(t.action_label(), turns[step].observation))
+    return len(turns)
+
+
+def run(args: argparse.Namespace) -> int:
+    from python_env.cli.eval import execute, server_url
+    from python_env.errors import AgentUnavailable
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    counts = {"episodes": 0, "lines": 0}
+    with args.out.open("w") as out:
+
+        def keep(result: Any) -> None:
+            if result.error is None and result.score >= args.min_score:
+                counts["episodes"] += 1
+                counts["lines"] += write_episode(result, out)
+
+        try:
+            with server_url(args) as url:
+                stats = execute(args, url, on_result=keep)
+        except AgentUnavailable as exc:
+            print(f"python-env: error: {exc}", file=sys.stderr)
+            return 2
+    print(
+        f"{counts['episodes']} of {stats.episodes} episodes ({counts['lines']} turns) "
+        f"written to {args.out}"
+    )
+    return 0

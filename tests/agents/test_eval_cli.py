@@ -1,0 +1,120 @@
+"""``python-env eval``, ``report`` and ``rollouts`` end to end, against real servers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from python_env.cli import main
+from python_env.tasks.catalog import default_catalog
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def run_eval(server_url: str, agent: str, out: Path, *extra: str) -> dict:  # type: ignore[type-arg]
+    argv = ["eval", "--agent", agent, "--url", server_url, "--out", str(out), "--quiet", *extra]
+    assert main(argv) == 0
+    return json.loads(out.read_text())
+
+
+def test_eval_writes_a_report_and_a_plot(server_url: str, tmp_path: Path) -> None:
+    report = run_eval(
+        server_url, "oracle", tmp_path / "oracle.json", "--limit", "8", "--concurrency", "4"
+    )
+    assert report["agent"] == "oracle" and report["uses_answer_key"] is True
+    assert report["split"] == "curated" and report["run"]["episodes"] == 8
+    assert report["run"]["concurrency"] == 4 and report["run"]["episodes_per_s"] > 0
+    curated = [t.id for t in default_catalog().infos("curated")]
+    assert [e["task_id"] for e in report["episodes"]] == curated[:8]
+    overall = report["aggregate"]["overall"]
+    assert overall["mean_score"] == pytest.approx(1.0) and overall["solved"] == 8
+    assert overall["errors"] == 0 and overall["invalid_rate"] == 0.0
+    for episode in report["episodes"]:
+        assert episode["score"] == pytest.approx(episode["reward_sum"], abs=1e-5)
+        assert episode["steps"] >= 2 and episode["wall_s"] > 0
+    by_kind = report["aggregate"]["by_kind"]
+    assert set(by_kind) <= {"review", "repair", "optimize"} and by_kind
+    assert sum(g["episodes"] for g in report["aggregate"]["by_difficulty"].values()) == 8
+    reviewed = [e for e in report["episodes"] if e["findings"] is not None]
+    assert reviewed and all(e["findings"]["f1"] == pytest.approx(1.0) for e in reviewed)
+    assert (tmp_path / "oracle.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_limit_cycles_over_the_split_and_report_compares(
+    server_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    n = len(default_catalog().infos("curated"))
+    random_report = run_eval(
+        server_url, "random", tmp_path / "r.json", "--limit", str(n + 2), "--no-plot"
+    )
+    rows = random_report["episodes"]
+    assert len(rows) == n + 2 and rows[n]["task_id"] == rows[0]["task_id"]
+    assert rows[n]["seed"] == n  # repeats get new seeds
+    assert not (tmp_path / "r.png").exists()
+    run_eval(server_url, "oracle", tmp_path / "o.json", "--kind", "optimize", "--no-plot")
+    capsys.readouterr()
+
+    plot = tmp_path / "both.png"
+    files = [str(tmp_path / "r.json"), str(tmp_path / "o.json")]
+    assert main(["report", *files, "--plot", str(plot)]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0] == "| metric | random | oracle |"
+    mean_row = next(line for line in table if line.startswith("| mean score |"))
+    assert mean_row.endswith("| 1.000 |")
+    assert any(line.startswith("| score: kind optimize |") for line in table)
+    assert plot.read_bytes().startswith(PNG_MAGIC)
+
+
+def test_unknown_split_lists_the_servers_splits(
+    server_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["eval", "--url", server_url, "--split", "nope", "--out", str(tmp_path / "x.json")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "no split 'nope'" in err and "curated" in err
+
+
+def test_report_refuses_a_file_that_is_not_a_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bogus = tmp_path / "bogus.json"
+    bogus.write_text("{}")
+    assert main(["report", str(bogus)]) == 2
+    assert "not a python-env eval report" in capsys.readouterr().err
+
+
+def test_eval_starts_its_own_server_when_no_url_is_given(tmp_path: Path) -> None:
+    out = tmp_path / "h.json"
+    argv = ["eval", "--agent", "heuristic", "--limit", "3", "--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    report = json.loads(out.read_text())
+    assert report["server"] == "embedded" and report["run"]["episodes"] == 3
+    assert report["aggregate"]["overall"]["errors"] == 0
+
+
+def test_rollouts_export_trajectories_as_jsonl(server_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "traj.jsonl"
+    argv = ["rollouts", "--agent", "oracle", "--url", server_url, "--limit", "4", "--quiet"]
+    assert main([*argv, "--out", str(out)]) == 0
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    episodes: dict[str, list[dict]] = {}  # type: ignore[type-arg]
+    for line in lines:
+        assert {"observation", "action", "reward", "done", "prompt", "completion"} <= set(line)
+        episodes.setdefault(line["episode"], []).append(line)
+    assert len(episodes) == 4
+    for turns in episodes.values():
+        assert [t["step"] for t in turns] == list(range(1, len(turns) + 1))
+        assert [t["done"] for t in turns] == [False] * (len(turns) - 1) + [True]
+        assert sum(t["reward"] for t in turns) == pytest.approx(turns[-1]["episode_score"])
+        assert turns[0]["observation"]["task"]["id"] == turns[0]["task_id"]
+        assert json.loads(turns[-1]["completion"]) == {"kind": "submit"}
+        assert "   1 | " in turns[0]["prompt"]
+
+
+def test_rollouts_can_keep_only_good_episodes(server_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "good.jsonl"
+    argv = ["rollouts", "--agent", "random", "--url", server_url, "--limit", "3", "--quiet"]
+    assert main([*argv, "--min-score", "0.5", "--out", str(out)]) == 0
+    assert out.read_text() == ""  # random play never scores 0.5 on these tasks
