@@ -1,6 +1,6 @@
 """Test harness that runs inside the sandboxed child process. Standard library only.
 
-Protocol: the job arrives as one JSON object ``{"solution", "tests", "benchmark"}`` and every result is
+Protocol: the job arrives as one JSON object ``{"solution", "tests", "benchmark"}``; every result is
 written as one JSON line to the result channel::
 
     {"t": "test", "name": ..., "status": "returned" | "raised", "value": ..., "message": ...}

@@ -6,6 +6,7 @@ fallback the faster executors are measured against.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import signal
@@ -144,7 +145,5 @@ def _drain(fd: int, sink: bytearray, cap: int) -> None:
 
 
 def _kill_group(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
