@@ -29,9 +29,10 @@ import os
 import sys
 from collections.abc import AsyncIterator, Iterator
 
-from python_env.agents.base import AgentUnavailable, Transition, play_episode
+from python_env.agents.base import Transition, play_episode
 from python_env.agents.llm import DEFAULT_BASE_URL, DEFAULT_MODEL, LLMConfig, LLMPolicy
 from python_env.client import PythonEnv
+from python_env.errors import AgentUnavailable
 
 API_BASE_URL = os.getenv("API_BASE_URL") or DEFAULT_BASE_URL
 MODEL_NAME = os.getenv("MODEL_NAME") or DEFAULT_MODEL
