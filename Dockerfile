@@ -9,6 +9,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     WORKERS=1 \
     MAX_CONCURRENT_ENVS=64
 
+# bubblewrap: the sandbox's strongest tier, used where the host lets containers make namespaces.
+RUN apt-get update && apt-get install -y --no-install-recommends bubblewrap \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md LICENSE NOTICE openenv.yaml ./
 COPY src ./src

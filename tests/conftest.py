@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from python_env.agents.server import embedded_server
+from python_env.environment.env import shared_grader
 from python_env.tasks.catalog import TaskCatalog
 from python_env.tasks.curated import load_task_dir
 from python_env.types import Task
@@ -34,3 +35,12 @@ def server_url() -> Iterator[str]:
     """``python -m python_env.server`` as a real process on a free loopback port."""
     with embedded_server(max_concurrent_envs=32) as url:
         yield url
+
+
+@pytest.fixture(scope="module", autouse=True)
+def close_shared_grader() -> Iterator[None]:
+    """In-process environments share one warm executor: stop its workers after each module."""
+    yield
+    if shared_grader.cache_info().currsize:
+        shared_grader().executor.close()
+        shared_grader.cache_clear()

@@ -35,9 +35,9 @@ def test_readme_has_space_front_matter_and_both_setup_commands() -> None:
     front = readme.split("---")[1]
     assert "sdk: docker" in front and "app_port: 8000" in front and "openenv" in front
     assert ".venv/bin/python-env serve" in readme
-    assert '.venv/bin/pip install -e ".[dev]" && .venv/bin/python -m pytest -q' in readme
+    assert '.venv/bin/pip install -e ".[dev,generate]" && .venv/bin/python -m pytest -q' in readme
     ci = (ROOT / ".ci" / "run").read_text()
-    assert 'pip install --quiet -e ".[dev]"' in ci and "python -m pytest -q" in ci
+    assert 'pip install --quiet -e ".[dev,generate]"' in ci and "python -m pytest -q" in ci
 
 
 def test_readme_client_example_runs_an_episode(server_url: str) -> None:

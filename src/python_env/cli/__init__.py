@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 from python_env.errors import PythonEnvError
 
-COMMANDS = ("serve", "tasks", "eval", "report", "rollouts")
+COMMANDS = ("serve", "tasks", "eval", "report", "rollouts", "generate")
 
 
 def build_parser() -> argparse.ArgumentParser:

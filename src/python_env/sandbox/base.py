@@ -1,8 +1,8 @@
 """The executor interface: every run of untrusted code goes through an ``Executor``.
 
 An executor takes a ``Job`` (candidate source, a test file, an optional benchmark) and returns an
-``ExecReport``. Whatever the candidate does (crash, loop, exhaust memory, print junk) is reported in
-the ``ExecReport``; only a broken or overloaded executor raises (``SandboxError``).
+``ExecReport``. Whatever the candidate does — crash, loop, exhaust memory, print junk — is reported
+in the ``ExecReport``; only a broken or overloaded executor raises (``SandboxError``).
 """
 
 from __future__ import annotations

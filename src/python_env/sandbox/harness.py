@@ -1,12 +1,17 @@
 """Test harness that runs inside the sandboxed child process. Standard library only.
 
-Protocol: the job arrives as one JSON object ``{"solution", "tests", "benchmark"}``; every result is
-written as one JSON line to the result channel::
+Protocol: the job arrives as one JSON object ``{"solution", "tests", "benchmark"}`` and every result
+is written as one JSON line to the result channel::
 
     {"t": "test", "name": ..., "status": "returned" | "raised", "value": ..., "message": ...}
     {"t": "error", "message": ...}          the solution or test module failed to import
     {"t": "cost", "value": N, "tampered": bool}
     {"t": "done"}
+
+Optionally the job also carries ``"compiled": {"magic", "tests", "benchmark"}``: base64 marshalled
+code of those trusted sources, compiled by the server with ``compile_source`` (never the
+candidate's solution). It is used only when ``magic`` matches this interpreter; otherwise the
+sources are compiled here, as without it.
 
 Outcomes carry values, not verdicts: the parent compares them with the reference's outcomes, so a
 candidate that forges this channel still has to know the reference's values.
@@ -14,8 +19,12 @@ candidate that forges this channel still has to know the reference's values.
 
 from __future__ import annotations
 
+import base64
+import importlib.util
 import json
+import marshal
 import math
+import random
 import re
 import sys
 import threading
@@ -58,11 +67,24 @@ def _sort_key(item: Any) -> str:
     return json.dumps(item, sort_keys=True)
 
 
-def _load_module(name: str, source: str) -> types.ModuleType:
+def compile_source(name: str, source: str) -> types.CodeType:
+    """The one compile call of the harness (the server uses it too: same flags, same code)."""
+    return compile(source, f"{name}.py", "exec")
+
+
+def _precompiled(job: dict[str, Any], name: str) -> types.CodeType | None:
+    compiled = job.get("compiled") or {}
+    if not compiled.get(name) or compiled.get("magic") != importlib.util.MAGIC_NUMBER.hex():
+        return None
+    code = marshal.loads(base64.b64decode(compiled[name]))
+    return code if isinstance(code, types.CodeType) else None
+
+
+def _load_module(name: str, source: str, code: types.CodeType | None = None) -> types.ModuleType:
     module = types.ModuleType(name)
     module.__file__ = f"{name}.py"
     sys.modules[name] = module
-    exec(compile(source, f"{name}.py", "exec"), module.__dict__)
+    exec(code or compile_source(name, source), module.__dict__)
     return module
 
 
@@ -104,7 +126,10 @@ def _emit(out: TextIO, **record: Any) -> None:
     out.flush()
 
 
-def _run_test(func: Callable[[], Any]) -> tuple[str, Any, str]:
+def _run_test(name: str, func: Callable[[], Any]) -> tuple[str, Any, str]:
+    # Forked children inherit their worker's random state: reseed, or code that uses `random`
+    # would get different values (and verdicts) on different workers.
+    random.seed(name)
     try:
         value = func()
     except BaseException as exc:
@@ -116,25 +141,27 @@ def run_job(job: dict[str, Any], out: TextIO) -> None:
     """Import the solution and tests, run every ``test_*`` function, then measure benchmark()."""
     guard = _TraceGuard()
     guard.install()
+    random.seed(0)  # module-level code of the solution and tests, as in each test below
     try:
         _load_module("solution", job["solution"])
-        tests = _load_module("tests", job["tests"])
+        tests = _load_module("tests", job["tests"], _precompiled(job, "tests"))
     except BaseException as exc:
         _emit(out, t="error", message=f"{type(exc).__name__}: {exc}"[:2_000])
         _emit(out, t="done")
         return
     for name, func in list(vars(tests).items()):
         if name.startswith("test") and callable(func):
-            status, value, message = _run_test(func)
+            status, value, message = _run_test(name, func)
             _emit(out, t="test", name=name, status=status, value=value, message=message)
     if job.get("benchmark"):
-        _emit(out, t="cost", **_measure(job["benchmark"], guard))
+        _emit(out, t="cost", **_measure(job["benchmark"], guard, _precompiled(job, "benchmark")))
     _emit(out, t="done")
 
 
-def _measure(source: str, guard: _TraceGuard) -> dict[str, Any]:
+def _measure(source: str, guard: _TraceGuard, code: types.CodeType | None = None) -> dict[str, Any]:
+    random.seed("benchmark")
     try:
-        bench = _load_module("benchmark", source)
+        bench = _load_module("benchmark", source, code)
     except BaseException as exc:
         return {"value": None, "tampered": False, "message": f"{type(exc).__name__}: {exc}"}
     counter = _Counter()

@@ -3,20 +3,37 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from itertools import chain
 
 from python_env.errors import TaskNotFound
 from python_env.tasks.curated import CURATED_SPLIT, load_curated
+from python_env.tasks.generate.dataset import LazyTasks, generated_splits
 from python_env.types import Category, Difficulty, Task, TaskInfo, TaskKind
+
+HELD_OUT = ("test",)  # served only when asked for by name
 
 
 class TaskCatalog:
-    """Immutable collection of tasks grouped by split; safe to share between sessions."""
+    """Immutable collection of tasks grouped by split; safe to share between sessions.
 
-    def __init__(self, splits: dict[str, list[Task]]) -> None:
-        self._splits = {name: tuple(tasks) for name, tasks in splits.items()}
-        self._by_id = {t.id: t for tasks in self._splits.values() for t in tasks}
+    A split given as ``LazyTasks`` (the generated dataset) is read on first use, so building the
+    catalog stays cheap.
+    """
+
+    def __init__(self, splits: Mapping[str, Sequence[Task]]) -> None:
+        self._splits: dict[str, Sequence[Task]] = {
+            name: tasks if isinstance(tasks, LazyTasks) else tuple(tasks)
+            for name, tasks in splits.items()
+        }
+        self._by_id = {
+            t.id: t
+            for tasks in self._splits.values()
+            if not isinstance(tasks, LazyTasks)
+            for t in tasks
+        }
+        self._lazy = [s for s in self._splits.values() if isinstance(s, LazyTasks)]
 
     def split_names(self) -> list[str]:
         return list(self._splits)
@@ -28,10 +45,14 @@ class TaskCatalog:
         return len(self._split(split))
 
     def get(self, task_id: str) -> Task:
-        try:
-            return self._by_id[task_id]
-        except KeyError:
-            raise TaskNotFound(f"unknown task id {task_id!r}") from None
+        task = self._by_id.get(task_id)
+        for lazy in self._lazy if task is None else ():
+            task = lazy.find(task_id)
+            if task is not None:
+                break
+        if task is None:
+            raise TaskNotFound(f"unknown task id {task_id!r}")
+        return task
 
     def at(self, split: str, index: int) -> Task:
         tasks = self._split(split)
@@ -49,8 +70,16 @@ class TaskCatalog:
         difficulty: Difficulty | None = None,
         category: Category | None = None,
     ) -> Task:
-        """Pick a task matching the filters; the same seed always picks the same task."""
-        pool: Iterable[Task] = self._split(split) if split else self._by_id.values()
+        """Pick a task matching the filters; the same seed always picks the same task.
+
+        Without ``split`` the pick is over every split but the held-out ``test`` one, so a trainer
+        that passes no split never trains on evaluation tasks.
+        """
+        pool: Iterable[Task] = (
+            self._split(split)
+            if split
+            else chain(*(tasks for name, tasks in self._splits.items() if name not in HELD_OUT))
+        )
         matches = sorted(
             (
                 t
@@ -65,7 +94,7 @@ class TaskCatalog:
             raise TaskNotFound("no task matches the filters given")
         return random.Random(seed).choice(matches)
 
-    def _split(self, split: str) -> tuple[Task, ...]:
+    def _split(self, split: str) -> Sequence[Task]:
         try:
             return self._splits[split]
         except KeyError:
@@ -75,5 +104,8 @@ class TaskCatalog:
 
 @lru_cache(maxsize=1)
 def default_catalog() -> TaskCatalog:
-    """The built-in tasks, loaded once per process."""
-    return TaskCatalog({CURATED_SPLIT: load_curated()})
+    """The built-in tasks, loaded once per process: the curated bank, and the generated
+    ``train``/``test`` splits (read lazily, on first use)."""
+    splits: dict[str, Sequence[Task]] = {CURATED_SPLIT: load_curated()}
+    splits.update(generated_splits())
+    return TaskCatalog(splits)

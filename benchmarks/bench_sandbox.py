@@ -1,0 +1,241 @@
+"""Sandbox benchmark: the warm fork-server executor against a fresh interpreter per job.
+
+    PYTHONPATH=src .venv/bin/python benchmarks/bench_sandbox.py [--tier auto] [--workers N]
+
+Prints, in one run, for both executors: median/p95 ms per isolated job for a trivial snippet and
+for a typical task's graded hidden test suite (run + comparison with the reference), and graded
+runs per second with 1, 2 and 16 concurrent callers. Targets (2 cores, every layer on): a typical
+graded run ≤ 5 ms median, and ≥ 300 graded runs/s with 16 concurrent sessions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from python_env.grading.tests import grade_suite
+from python_env.sandbox import Executor, ForkServerExecutor, Job, SubprocessExecutor
+from python_env.sandbox.worker import PRELOAD, probes
+from python_env.tasks.catalog import default_catalog
+from python_env.types import Task
+
+TRIVIAL = Job(solution="x = 1\n", tests="from solution import x\ndef test_x():\n    return x\n")
+CALLERS = (1, 2, 16)
+
+
+def graded(executor: Executor, task: Task) -> Callable[[], object]:
+    """One graded step: run the hidden tests on the candidate and compare with the reference."""
+    job = Job(solution=task.code, tests=task.hidden_tests)
+    reference = executor.run(Job(solution=task.fix, tests=task.hidden_tests))
+    original = executor.run(job)
+
+    def step() -> object:
+        return grade_suite("hidden", executor.run(job), reference, original)
+
+    return step
+
+
+def latency(step: Callable[[], object], runs: int) -> tuple[float, float]:
+    for _ in range(min(20, runs)):  # warm-up
+        step()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        step()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+
+
+def throughput(step: Callable[[], object], callers: int, total: int) -> float:
+    """Graded runs per second with ``callers`` threads sharing ``total`` runs."""
+    remaining = [total]
+    lock = threading.Lock()
+
+    def caller() -> None:
+        while True:
+            with lock:
+                if remaining[0] <= 0:
+                    return
+                remaining[0] -= 1
+            step()
+
+    threads = [threading.Thread(target=caller) for _ in range(callers)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return total / (time.perf_counter() - started)
+
+
+def cpu_used(executor: Executor) -> float:
+    """CPU seconds used so far by this process, its reaped children and the live worker trees.
+
+    A worker's tree is read from /proc: each process's own time plus that of the children it
+    reaped (the jobs). bwrap does not pass its children's time on, so reaping is not enough.
+    """
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    roots = executor.worker_pids() if isinstance(executor, ForkServerExecutor) else []
+    ticks = os.sysconf("SC_CLK_TCK")
+    for pid in [p for root in roots for p in (root, *probes.descendants(root))]:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(x) for x in fields[11:15]) / ticks  # utime stime cutime cstime
+    return total
+
+
+def cpu_per_run(factory: Callable[[], Executor], task: Task, total: int) -> float:
+    """CPU ms per graded run over all processes involved: caller, workers, job children.
+
+    Unlike wall-clock figures this barely moves when other programs load the machine. The cost
+    of preparing the two reference runs is measured separately and taken out.
+    """
+
+    def lifetime(runs: int) -> float:
+        executor = factory()
+        try:
+            started = cpu_used(executor)
+            throughput(graded(executor, task), 16, runs)
+            return cpu_used(executor) - started
+        finally:
+            executor.close()
+
+    return (lifetime(total) - lifetime(0)) / total * 1000
+
+
+@dataclass(frozen=True)
+class Figures:
+    trivial: tuple[float, float]  # median, p95 ms
+    graded: tuple[float, float]
+    rate: dict[int, float]  # concurrent callers -> graded runs/s
+    cpu_ms: float  # CPU per graded run, all processes
+
+
+def measure(factory: Callable[[], Executor], task: Task, runs: int, total: int) -> Figures:
+    executor = factory()
+    try:
+        step = graded(executor, task)
+        trivial = latency(lambda: executor.run(TRIVIAL), runs)
+        graded_ms = latency(step, runs)
+        rate = {n: throughput(step, n, total) for n in CALLERS}
+    finally:
+        executor.close()
+    return Figures(trivial, graded_ms, rate, cpu_per_run(factory, task, total))
+
+
+FLOOR = """
+import os, statistics, time
+for name in {preload!r}:
+    try:
+        __import__(name)
+    except ImportError:
+        pass
+times = []
+for _ in range(300):
+    started = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    times.append((time.perf_counter() - started) * 1000)
+print(statistics.median(times))
+"""
+
+
+def fork_floor_ms() -> float:
+    """Median fork + exit + wait of an interpreter preloaded like a worker: the host's floor for
+    any fork-based design (about 1.1 ms on a quiet 2-core host of this kind)."""
+    code = FLOOR.format(preload=PRELOAD)
+    out = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True)
+    return float(out.stdout.strip() or "nan")
+
+
+def typical_task(task_id: str | None, split: str) -> Task:
+    """The split's median task without a benchmark: by number of hidden tests, then by size."""
+    catalog = default_catalog()
+    if task_id:
+        return catalog.get(task_id)
+    tasks = [catalog.at(split, i) for i in range(catalog.size(split))]
+    ranked = sorted(
+        (t for t in tasks if not t.benchmark),
+        key=lambda t: (t.hidden_tests.count("\ndef test"), len(t.code) + len(t.hidden_tests), t.id),
+    )
+    return ranked[len(ranked) // 2]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tier", default=None, help="auto, bwrap, native or fallback")
+    parser.add_argument("--workers", type=int, default=None, help="fork-server pool size")
+    parser.add_argument("--task", default=None, help="task id (default: the split's median task)")
+    parser.add_argument("--split", default="curated", help="the typical task's split")
+    parser.add_argument("--runs", type=int, default=300, help="samples per latency figure")
+    parser.add_argument("--total", type=int, default=1500, help="graded runs per rate figure")
+    parser.add_argument("--baseline-runs", type=int, default=60)
+    args = parser.parse_args()
+
+    task = typical_task(args.task, args.split)
+    tests = task.hidden_tests.count("\ndef test")
+    print(f"host: {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+          f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+    print(f"host speed: fork+exit of a preloaded interpreter {fork_floor_ms():.2f} ms median")
+    print(f"typical task: {task.id} ({tests} hidden tests; the median {args.split} suite)")
+    probe = ForkServerExecutor(tier=args.tier, pool_size=args.workers)
+    info = probe.describe()
+    probe.close()
+    print(f"forkserver: tier {info['tier']}, {info['pool_size']} workers")
+    print(f"  layers:  {', '.join(info['layers'])}")
+    print(f"  missing: {', '.join(info['missing']) or 'none'}")
+    fast = measure(
+        lambda: ForkServerExecutor(tier=info["tier"], pool_size=args.workers),
+        task,
+        args.runs,
+        args.total,
+    )
+    baseline_total = max(args.baseline_runs, 2 * max(CALLERS))
+    slow = measure(SubprocessExecutor, task, args.baseline_runs, baseline_total)
+    print(f"load average after the run: {os.getloadavg()[0]:.2f}")
+    report(fast, slow)
+
+
+def report(fast: Figures, slow: Figures) -> None:
+    print(f"\n{'':40}{'forkserver':>22}{'subprocess -I -S':>22}")
+    for label, fast_ms, slow_ms in [
+        ("trivial snippet, median / p95 ms", fast.trivial, slow.trivial),
+        ("typical graded run, median / p95 ms", fast.graded, slow.graded),
+    ]:
+        cells = [f"{ms[0]:.2f} / {ms[1]:.2f}" for ms in (fast_ms, slow_ms)]
+        print(f"{label:40}{cells[0]:>22}{cells[1]:>22}")
+    for n in CALLERS:
+        label = f"graded runs/s, {n} concurrent callers"
+        print(f"{label:40}{fast.rate[n]:>22.0f}{slow.rate[n]:>22.0f}")
+    cores = os.cpu_count() or 1
+    print(f"{'CPU ms per graded run, all processes':40}{fast.cpu_ms:>22.2f}{slow.cpu_ms:>22.2f}")
+    label = f"capacity at 100% of {cores} cores, runs/s"
+    capacity = [cores * 1000 / f.cpu_ms for f in (fast, slow)]
+    print(f"{label:40}{capacity[0]:>22.0f}{capacity[1]:>22.0f}")
+    median, rate = fast.graded[0], fast.rate[16]
+    print()
+    print(f"target: typical graded run <= 5 ms median: {'met' if median <= 5 else 'MISSED'} "
+          f"({median:.2f} ms)")  # fmt: skip
+    print(f"target: >= 300 graded runs/s with 16 sessions: {'met' if rate >= 300 else 'MISSED'} "
+          f"({rate:.0f}/s)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

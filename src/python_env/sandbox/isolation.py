@@ -1,0 +1,125 @@
+"""Isolation tiers: which mechanisms a worker may use, what it must hide, and the bwrap wrapper.
+
+Tiers, strongest first (``PYTHON_ENV_SANDBOX_TIER``; ``auto`` picks the strongest that starts):
+
+- ``bwrap``: the worker runs inside bubblewrap (own mount, pid, net, ipc and uts namespaces; the
+  repo, the package, home directories and /etc/shadow are not even mounted), plus every per-job
+  layer of ``native``.
+- ``native``: worker-wide network namespace; per job Landlock (filesystem allow-list, no TCP,
+  signals scoped to the job), seccomp, pids+memory cgroup, rlimits, no capabilities.
+- ``fallback``: what a stock container allows: seccomp, chroot into the scratch dir, a spare uid
+  with RLIMIT_NPROC, rlimits. The stdlib is still importable for the preloaded modules only.
+
+Within a tier a mechanism the host lacks is replaced by the next one and reported missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import sysconfig
+from pathlib import Path
+
+from python_env.errors import ConfigError
+
+TIER_ENV = "PYTHON_ENV_SANDBOX_TIER"
+BWRAP_ENV = "PYTHON_ENV_SANDBOX_BWRAP"  # path to bwrap, or "0" to pretend it is not installed
+TIERS = ("bwrap", "native", "fallback")
+MECHANISMS = {
+    "bwrap": ("netns", "seccomp", "landlock", "cgroup", "chroot", "setuid"),
+    "native": ("netns", "seccomp", "landlock", "cgroup", "chroot", "setuid"),
+    "fallback": ("seccomp", "chroot", "setuid"),
+}
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+SANDBOX_DIR = Path(__file__).resolve().parent
+HOST_SECRETS = ("/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-", "/etc/sudoers")
+# Capabilities the worker itself keeps inside bwrap: removing what jobs leave behind, killing
+# them, and dropping the bounding set in each job child. Jobs end up with none at all.
+WORKER_CAPS = ("CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_KILL", "CAP_SETPCAP", "CAP_CHOWN")
+
+
+def requested_tier(value: str | None = None) -> str:
+    """``auto`` or a tier name, from the argument or the environment."""
+    tier = (value or os.environ.get(TIER_ENV) or "auto").strip().lower()
+    if tier != "auto" and tier not in TIERS:
+        raise ConfigError(f"{TIER_ENV} must be auto or one of {', '.join(TIERS)}; got {tier!r}")
+    return tier
+
+
+def candidate_tiers(requested: str) -> list[str]:
+    """The tiers to try in order: ``auto`` tries all, strongest first."""
+    return list(TIERS) if requested == "auto" else [requested]
+
+
+def bwrap_binary() -> tuple[str | None, str]:
+    """The bwrap executable, or None and the reason it is unavailable."""
+    configured = os.environ.get(BWRAP_ENV)
+    if configured in ("0", "", "none", "off") and configured is not None:
+        return None, f"disabled by {BWRAP_ENV}={configured!r}"
+    path = configured or shutil.which("bwrap")
+    if not path or not os.access(path, os.X_OK):
+        return None, "bubblewrap is not installed (apt-get install bubblewrap)"
+    return path, ""
+
+
+def python_executable() -> str:
+    """The real interpreter (not a venv symlink): workers run it with -I -S, without site."""
+    return os.path.realpath(sys.executable)
+
+
+def denied_paths() -> list[str]:
+    """Paths no job may read even where an ancestor directory is allowed.
+
+    Only what is secret: the package (hidden tests, reference fixes), the repository, the venv
+    and the server's working directory. Denying more (every site-packages) would split the
+    stdlib into ~200 Landlock rules and cost 0.5 ms per job for no protection.
+    """
+    paths = {str(PACKAGE_DIR), os.getcwd()}
+    if sys.prefix != sys.base_prefix:
+        paths.add(sys.prefix)
+    if PACKAGE_DIR.parent.name == "src":  # a source checkout: hide the whole repository
+        paths.add(str(PACKAGE_DIR.parent.parent))
+    # Never deny the stdlib or a directory above it (say a server started from /root).
+    stdlib = os.path.realpath(sysconfig.get_paths()["stdlib"])
+    real = {os.path.realpath(p) for p in paths if p}
+    return sorted(p for p in real if not _beneath(stdlib, p))
+
+
+def _beneath(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def canaries() -> list[str]:
+    """Files the start-up self-test must fail to read: the package's own source."""
+    return [str(PACKAGE_DIR / "errors.py"), str(SANDBOX_DIR / "harness.py")]
+
+
+def bwrap_command(
+    bwrap: str, scratch_root: str, code_dir: str, cgroup_dirs: list[str], ctrl_fd: int
+) -> list[str]:
+    """Wrap a worker in bubblewrap: the host read-only, secrets hidden, scratch writable."""
+    del ctrl_fd  # bwrap passes inherited descriptors through unchanged
+    python_prefix = os.path.realpath(sys.base_prefix)
+    args = [bwrap, "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-pid"]
+    args += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    for home in ("/root", "/home"):
+        if os.path.isdir(home):
+            args += ["--tmpfs", home]
+    if python_prefix.startswith(("/root/", "/home/", "/tmp/")):
+        args += ["--ro-bind", python_prefix, python_prefix]  # the interpreter stays visible
+    for path in denied_paths():  # sorted, so a parent is hidden before its children
+        hidden_anyway = path.startswith(("/root/", "/home/", "/tmp/"))
+        if os.path.isdir(path) and (not hidden_anyway or _beneath(path, python_prefix)):
+            args += ["--tmpfs", path]
+    for secret in HOST_SECRETS:
+        if os.path.exists(secret):
+            args += ["--ro-bind", "/dev/null", secret]
+    args += ["--bind", scratch_root, scratch_root, "--ro-bind", str(SANDBOX_DIR), code_dir]
+    for directory in cgroup_dirs:
+        args += ["--bind", directory, directory]
+    if os.geteuid() == 0:  # only root may choose capabilities; others get none anyway
+        args += ["--cap-drop", "ALL"]
+        for cap in WORKER_CAPS:
+            args += ["--cap-add", cap]
+    return [*args, "--chdir", "/", "--"]

@@ -1,0 +1,395 @@
+"""The warm sandbox worker: preloads the stdlib once, then forks one confined child per job.
+
+Run as ``python -I -S worker.py CONFIG_JSON`` (optionally inside bubblewrap); standard library only,
+so it never loads python_env, pydantic or the server. Protocol on the inherited SOCK_SEQPACKET fd:
+
+    worker -> parent   {"hello": ...layers...}              once, after start-up probes
+    parent -> worker   {"id", "limits"} + 4 fds             payload, stdout, stderr, results memfds
+    worker -> parent   {"id", "status", "cpu_ms", ...}      after the job and its clean-up
+
+The worker never reads a payload or a result: the child reads the job from its memfd and writes
+outcomes to memfds the parent reads, so no job's tests or reference values linger in the memory
+that later jobs are forked from.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import ctypes
+import errno
+import importlib
+import importlib.util
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import socket
+import sys
+import time
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+SETUP_FAILED = 121
+WARMUP_AFTER_IDLE_S = 0.002
+# fmt: off
+PRELOAD = [
+    # what the brief lists
+    "json", "re", "collections", "itertools", "functools", "math", "decimal", "datetime",
+    "dataclasses", "sqlite3", "hashlib", "hmac", "secrets", "random", "string", "textwrap", "csv",
+    "io", "pathlib", "tempfile", "subprocess", "shlex", "pickle", "typing", "enum", "heapq",
+    "bisect", "statistics", "copy", "os", "time",
+    # imported lazily by those, or common in tests; ~0.1 ms more per fork in all
+    "encodings.idna", "encodings.latin_1", "encodings.ascii", "_strptime", "locale", "calendar",
+    "fractions", "numbers", "operator", "contextlib", "types", "weakref", "warnings", "traceback",
+    "array", "struct", "zlib", "base64", "binascii", "uuid", "urllib.parse", "fnmatch", "glob",
+    "shutil", "difflib", "pprint", "reprlib", "queue", "threading", "unicodedata", "ipaddress",
+    "graphlib", "zoneinfo", "ast",
+    # imported at module level by task code (curated and generated)
+    "logging", "cmath", "inspect", "abc", "shelve",
+]
+# fmt: on
+
+
+def _load(name: str) -> ModuleType:
+    """Import a sibling module by path: importing python_env.sandbox would pull in pydantic."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"pyenv_sandbox_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+if TYPE_CHECKING:
+    from python_env.sandbox import cgroups, confine, jobchild, landlock, probes
+else:  # order matters: later modules find earlier ones in sys.modules
+    landlock, seccomp, cgroups, confine, harness = map(
+        _load, ("landlock", "seccomp", "cgroups", "confine", "harness")
+    )
+    probes, jobchild = _load("probes"), _load("jobchild")
+
+
+class Standby:
+    """A forked child, already confined, blocked until it is handed a job."""
+
+    def __init__(self, pid: int, sock: socket.socket, ready: int) -> None:
+        self.pid = pid
+        self.pidfd = os.pidfd_open(pid)
+        self.sock = sock
+        self.ready = ready
+
+    def close(self) -> None:
+        self.sock.close()
+        os.close(self.pidfd)
+        os.close(self.ready)
+
+
+class Worker:
+    """One slot: runs jobs one at a time, each in a freshly forked, confined child.
+
+    The child for the next job is forked and confined right after the previous job is cleaned
+    up, while the worker waits for work: a job only pays for the hand-over, not for fork().
+    """
+
+    def __init__(self, config: dict[str, Any], ctrl: socket.socket) -> None:
+        self.config = config
+        self.ctrl = ctrl
+        self.slot_dir = config["slot_dir"]
+        self.jobdir = os.path.join(self.slot_dir, "job")
+        self.plan, self.report = probes.build_plan(config, self.jobdir)
+        self._pristine: os.stat_result | None = None
+        self._oom_seen = self.plan.cgroup.oom_kills() if self.plan.cgroup is not None else 0
+        self._standby: Standby | None = None
+        self._reset_jobdir()
+        self.report["selftest"] = results = self._self_test()
+        failed = probes.failed_checks(results, self.report["categories"])
+        if failed:
+            self.report.update(ok=False, error=f"self-test failed: {', '.join(failed)}")
+
+    def serve(self) -> None:
+        self.ctrl.send(json.dumps({"hello": self.report}).encode())
+        while True:
+            try:
+                data, ancdata, _, _ = self.ctrl.recvmsg(65536, socket.CMSG_SPACE(16 * 4))
+            except ConnectionResetError:
+                return
+            if not data:
+                return  # the parent closed its end (or died): leave
+            fds = jobchild.received_fds(ancdata)
+            request = json.loads(data)
+            reply = self.run_job(request, fds)
+            self.ctrl.send(json.dumps(reply).encode())
+            if reply.get("tainted"):
+                return  # the parent replaces a worker that could not clean up after a job
+            self._reset_jobdir()
+            self._fork_standby()
+
+    # -- one job -----------------------------------------------------------------------------
+    def run_job(self, request: dict[str, Any], fds: list[int]) -> dict[str, Any]:
+        limits = request["limits"]
+        reply: dict[str, Any] = {"id": request.get("id")}
+        if len(fds) != 4:
+            for fd in fds:
+                os.close(fd)
+            return {**reply, "error": f"expected 4 descriptors, got {len(fds)}"}
+        if self.plan.cgroup is not None:
+            memory = int(limits["memory_mb"]) + 3 * int(limits["file_size_mb"]) + 64
+            self.plan.cgroup.configure(int(limits["processes"]), memory * 1024 * 1024)
+        standby = self._take_standby()
+        started = time.monotonic()
+        try:
+            standby.sock.sendmsg(
+                [json.dumps(limits).encode()],
+                [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))],
+            )
+        except OSError:
+            pass  # it died on the way: its status (and empty ready pipe) will say so
+        finally:
+            for fd in fds:
+                os.close(fd)
+        status, usage, timed_out = self._wait(standby, float(limits["wall_seconds"]))
+        wall_ms = (time.monotonic() - started) * 1000
+        os.set_blocking(standby.ready, False)
+        try:
+            ready = os.read(standby.ready, 4096).decode("utf-8", "replace")
+        except BlockingIOError:
+            ready = ""
+        standby.close()
+        setup_cpu_s = float(ready[3:] or 0) if ready.startswith("ok ") else 0.0
+        leaked, clean = self._cleanup()
+        cpu_s = max(0.0, usage.ru_utime + usage.ru_stime - setup_cpu_s)
+        return {
+            **reply,
+            "status": status,
+            "ready": ready.startswith("ok "),
+            "setup_error": "" if ready.startswith("ok ") else ready[:2000] or "no word",
+            "timed_out": timed_out,
+            "cpu_ms": round(cpu_s * 1000, 3),
+            "maxrss_kb": usage.ru_maxrss,
+            "wall_ms": round(wall_ms, 3),
+            "oom": self._oom_happened(),
+            "leaked": leaked,
+            "tainted": not clean,
+        }
+
+    def _take_standby(self) -> Standby:
+        standby = self._standby
+        self._standby = None
+        if standby is not None and not select.select([standby.pidfd], [], [], 0)[0]:
+            return standby
+        if standby is not None:  # it died while waiting (it should not): start over
+            os.waitpid(standby.pid, 0)
+            standby.close()
+            self._cleanup()
+            self._reset_jobdir()
+        self._fork_standby()
+        assert self._standby is not None
+        standby, self._standby = self._standby, None
+        return standby
+
+    def _fork_standby(self) -> None:
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        ready_r, ready_w = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the job child
+            self._standby_main(theirs.fileno(), ready_w)
+        theirs.close()
+        os.close(ready_w)
+        self._standby = Standby(pid, mine, ready_r)
+
+    def _standby_main(self, sock_fd: int, ready: int) -> None:
+        """In the child: confine, wait for the job, take its descriptors, run it, exit."""
+        try:
+            confine.prepare(self.plan, keep={sock_fd, ready})
+            sock = socket.socket(fileno=sock_fd)
+            # Warm up only when idle: on a busy server the next job is already waiting, and
+            # the warm-up would cost it CPU instead of saving it latency.
+            idle = not select.select([sock], [], [], WARMUP_AFTER_IDLE_S)[0]
+            if idle and self.config.get("warmup", True):
+                jobchild.warm_up()
+            data, ancdata, _, _ = sock.recvmsg(65536, socket.CMSG_SPACE(16 * 4))
+            if not data:
+                os._exit(0)  # the worker is shutting down
+            payload_fd, *stdio = jobchild.received_fds(ancdata)
+            sock.close()
+            payload = jobchild.read_all(payload_fd)
+            os.close(payload_fd)
+            confine.enter_job(self.plan, json.loads(data), stdio)
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            os.write(ready, f"ok {usage.ru_utime + usage.ru_stime}".encode())
+            os.close(ready)
+        except BaseException as exc:  # never run candidate code half-confined
+            try:
+                os.write(ready, f"setup failed: {type(exc).__name__}: {exc}".encode())
+            finally:
+                os._exit(SETUP_FAILED)
+        jobchild.run_harness(payload)
+
+    def _wait(self, standby: Standby, wall_s: float) -> tuple[int, Any, bool]:
+        """Wait for the job with a wall-clock deadline; kill its process group when it passes."""
+        deadline = time.monotonic() + wall_s
+        timed_out = False
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                break
+            ctrl = self.ctrl.fileno()
+            ready, _, _ = select.select([standby.pidfd, ctrl], [], [], remaining)
+            if standby.pidfd in ready:
+                break
+            if ctrl in ready:  # the parent never writes during a job: it went away
+                _kill_group(standby.pid)
+                os.wait4(standby.pid, 0)
+                self._cleanup()
+                os._exit(0)
+        # The job's pid stays reserved until it is reaped, so killing its group here is safe.
+        _kill_group(standby.pid)
+        _, status, usage = os.wait4(standby.pid, 0)
+        return status, usage, timed_out
+
+    def _oom_happened(self) -> bool:
+        """Whether the kernel's OOM killer fired in the slot during the last job."""
+        if self.plan.cgroup is None:
+            return False
+        seen, self._oom_seen = self._oom_seen, self.plan.cgroup.oom_kills()
+        return self._oom_seen > seen
+
+    def _cleanup(self) -> tuple[int, bool]:
+        """Kill everything the job left behind; (how many were left, whether all are gone)."""
+        if not probes.has_children():
+            # The usual case. We are a subreaper: any process the job left alive is our child
+            # or below one, so having no child at all means nothing is left (cgroup included).
+            return 0, True
+        leaked = probes.kill_descendants()
+        if self.plan.cgroup is not None:
+            leaked += len(self.plan.cgroup.members())
+            self.plan.cgroup.kill_all()
+        if self.plan.uid is not None:
+            probes.kill_uid(self.plan.uid)
+        leaked += probes.kill_descendants()
+        clean = probes.wait_no_children(timeout_s=5.0)
+        if self.plan.cgroup is not None:
+            clean = clean and not self.plan.cgroup.members()
+        return leaked, clean
+
+    def _reset_jobdir(self) -> None:
+        """Empty the slot (never following links the job planted) and make a fresh job dir."""
+        if self._jobdir_untouched():
+            return
+        with os.scandir(self.slot_dir) as entries:
+            for entry in entries:
+                if self.plan.chroot and entry.name == "dev":
+                    continue  # the jail's devices: root's, out of the job's reach
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, onerror=_force_remove)
+                else:
+                    os.unlink(entry.path)
+        os.mkdir(self.jobdir, 0o700)
+        if self.plan.uid is not None:
+            os.chown(self.jobdir, self.plan.uid, self.plan.uid)
+        self._pristine = os.lstat(self.jobdir)
+
+    def _jobdir_untouched(self) -> bool:
+        """True when the last job left the slot exactly as it was made (the usual case)."""
+        pristine = self._pristine
+        try:
+            now = os.lstat(self.jobdir)
+            expected = ["dev", "job"] if self.plan.chroot else ["job"]
+            unchanged = sorted(os.listdir(self.slot_dir)) == expected
+            unchanged = unchanged and not os.listdir(self.jobdir)
+        except OSError:
+            return False
+        return unchanged and pristine is not None and _identity(now) == _identity(pristine)
+
+    def _self_test(self) -> dict[str, Any]:
+        """Run the containment checks as a real job, through the very path jobs take."""
+        payload = json.dumps({"solution": "", "tests": probes.self_test_source(self.config)})
+        fds = [os.memfd_create(name) for name in ("job", "stdout", "stderr", "results")]
+        os.write(fds[0], payload.encode())
+        os.lseek(fds[0], 0, os.SEEK_SET)
+        limits = dict(probes.SELF_TEST_LIMITS)
+        reply = self.run_job({"id": 0, "limits": limits}, [os.dup(fd) for fd in fds])
+        results = os.pread(fds[3], 1 << 20, 0).decode()
+        stderr = os.pread(fds[2], 4000, 0).decode("utf-8", "replace")
+        for fd in fds:
+            os.close(fd)
+        self._reset_jobdir()
+        self._fork_standby()
+        if not reply.get("ready"):
+            return {"error": reply.get("setup_error") or reply.get("error", "setup failed")}
+        checks: dict[str, Any] = {}
+        for line in results.splitlines():
+            record = json.loads(line)
+            if record.get("t") == "test":
+                checks[record["name"].removeprefix("test_")] = record.get("value")
+            elif record.get("t") == "error":
+                checks["error"] = record.get("message")
+        return checks or {"error": f"no self-test results; stderr: {stderr.strip()[-500:]}"}
+
+
+def _identity(st: os.stat_result) -> tuple[int, ...]:
+    return (st.st_ino, st.st_dev, st.st_mode, st.st_uid, st.st_gid)
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _force_remove(func: Any, path: str, _exc: Any) -> None:
+    """rmtree's error hook: the job may have made a directory unreadable or unwritable."""
+    try:
+        os.chmod(os.path.dirname(path), 0o700)
+        os.chmod(path, 0o700)
+    except OSError:
+        pass
+    func(path)
+
+
+def preload(names: list[str]) -> list[str]:
+    """Import what tests commonly use, so forked children never need to read the stdlib."""
+    failed = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # a missing optional module only limits preloading
+            failed.append(name)
+    time.localtime()  # caches the timezone before the filesystem is restricted
+    "warm-up".encode("idna")
+    return failed
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    ctrl = socket.socket(fileno=int(config["ctrl_fd"]))
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER: orphans of jobs come back here
+        raise OSError(ctypes.get_errno(), "PR_SET_CHILD_SUBREAPER failed")
+    failed = preload(list(config.get("preload") or PRELOAD))
+    sys.path[:] = [p for p in sys.path if p and not p.startswith(config["scratch_root"])]
+    import gc
+
+    gc.collect()
+    gc.freeze()  # keeps the collector from touching (and copying) the preloaded objects
+    try:
+        worker = Worker(config, ctrl)
+    except Exception as exc:  # tell the parent why, then exit
+        ctrl.send(json.dumps({"hello": {"ok": False, "error": f"{exc!r}"}}).encode())
+        raise
+    worker.report["preload_failed"] = failed
+    worker.serve()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise

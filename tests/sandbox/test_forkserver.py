@@ -1,0 +1,280 @@
+"""The warm executor's behaviour: results, exit reasons, the pool, describe(), clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import logging
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from python_env.errors import ExecutorOverloaded, SandboxError
+from python_env.sandbox import (
+    ForkServerExecutor,
+    Job,
+    Limits,
+    SubprocessExecutor,
+    cgroups,
+    isolation,
+    landlock,
+    make_executor,
+)
+from python_env.sandbox import forkserver as forkserver_module
+from python_env.types import ExitReason
+from python_env.types import TestStatus as Status
+from tests.sandbox.conftest import TIERS
+from tests.sandbox.helpers import BENIGN, BENIGN_VALUE, run, value
+
+STRONGEST = TIERS[0]
+
+
+def test_structured_results(executor: ForkServerExecutor) -> None:
+    report = executor.run(Job(
+        solution="def area(w, h):\n    return w * h\n",
+        tests=(
+            "import sys\nfrom solution import area\n"
+            "def test_value():\n    print('hello out')\n    return area(2, 3)\n"
+            "def test_assert():\n    print('hello err', file=sys.stderr)\n"
+            "    assert area(2, 2) == 5, 'area is off'\n"
+        ),
+    ))  # fmt: skip
+    assert report.exit_reason is ExitReason.OK
+    assert value(report, "test_value") == 6
+    failed = report.outcome("test_assert")
+    assert failed is not None and failed.status is Status.RAISED
+    assert failed.value == "AssertionError" and "area is off" in failed.message
+    assert report.stdout == "hello out\n" and report.stderr == "hello err\n"
+    assert report.cpu_ms > 0 and report.wall_ms > 0 and report.peak_memory_kb > 1000
+
+
+def test_import_errors_are_reported(executor: ForkServerExecutor) -> None:
+    report = executor.run(Job(solution="def broken(:\n", tests="from solution import broken\n"))
+    assert report.exit_reason is ExitReason.OK
+    assert report.error.startswith("SyntaxError")
+
+
+def test_benchmark_cost_is_counted(executor: ForkServerExecutor) -> None:
+    job = Job(solution="def f(n):\n    return sum(i for i in range(n))\n", tests="",
+              benchmark="from solution import f\ndef benchmark():\n    f(1000)\n")  # fmt: skip
+    costs = {executor.run(job).cost for _ in range(3)}
+    assert len(costs) == 1 and next(iter(costs)) > 1000  # type: ignore[operator]
+
+
+def test_same_outcomes_as_the_subprocess_baseline(executor: ForkServerExecutor) -> None:
+    baseline = SubprocessExecutor()
+    job = Job(solution=BENIGN.solution,
+              tests=BENIGN.tests + "def test_raise():\n    return {}['x']\n")  # fmt: skip
+    assert executor.run(job).outcomes == baseline.run(job).outcomes
+
+
+def test_lazy_stdlib_imports(executor: ForkServerExecutor) -> None:
+    report = run(
+        executor, "def test_import():\n    import colorsys, xml.dom.minidom\n    return 1\n"
+    )
+    if "chroot" in executor.describe()["layers"]:
+        assert value(report, "test_import") == "ModuleNotFoundError"  # preloaded modules only
+    else:
+        assert value(report, "test_import") == 1
+
+
+def test_describe_reports_layers_and_what_is_missing(executor: ForkServerExecutor) -> None:
+    info = executor.describe()
+    assert info["executor"] == "forkserver" and info["tier"] == executor.tier
+    assert info["unprotected"] == []
+    assert all(info["selftest"][check] is True for check in info["selftest"])
+    assert set(info["missing"]) == set(info["missing_reasons"])
+    assert not set(info["missing"]) & set(info["layers"])
+    # What this host's kernel and privileges allow decides what each tier can have.
+    abi, root = landlock.abi_version(), os.geteuid() == 0
+    expected = {"seccomp"} | ({"bwrap"} if executor.tier == "bwrap" else set())
+    if executor.tier != "fallback":
+        expected |= {"landlock-fs"} if abi >= 1 else {"chroot"}
+        expected |= {"landlock-scope"} if abi >= 6 else set()
+        expected |= {"pids-cgroup"} if info["missing_reasons"].get("pids-cgroup") is None else set()
+    else:
+        expected |= {"chroot", "setuid", "rlimit-nproc"} if root else set()
+    assert expected <= set(info["layers"]), (expected, info["layers"])
+    if executor.tier != "bwrap":
+        assert "bwrap" in info["missing"]
+    if executor.tier == "fallback":
+        assert {"landlock-fs", "netns", "pids-cgroup"} <= set(info["missing"])
+
+
+def test_bwrap_absent_falls_back_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The host may lack bubblewrap: auto then picks the next tier and reports bwrap missing."""
+    monkeypatch.setenv(isolation.BWRAP_ENV, "0")
+    with pytest.raises(SandboxError, match="bwrap"):
+        ForkServerExecutor(tier="bwrap", pool_size=1)
+    if STRONGEST == "fallback":
+        monkeypatch.setenv(isolation.TIER_ENV, "fallback")
+    ex = ForkServerExecutor(pool_size=1)
+    try:
+        assert ex.tier != "bwrap"
+        assert "bwrap" in ex.describe()["missing"]
+        assert "disabled" in ex.describe()["missing_reasons"]["bwrap"]
+        assert value(run(ex, "def test_x():\n    return 1\n"), "test_x") == 1
+    finally:
+        ex.close()
+
+
+def test_make_executor_falls_back_to_subprocess(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise SandboxError("no worker could start here")
+
+    monkeypatch.setattr("python_env.sandbox.ForkServerExecutor", refuse)
+    with caplog.at_level(logging.WARNING, logger="python_env.sandbox"):
+        fallback = make_executor("forkserver")
+    assert isinstance(fallback, SubprocessExecutor)
+    assert "no worker could start here" in caplog.text
+
+
+def test_a_dead_worker_is_replaced() -> None:
+    ex = ForkServerExecutor(tier=STRONGEST, pool_size=1)
+    try:
+        (old,) = ex.worker_pids()
+        os.killpg(old, signal.SIGKILL)
+        assert value(ex.run(BENIGN), "test_double") == BENIGN_VALUE
+        (new,) = ex.worker_pids()
+        assert new != old
+    finally:
+        ex.close()
+
+
+def test_a_wedged_worker_is_replaced_and_the_job_retried() -> None:
+    ex = ForkServerExecutor(tier=STRONGEST, pool_size=1, reply_grace_s=0.5)
+    try:
+        (old,) = ex.worker_pids()
+        os.killpg(old, signal.SIGSTOP)  # alive, but answers nothing
+        job = Job(solution=BENIGN.solution, tests=BENIGN.tests, limits=Limits(wall_seconds=0.5))
+        assert value(ex.run(job), "test_double") == BENIGN_VALUE
+        assert ex.worker_pids() != [old]
+    finally:
+        ex.close()
+
+
+def test_overload_is_an_error_not_a_verdict() -> None:
+    ex = ForkServerExecutor(tier=STRONGEST, pool_size=1, queue_timeout_s=0.2)
+    try:
+        started = threading.Event()
+        slow = Job(solution="", tests="import time\ndef test_wait():\n    time.sleep(1)\n")
+
+        def occupy() -> None:
+            started.set()
+            ex.run(slow)
+
+        thread = threading.Thread(target=occupy)
+        thread.start()
+        started.wait()
+        time.sleep(0.1)  # let the slow job take the only worker
+        with pytest.raises(ExecutorOverloaded):
+            ex.run(BENIGN)
+        thread.join()
+    finally:
+        ex.close()
+
+
+def test_run_async_leaves_the_event_loop_free() -> None:
+    ex = ForkServerExecutor(tier=STRONGEST, pool_size=1)
+    ticks = 0
+
+    async def ticker(stop: asyncio.Event) -> None:
+        nonlocal ticks
+        while not stop.is_set():
+            ticks += 1
+            await asyncio.sleep(0.005)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(ticker(stop))
+        job = Job(solution="", tests="import time\ndef test_wait():\n    time.sleep(0.5)\n")
+        report = await ex.run_async(job)
+        stop.set()
+        await task
+        assert report.exit_reason is ExitReason.OK
+
+    try:
+        asyncio.run(main())
+    finally:
+        ex.close()
+    assert ticks > 10  # the loop kept running while the job slept
+
+
+def test_close_leaves_nothing_behind() -> None:
+    ex = ForkServerExecutor(tier=STRONGEST, pool_size=2)
+    scratch = ex._res.scratch_root
+    instance = ex._res.cgroup_instance
+    pids = ex.worker_pids()
+    run(ex, "import os\ndef test_files():\n    open('x', 'w').write('y')\n")
+    ex.close()
+    assert not os.path.exists(scratch)
+    assert not instance or not glob.glob(f"{cgroups.ROOT}/*/{cgroups.PREFIX}{instance}")
+    for pid in pids:
+        assert not os.path.exists(f"/proc/{pid}"), f"worker {pid} outlived close()"
+    with pytest.raises(SandboxError):
+        ex.run(BENIGN)
+
+
+def test_stale_cgroups_of_dead_executors_are_removed() -> None:
+    dead = os.fork()
+    if dead == 0:
+        os._exit(0)
+    os.waitpid(dead, 0)
+    instance = f"{dead}-0-test"
+    if not cgroups.create_slots(instance, 1):
+        pytest.skip("this host lets us create no cgroup")
+    assert instance in cgroups.remove_stale()
+    assert not glob.glob(f"{cgroups.ROOT}/*/{cgroups.PREFIX}{instance}")
+
+
+def test_pool_size_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(forkserver_module.WORKERS_ENV, "1")
+    ex = ForkServerExecutor(tier=STRONGEST)
+    try:
+        assert ex.pool_size == 1 and len(ex.worker_pids()) == 1
+    finally:
+        ex.close()
+
+
+def test_the_warm_up_leaves_no_trace() -> None:
+    """The standby child runs a warm-up job first: results must not depend on it."""
+    job = Job(
+        solution="import sys\ndef f(n):\n    return sys.gettrace() is None\n",
+        tests="from solution import f\nimport sys\n"
+        "def test_state():\n    return [f(1), sorted(m for m in sys.modules if 'sol' in m)]\n",
+        benchmark="from solution import f\ndef benchmark():\n"
+        "    for i in range(200):\n        f(i)\n",
+    )
+    reports = []
+    for warmup in (False, True):
+        ex = ForkServerExecutor(tier=STRONGEST, pool_size=1, warmup=warmup)
+        try:
+            reports.append(ex.run(job))
+        finally:
+            ex.close()
+    cold, warm = reports
+    assert cold.outcomes == warm.outcomes and cold.cost == warm.cost
+    assert cold.cost is not None and cold.cost > 200 and not warm.cost_tampered
+
+
+def test_random_is_seeded_per_test_so_every_worker_gives_the_same_values() -> None:
+    code = "import random\nAT_IMPORT = random.random()\n"
+    tests = (
+        "import random\nfrom solution import AT_IMPORT\n"
+        "def test_a():\n    return [AT_IMPORT, random.random()]\n"
+        "def test_b():\n    return random.randint(0, 10**9)\n"
+    )
+    ex = ForkServerExecutor(tier=STRONGEST, pool_size=3)
+    try:
+        values = {
+            tuple(str(o.value) for o in ex.run(Job(solution=code, tests=tests)).outcomes)
+            for _ in range(12)
+        }
+    finally:
+        ex.close()
+    assert len(values) == 1
