@@ -63,11 +63,23 @@ def cap_last() -> int:
 def restrict_worker_capabilities(last: int) -> None:
     """In the worker, once: empty the bounding set and lock securebits (jobs inherit both).
 
-    They only matter at exec, which the worker never does; its own capabilities stay.
+    They only matter at exec, which the worker never does; its own capabilities stay. An
+    unprivileged worker holding none has nothing to give up (and may not set securebits): jobs
+    set no_new_privs, so exec cannot grant any either.
     """
+    if os.geteuid() != 0 and _permitted_capabilities() == 0:
+        return
     _check(_libc.prctl(_PR_SET_SECUREBITS, _SECUREBITS, 0, 0, 0), "PR_SET_SECUREBITS")
     for cap in range(last + 1):
         _check(_libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0), "PR_CAPBSET_DROP")
+
+
+def _permitted_capabilities() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("CapPrm:"):
+                return int(line.split()[1], 16)
+    return -1
 
 
 _CAP_HEADER = ctypes.create_string_buffer(struct.pack("<Ii", _CAP_VERSION_3, 0))
