@@ -11,7 +11,7 @@ from pathlib import Path
 
 from python_env.agents.server import free_port
 from python_env.tasks.catalog import default_catalog
-from tests.agents.fake_openai import FakeOpenAI, Reply, scripted
+from tests.agents.fake_openai import FakeOpenAI, Reply, answer_key_review, scripted
 
 SCRIPT = Path(__file__).resolve().parents[1] / "inference.py"
 START = re.compile(r"^\[START\] task=(?P<task>\S+) env=python_env model=(?P<model>\S+)$")
@@ -64,16 +64,6 @@ def parse_blocks(stdout: str) -> list[dict]:  # type: ignore[type-arg]
         assert rewards == [s["reward"] for s in steps]
         assert all(s["done"] == "false" for s in steps[:-1])
     return blocks
-
-
-def answer_key_review(task_id: str) -> str:
-    task = default_catalog().get(task_id)
-    findings = [
-        {"start_line": i.start_line, "end_line": i.end_line, "category": i.category.value,
-         "severity": i.severity.value, "message": i.explanation}
-        for i in task.issues
-    ]  # fmt: skip
-    return json.dumps({"kind": "review", "findings": findings})
 
 
 def test_stdout_follows_the_contract_line_by_line(server_url: str) -> None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from python_env.tasks.catalog import default_catalog
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -21,6 +23,17 @@ class Reply:
 
 
 Responder = Callable[[dict[str, Any]], Reply]
+
+
+def answer_key_review(task_id: str) -> str:
+    """A scripted reply: the review action that reports the task's whole answer key."""
+    task = default_catalog().get(task_id)
+    findings = [
+        {"start_line": i.start_line, "end_line": i.end_line, "category": i.category.value,
+         "severity": i.severity.value, "message": i.explanation}
+        for i in task.issues
+    ]  # fmt: skip
+    return json.dumps({"kind": "review", "findings": findings})
 
 
 def scripted(replies: Iterable[Reply | str], then: Reply | str = '{"kind": "submit"}') -> Responder:

@@ -16,7 +16,7 @@ from python_env.agents.prompting import parse_action
 from python_env.agents.server import free_port
 from python_env.errors import AgentUnavailable
 from python_env.tasks.catalog import default_catalog
-from tests.agents.fake_openai import FakeOpenAI, Reply, scripted
+from tests.agents.fake_openai import FakeOpenAI, Reply, answer_key_review, scripted
 
 TASK = "userstore-sqlite-lookup"  # review + repair, easy
 SUBMIT = '{"kind": "submit"}'
@@ -26,16 +26,6 @@ def play(server_url: str, llm_url: str, task_id: str = TASK, seed: int = 3) -> E
     config = LLMConfig(base_url=llm_url, model="scripted-model", api_key="test-key")
     factory = make_factory("llm", config=config)
     return asyncio.run(run_episode(server_url, factory, {"task_id": task_id}, seed))
-
-
-def answer_key_review(task_id: str) -> str:
-    task = default_catalog().get(task_id)
-    findings = [
-        {"start_line": i.start_line, "end_line": i.end_line, "category": i.category.value,
-         "severity": i.severity.value, "message": i.explanation}
-        for i in task.issues
-    ]  # fmt: skip
-    return json.dumps({"kind": "review", "findings": findings})
 
 
 def user_prompt(request: dict[str, Any]) -> str:
