@@ -34,6 +34,7 @@ class TaskCatalog:
             for t in tasks
         }
         self._lazy = [s for s in self._splits.values() if isinstance(s, LazyTasks)]
+        self._matches: dict[tuple[object, ...], tuple[Task, ...]] = {}
 
     def split_names(self) -> list[str]:
         return list(self._splits)
@@ -75,6 +76,19 @@ class TaskCatalog:
         Without ``split`` the pick is over every split but the held-out ``test`` one, so a trainer
         that passes no split never trains on evaluation tasks.
         """
+        key = (split, kind, difficulty, category)
+        matches = self._matches.get(key)
+        if matches is None:  # the catalog never changes: filter and sort once per filter set
+            matches = self._matches[key] = self._matching(split, kind, difficulty, category)
+        return random.Random(seed).choice(matches)
+
+    def _matching(
+        self,
+        split: str | None,
+        kind: TaskKind | None,
+        difficulty: Difficulty | None,
+        category: Category | None,
+    ) -> tuple[Task, ...]:
         pool: Iterable[Task] = (
             self._split(split)
             if split
@@ -92,7 +106,7 @@ class TaskCatalog:
         )
         if not matches:
             raise TaskNotFound("no task matches the filters given")
-        return random.Random(seed).choice(matches)
+        return tuple(matches)
 
     def _split(self, split: str) -> Sequence[Task]:
         try:
