@@ -5,6 +5,8 @@ Nothing here imports openenv or FastAPI: the wire models in ``python_env.models`
 
 from __future__ import annotations
 
+import hashlib
+import json
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
@@ -123,6 +125,18 @@ class Task(_Frozen):
     @property
     def id(self) -> str:
         return self.info.id
+
+    def digest(self) -> str:
+        """SHA-256 of everything that decides the task's test outcomes (not just its id)."""
+        parts = (
+            self.id,
+            self.code,
+            self.fix,
+            self.visible_tests,
+            self.hidden_tests,
+            self.benchmark,
+        )
+        return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
     def has(self, kind: TaskKind) -> bool:
         return kind in self.info.kinds

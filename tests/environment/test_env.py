@@ -133,3 +133,16 @@ def test_task_provider_api(env: PythonEnvironment) -> None:
     assert env.get_task_range("fixtures", 0, 5)[0]["kinds"] == ["review", "repair"]
     with pytest.raises(IndexError):
         env.get_task("fixtures", 3)
+
+
+def test_run_tests_is_information_not_reward(env: PythonEnvironment, tiny_task: Task) -> None:
+    """Red-team finding 8: a visible pass (forged or memorised) must not pay before submit."""
+    env.reset()
+    env.step(CodeReviewAction(kind="edit", code=tiny_task.fix))
+    obs = env.step(CodeReviewAction(kind="run_tests"))
+    assert obs.test_report is not None and obs.test_report.failed == 0
+    assert obs.reward == 0.0 and "tests" not in obs.score_components
+    assert "Not scored" in obs.feedback
+    final = env.step(CodeReviewAction(kind="submit"))
+    assert final.evaluation is not None and final.evaluation.components["tests"] == 1.0
+    assert final.reward == final.evaluation.score

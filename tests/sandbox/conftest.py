@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from python_env.sandbox import ForkServerExecutor, cgroups, isolation
+from python_env.sandbox.forkserver import SCRATCH_PREFIX
 
 # A secret in the "server's" environment: no job may ever see it.
 SERVER_SECRET = "pyenv-server-secret-" + os.urandom(8).hex()
@@ -57,9 +58,11 @@ def _our_cgroups() -> list[str]:
 @pytest.fixture(scope="session", autouse=True)
 def no_leaks() -> Iterator[None]:
     """After the whole suite: no cgroup, scratch directory or worker process of ours is left."""
-    ours = os.path.join(tempfile.gettempdir(), f"pyenv-sandbox-{os.getpid()}-*")
+    pattern = os.path.join(tempfile.gettempdir(), f"{SCRATCH_PREFIX}*")
+    before = set(glob.glob(pattern))
     yield
-    assert glob.glob(ours) == [], f"scratch directories left behind: {glob.glob(ours)}"
+    left = sorted(set(glob.glob(pattern)) - before)
+    assert left == [], f"scratch directories left behind: {left}"
     assert _our_cgroups() == [], f"cgroups left behind: {_our_cgroups()}"
     assert _our_workers() == [], f"worker processes left behind: {_our_workers()}"
 

@@ -218,12 +218,12 @@ def test_files_do_not_survive_into_the_next_job(executor: ForkServerExecutor) ->
 
 
 def test_other_sessions_scratch_dirs(executor: ForkServerExecutor) -> None:
-    code = """
+    slots = [w.slot_dir for w in executor._res.workers.values()]
+    code = f"""
 def test_siblings():
     here = os.getcwd()
-    slot = os.path.dirname(here)
-    root = os.path.dirname(slot)
-    others = [os.path.join(root, f"slot-{i}", "job") for i in range(3)]
+    root = os.path.dirname(os.path.dirname(here))
+    others = [os.path.join(slot, "job") for slot in {slots!r}]
     mine = os.path.realpath(here)
     return [_list(root)] + [_list(p) for p in others if os.path.realpath(p) != mine]
 """

@@ -9,6 +9,7 @@ import os
 import signal
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -96,7 +97,9 @@ def test_describe_reports_layers_and_what_is_missing(executor: ForkServerExecuto
         expected |= {"landlock-scope"} if abi >= 6 else set()
         expected |= {"pids-cgroup"} if info["missing_reasons"].get("pids-cgroup") is None else set()
     else:
-        expected |= {"chroot", "setuid", "rlimit-nproc"} if root else set()
+        expected |= {"chroot"} if root else set()
+    # A root worker's jobs always run as a spare uid: it owns no file on the host.
+    expected |= {"setuid", "rlimit-nproc"} if root else {"seccomp-metadata"}
     assert expected <= set(info["layers"]), (expected, info["layers"])
     if executor.tier != "bwrap":
         assert "bwrap" in info["missing"]
@@ -121,17 +124,21 @@ def test_bwrap_absent_falls_back_and_says_so(monkeypatch: pytest.MonkeyPatch) ->
         ex.close()
 
 
-def test_make_executor_falls_back_to_subprocess(
+def test_make_executor_fails_closed(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """No sandbox, no executor: never a silent downgrade to one without isolation."""
+
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise SandboxError("no worker could start here")
 
     monkeypatch.setattr("python_env.sandbox.ForkServerExecutor", refuse)
-    with caplog.at_level(logging.WARNING, logger="python_env.sandbox"):
-        fallback = make_executor("forkserver")
-    assert isinstance(fallback, SubprocessExecutor)
-    assert "no worker could start here" in caplog.text
+    with pytest.raises(SandboxError, match="no worker could start here"):
+        make_executor("forkserver")
+    with caplog.at_level(logging.ERROR, logger="python_env.sandbox"):
+        unisolated = make_executor("subprocess")
+    assert isinstance(unisolated, SubprocessExecutor)
+    assert unisolated.describe()["isolation"] == "UNISOLATED" and "UNISOLATED" in caplog.text
 
 
 def test_a_dead_worker_is_replaced() -> None:
@@ -159,7 +166,8 @@ def test_a_wedged_worker_is_replaced_and_the_job_retried() -> None:
 
 
 def test_overload_is_an_error_not_a_verdict() -> None:
-    ex = ForkServerExecutor(tier=STRONGEST, pool_size=1, queue_timeout_s=0.2)
+    """A queue longer than allowed is refused at once, as an executor fault (HTTP 503)."""
+    ex = ForkServerExecutor(tier=STRONGEST, pool_size=1, max_queued=0)
     try:
         started = threading.Event()
         slow = Job(solution="", tests="import time\ndef test_wait():\n    time.sleep(1)\n")
@@ -278,3 +286,39 @@ def test_random_is_seeded_per_test_so_every_worker_gives_the_same_values() -> No
     finally:
         ex.close()
     assert len(values) == 1
+
+
+def test_saturation_is_queueing_not_failure() -> None:
+    """Red-team finding 6: sleepers on every worker delay another job; they never fail it."""
+    ex = ForkServerExecutor(tier=STRONGEST, pool_size=1, queue_timeout_s=0.2)
+    sleeper = Job(solution="", tests="import time\ndef test_wait():\n    time.sleep(0.4)\n")
+    try:
+        with ThreadPoolExecutor(4) as threads:
+            sleepers = [threads.submit(ex.run, sleeper) for _ in range(3)]
+            time.sleep(0.05)
+            benign = threads.submit(ex.run, BENIGN)  # waits ~1.2 s, six times the timeout
+            assert value(benign.result(), "test_double") == BENIGN_VALUE
+            assert all(f.result().exit_reason is ExitReason.OK for f in sleepers)
+    finally:
+        ex.close()
+
+
+def test_a_worker_whose_slot_changed_is_retired_not_reused() -> None:
+    """A worker that cannot prove its slot pristine after a job serves no other job."""
+    ex = ForkServerExecutor(tier=STRONGEST, pool_size=1)
+    try:
+        (worker,) = ex._res.workers.values()
+        os.chmod(worker.slot_dir, 0o700)  # what a job must never manage: the check still runs
+        assert value(ex.run(BENIGN), "test_double") == BENIGN_VALUE  # its verdict stands
+        deadline = time.monotonic() + 30
+        while ex.health()["live_workers"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        health = ex.health()
+        assert health["retired_total"] == 1 and health["workers"][0]["generation"] > 1
+        assert "changed owner, mode or identity" in health["workers"][0]["last_problem"]
+        assert value(ex.run(BENIGN), "test_double") == BENIGN_VALUE
+        (replacement,) = ex._res.workers.values()
+        assert replacement.slot_dir != worker.slot_dir and not os.path.exists(worker.slot_dir)
+    finally:
+        ex.close()
+    assert not ex.health()["serving"]

@@ -54,6 +54,69 @@ def test_seccomp_filter_in_a_child() -> None:
     assert ok and detail == "refused"
 
 
+def _syscalls_in_a_child(deny_metadata: bool, tmp_path: Path) -> dict[str, str]:
+    """Which calls a child under the filter may make on itself, its parent and host files."""
+    import json
+    import resource
+
+    filt = seccomp.Filter(seccomp.build_filter(deny_metadata=deny_metadata))
+    target = tmp_path / "file"
+    target.write_text("x")
+
+    def check() -> str:
+        parent = os.getppid()
+        fd = os.open(target, os.O_RDWR)
+        calls = {
+            "prlimit-self": lambda: resource.prlimit(0, resource.RLIMIT_CORE, (0, 0)),
+            "setrlimit-self": lambda: resource.setrlimit(resource.RLIMIT_CORE, (0, 0)),
+            "prlimit-parent": lambda: resource.prlimit(parent, resource.RLIMIT_CORE),
+            "nice-self": lambda: os.nice(0),
+            "renice-parent": lambda: os.setpriority(os.PRIO_PROCESS, parent, 0),
+            "renice-user": lambda: os.setpriority(os.PRIO_USER, 0, 19),
+            "renice-group": lambda: os.setpriority(os.PRIO_PGRP, 0, 19),
+            "affinity-self": lambda: os.sched_setaffinity(0, os.sched_getaffinity(0)),
+            "affinity-parent": lambda: os.sched_setaffinity(parent, os.sched_getaffinity(0)),
+            "chmod-path": lambda: os.chmod(target, 0o644),
+            "utime-path": lambda: os.utime(target, (1, 1)),
+            "xattr-path": lambda: os.setxattr(target, "user.x", b"1"),
+            "fchmod": lambda: os.fchmod(fd, 0o644),
+            "futimens": lambda: os.utime(fd, (1, 1)),
+        }
+        filt.install()
+        results = {}
+        for name, call in calls.items():
+            try:
+                call()
+                results[name] = "ok"
+            except OSError as exc:
+                results[name] = os.strerror(exc.errno or 0)
+        return json.dumps(results)
+
+    ok, detail = confine.in_child(check)
+    assert ok, detail
+    return dict(json.loads(detail))
+
+
+def test_seccomp_lets_pid_calls_reach_only_the_caller(tmp_path: Path) -> None:
+    """Red-team findings 4 and 5: a job lowered its worker's limits and the server's."""
+    results = _syscalls_in_a_child(False, tmp_path)
+    refused = os.strerror(1)
+    for own in ("prlimit-self", "setrlimit-self", "nice-self", "affinity-self"):
+        assert results[own] == "ok", results
+    for other in ("prlimit-parent", "renice-parent", "renice-user", "renice-group",
+                  "affinity-parent"):  # fmt: skip
+        assert results[other] == refused, results
+    assert results["chmod-path"] == results["utime-path"] == "ok"  # a spare uid guards those
+
+
+def test_seccomp_metadata_variant_refuses_path_based_changes(tmp_path: Path) -> None:
+    """Red-team finding 2, for jobs that must share the worker's uid."""
+    results = _syscalls_in_a_child(True, tmp_path)
+    refused = os.strerror(1)
+    assert results["chmod-path"] == results["utime-path"] == results["xattr-path"] == refused
+    assert results["fchmod"] == results["futimens"] == "ok"  # on descriptors Landlock granted
+
+
 def test_expand_allowed_carves_out_denied_paths(tmp_path: Path) -> None:
     for sub in ("lib/json", "lib/site-packages/python_env/data", "lib/site-packages/other", "bin"):
         (tmp_path / sub).mkdir(parents=True)
@@ -112,8 +175,14 @@ def test_bwrap_can_be_declared_absent(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_bwrap_command_hides_secrets() -> None:
-    command = isolation.bwrap_command("bwrap", "/tmp/scratch", "/tmp/scratch/code", [], 0)
+    command = isolation.bwrap_command(
+        "bwrap", "/tmp/scratch", "/tmp/scratch/slot-0-1", "/tmp/scratch/code", []
+    )
     assert command[-1] == "--"
+    # Only the worker's own slot is writable; the scratch root (and the host) are read-only.
+    binds = [(command[i], command[i + 1]) for i, arg in enumerate(command[:-1]) if "bind" in arg]
+    assert ("--ro-bind", "/tmp/scratch") in binds and ("--bind", "/tmp/scratch/slot-0-1") in binds
+    assert ("--bind", "/tmp/scratch") not in binds
     tmpfs = {command[i + 1] for i, arg in enumerate(command) if arg == "--tmpfs"}
     assert str(isolation.PACKAGE_DIR) in tmpfs or any(
         str(isolation.PACKAGE_DIR).startswith(t + "/") for t in tmpfs

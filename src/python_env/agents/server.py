@@ -11,7 +11,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -77,9 +77,19 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes] | None, timeout_s: floa
 @contextmanager
 def embedded_server(max_concurrent_envs: int = 64, timeout_s: float = 60.0) -> Iterator[str]:
     """``python -m python_env.server`` on a free 127.0.0.1 port; yields its URL, stops it after."""
+    with server_process(max_concurrent_envs, timeout_s) as (url, _proc):
+        yield url
+
+
+@contextmanager
+def server_process(
+    max_concurrent_envs: int = 64, timeout_s: float = 60.0, env: Mapping[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Like ``embedded_server``, with extra environment variables; yields the URL and process."""
     port = free_port()
-    env = {
+    environ = {
         **os.environ,
+        **(env or {}),
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "MAX_CONCURRENT_ENVS": str(max_concurrent_envs),
@@ -88,14 +98,14 @@ def embedded_server(max_concurrent_envs: int = 64, timeout_s: float = 60.0) -> I
         log = Path(tmp) / "server.log"
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "python_env.server"], env=env, stdout=out, stderr=out
+                [sys.executable, "-m", "python_env.server"], env=environ, stdout=out, stderr=out
             )
         url = f"http://127.0.0.1:{port}"
         try:
             if not wait_healthy(url, proc, timeout_s):
                 tail = log.read_text(errors="replace")[-2_000:]
                 raise ConfigError(f"the embedded server did not start on {url}:\n{tail}")
-            yield url
+            yield url, proc
         finally:
             proc.terminate()
             try:

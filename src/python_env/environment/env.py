@@ -42,7 +42,8 @@ EnumT = TypeVar("EnumT", bound=StrEnum)
 @lru_cache(maxsize=1)
 def shared_grader() -> Grader:
     """One grader (and sandbox executor) per process, shared by every session."""
-    return Grader(make_executor(Settings.from_env().executor))
+    settings = Settings.from_env()
+    return Grader(make_executor(settings.executor, settings.sandbox_queue_timeout_s))
 
 
 class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, CodeReviewState]):
@@ -199,12 +200,10 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         return self._observe(feedback="Code updated.")
 
     def _run_tests(self, task: Task) -> CodeReviewObservation:
+        # Information, not reward: visible tests can be passed by code that special-cases their
+        # inputs, and any reward paid here and taken back at submit would still pay under a
+        # discount. The tests and performance components are paid once, on the hidden tests.
         run = self.grader.run_tests(task, self._code)
-        weights = score_weights(task)
-        if "tests" in weights:
-            self._components["tests"] = run.score.score
-        if run.performance is not None:
-            self._components["performance"] = run.performance.score
         report = self._report = run.report
         feedback = f"Visible tests: {report.passed} passed, {report.failed} failed."
         if run.performance is not None and run.performance.candidate_cost is not None:
@@ -212,6 +211,7 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
                 f" Benchmark cost {run.performance.candidate_cost} "
                 f"(original {run.performance.baseline_cost})."
             )
+        feedback += " (Not scored: submit grades the code on the hidden tests.)"
         return self._observe(feedback=feedback)
 
     def _finish(self, task: Task, feedback: str) -> CodeReviewObservation:

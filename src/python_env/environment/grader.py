@@ -1,7 +1,14 @@
 """Runs tasks' tests through the sandbox and feeds the outcomes to the pure grading functions.
 
-The reference fix's and the original code's outcomes are computed once per task and process, and
-cached: they are deterministic, and caching them keeps a graded step to one sandbox job.
+The reference fix's and the original code's outcomes are computed once per task content and
+process, and cached: they are deterministic, and caching them keeps a graded step to one sandbox
+job. The key is a digest of the task's code, fix and tests (two tasks sharing an id never share a
+report); a reference run that did not finish cleanly raises and is never cached. Every job starts
+in a slot its worker verified as pristine after the previous job (a worker that cannot restore
+its slot is retired), so no candidate can poison the outcomes computed after it.
+
+What the agent sees of a hidden run is a pass/fail per test name and the exit reason: the
+candidate's stdout, stderr, messages and CPU time on hidden inputs never leave the server.
 """
 
 from __future__ import annotations
@@ -62,7 +69,7 @@ class Grader:
     def __init__(self, executor: Executor) -> None:
         self.executor = executor
         self._lock = threading.Lock()
-        self._cache: dict[tuple[str, str, str], ExecReport] = {}
+        self._cache: dict[tuple[str, str, str], ExecReport] = {}  # (task digest, suite, which)
 
     def review(self, task: Task, findings: Sequence[Finding]) -> ReviewScore:
         return score_findings(findings, task.issues)
@@ -105,7 +112,7 @@ class Grader:
             review=review,
             tests=run.score if run else None,
             performance=run.performance if run else None,
-            hidden_tests=run.report if run else None,
+            hidden_tests=_public(run.report) if run else None,
             issues=task.issues,
         )
 
@@ -116,7 +123,7 @@ class Grader:
 
     def known_report(self, task: Task, suite: str, which: str) -> ExecReport:
         """Outcomes of the ``reference`` fix or the ``original`` code on a suite (cached)."""
-        key = (task.id, suite, which)
+        key = (task.digest(), suite, which)
         with self._lock:
             cached = self._cache.get(key)
         if cached is not None:
@@ -130,6 +137,12 @@ class Grader:
         with self._lock:
             self._cache[key] = report
         return report
+
+
+def _public(hidden: TestReport) -> TestReport:
+    """A hidden run as the agent may see it: verdicts by name, nothing the candidate printed."""
+    verdicts = tuple(v.model_copy(update={"message": ""}) for v in hidden.verdicts)
+    return TestReport(suite=hidden.suite, exit_reason=hidden.exit_reason, verdicts=verdicts)
 
 
 def _cost(report: ExecReport, task: Task) -> int:

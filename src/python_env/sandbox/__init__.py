@@ -23,18 +23,19 @@ EXECUTORS = ("forkserver", "subprocess")
 log = logging.getLogger("python_env.sandbox")
 
 
-def make_executor(name: str = "forkserver") -> Executor:
+def make_executor(name: str = "forkserver", queue_timeout_s: float = 60.0) -> Executor:
     """Build the executor named by the ``EXECUTOR`` setting.
 
-    ``forkserver`` (the default; ``auto`` is an alias) falls back to ``subprocess``, with a
-    warning, when no sandbox worker can start on this host.
+    ``forkserver`` (the default; ``auto`` is an alias) fails closed: when no sandbox worker can
+    start on this host it raises ``SandboxError`` naming why, never downgrading to an executor
+    without isolation. ``subprocess`` runs jobs UNISOLATED, only when asked for by name.
     """
     if name == "subprocess":
-        return SubprocessExecutor()
+        log.error("PYTHON_ENV_EXECUTOR=subprocess: agent code runs UNISOLATED (no sandbox)")
+        return SubprocessExecutor(queue_timeout_s=queue_timeout_s)
     if name in ("forkserver", "auto"):
         try:
-            return ForkServerExecutor()
-        except (SandboxError, OSError) as exc:
-            log.warning("forkserver executor cannot start (%s); using the subprocess executor", exc)
-            return SubprocessExecutor()
+            return ForkServerExecutor(queue_timeout_s=queue_timeout_s)
+        except OSError as exc:
+            raise SandboxError(f"the sandbox cannot start on this host: {exc}") from exc
     raise ConfigError(f"unknown executor {name!r}; choose from: {', '.join(EXECUTORS)}")

@@ -7,10 +7,15 @@ in the ``ExecReport``; only a broken or overloaded executor raises (``SandboxErr
 
 from __future__ import annotations
 
+import base64
+import functools
+import importlib.util
 import json
+import marshal
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from python_env.sandbox import harness
 from python_env.types import ExecReport, ExitReason, TestOutcome, TestStatus
 
 
@@ -35,8 +40,34 @@ class Job:
     limits: Limits = field(default_factory=Limits)
 
     def payload(self) -> bytes:
-        data = {"solution": self.solution, "tests": self.tests, "benchmark": self.benchmark}
+        """The job as the harness reads it, the task's own sources compiled here, once.
+
+        Compiling the hidden tests in every job child cost ~1 ms of its CPU, and a source sent
+        into the child is text the candidate could find in memory: trusted task sources travel
+        as code only (their source only if they do not compile, so the child reports the
+        error). The candidate's solution is compiled in the sandbox, where a parser crash harms
+        nobody.
+        """
+        data: dict[str, Any] = {"solution": self.solution}
+        compiled: dict[str, str] = {}
+        for name, source in (("tests", self.tests), ("benchmark", self.benchmark)):
+            code = _compiled(name, source) if source else ""
+            data[name] = "" if code else source
+            if code:
+                compiled[name] = code
+        if compiled:
+            data["compiled"] = {"magic": importlib.util.MAGIC_NUMBER.hex(), **compiled}
         return json.dumps(data).encode()
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(name: str, source: str) -> str:
+    """Base64 marshalled code of a task source, or "" if it does not compile (the child reports)."""
+    try:
+        code = harness.compile_source(name, source)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return ""
+    return base64.b64encode(marshal.dumps(code)).decode()
 
 
 class Executor(Protocol):
@@ -50,6 +81,10 @@ class Executor(Protocol):
 
     def describe(self) -> dict[str, Any]:
         """Which isolation layers are active, for /metadata and the logs."""
+        ...
+
+    def health(self) -> dict[str, Any]:
+        """The executor's state now; ``serving`` is False when it cannot run jobs."""
         ...
 
     def close(self) -> None: ...

@@ -11,6 +11,7 @@ import ctypes
 import os
 import resource
 import signal
+import stat
 import struct
 import tempfile
 from collections.abc import Callable
@@ -24,6 +25,9 @@ if TYPE_CHECKING:  # the worker loads these by file path; see worker.py
 
 CLEAN_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONHASHSEED": "0"}
 CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS = 0x40000000, 0x08000000, 0x04000000
+CLONE_NEWNS = 0x00020000
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT = 0x1, 0x2, 0x4, 0x20
+_MS_BIND, _MS_REC, _MS_PRIVATE, _MNT_DETACH = 0x1000, 0x4000, 0x40000, 0x2
 _PR_SET_NO_NEW_PRIVS, _PR_CAPBSET_DROP, _PR_SET_SECUREBITS, _PR_CAP_AMBIENT = 38, 24, 28, 47
 # NOROOT + locks on every securebit: uid 0 can never regain a capability, not even through exec.
 _SECUREBITS = 0x01 | 0x02 | 0x08 | 0x20 | 0x40 | 0x80
@@ -84,7 +88,7 @@ def _permitted_capabilities() -> int:
 
 _CAP_HEADER = ctypes.create_string_buffer(struct.pack("<Ii", _CAP_VERSION_3, 0))
 _CAP_EMPTY = ctypes.create_string_buffer(bytes(24))  # two empty {effective, permitted, inheritable}
-_capset, _prctl, _unshare = _libc.capset, _libc.prctl, _libc.unshare
+_capset, _prctl, _unshare, _mount = _libc.capset, _libc.prctl, _libc.unshare, _libc.mount
 
 
 def drop_capabilities() -> None:
@@ -99,6 +103,55 @@ def set_no_new_privs() -> None:
 
 def unshare(flags: int) -> None:
     _check(_unshare(flags), "unshare")
+
+
+def blocking_ancestor(path: str) -> str:
+    """The outermost directory above ``path`` that other uids may not pass ("" if none)."""
+    current = "/"
+    for part in path.strip("/").split("/")[:-1]:
+        current = os.path.join(current, part)
+        if not os.stat(current).st_mode & stat.S_IXOTH:
+            return current
+    return ""
+
+
+def expose_interpreter(prefix: str) -> str:
+    """In the worker's own mount namespace, let spare-uid jobs read the interpreter's prefix.
+
+    An interpreter under /root (pyenv, say) is out of reach of any other uid, since /root is
+    0700. Mount an empty tmpfs over the ancestor that blocks and bind the prefix back into it,
+    read-only: the job reaches the stdlib and nothing else that lived there. Needs
+    CLONE_NEWNS already unshared; returns the covered ancestor, "" when nothing blocks.
+    """
+    blocker = blocking_ancestor(prefix)
+    if not blocker:
+        return ""
+    keep = os.open(prefix, os.O_PATH | os.O_CLOEXEC)  # still reachable once the tmpfs covers it
+    try:
+        _mount_checked(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None)
+        _mount_checked(b"tmpfs", blocker.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV, b"mode=0755")
+        old_umask = os.umask(0o022)
+        try:
+            os.makedirs(prefix, 0o755, exist_ok=True)
+        finally:
+            os.umask(old_umask)
+        source, target = f"/proc/self/fd/{keep}".encode(), prefix.encode()
+        try:
+            _mount_checked(source, target, None, _MS_BIND | _MS_REC, None)
+            flags = _MS_BIND | _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV
+            _mount_checked(None, target, None, flags, None)
+        except OSError:
+            _libc.umount2(blocker.encode(), _MNT_DETACH)  # give the worker its stdlib back
+            raise
+    finally:
+        os.close(keep)
+    return blocker
+
+
+def _mount_checked(
+    source: bytes | None, target: bytes, fstype: bytes | None, flags: int, data: bytes | None
+) -> None:
+    _check(_mount(source, target, fstype, ctypes.c_ulong(flags), data), f"mount {target!r}")
 
 
 def _check(result: int, what: str) -> None:

@@ -1,9 +1,11 @@
 """The warm executor: a pool of long-lived sandbox workers, each forking one confined child per job.
 
-Each run() takes an idle worker (or raises ExecutorOverloaded after ``queue_timeout_s``), hands it
-the job as memfds over a UNIX socket, and blocks, with the GIL released, until the worker replies
-with the exit status. A worker that dies or stops answering is killed and replaced in the
-background, and the job is retried once elsewhere: executor faults never become verdicts.
+Each run() queues for an idle worker (``pool.WorkerPool``: first come, first served, for as long
+as the pool makes progress), hands it the job as memfds over a UNIX socket, and blocks, with the
+GIL released, until the worker replies with the exit status. A worker that dies, stops answering
+or cannot restore its slot after a job is retired: killed with everything its jobs left, replaced
+in the background in a fresh slot directory (the old one is reclaimed, never reused), and the job
+is retried once elsewhere. Executor faults never become verdicts.
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import fcntl
 import itertools
 import json
 import logging
 import os
 import queue
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -25,18 +27,21 @@ import time
 import weakref
 from typing import Any
 
-from python_env.errors import ExecutorOverloaded, SandboxError
-from python_env.sandbox import cgroups, isolation
+from python_env.errors import SandboxError
+from python_env.sandbox import cgroups, fstree, isolation
 from python_env.sandbox.base import Job
 from python_env.sandbox.handle import WorkerFailure, WorkerHandle
 from python_env.sandbox.outcome import build_report
-from python_env.sandbox.uids import UidBlock
+from python_env.sandbox.pool import WorkerPool
+from python_env.sandbox.uids import UidBlock, kill_uid
 from python_env.types import ExecReport
 
 log = logging.getLogger("python_env.sandbox")
 
 WORKERS_ENV = "PYTHON_ENV_SANDBOX_WORKERS"
-SCRATCH_PREFIX = "pyenv-sandbox-"  # + the owner's pid, so a crashed server's dirs can be found
+SCRATCH_PREFIX = "pyenv-sandbox-"  # + random: no job learns the server's pid from its cwd
+OWNER_LOCK = ".owner"  # flock'ed while the executor lives: an unlocked root is stale
+SCRATCH_MODE = 0o755  # spare-uid jobs pass through it to their own slot
 REPLY_GRACE_S = 15.0  # on top of the job's wall limit: clean-up of what the job left behind
 HELLO_TIMEOUT_S = 60.0
 WORKER_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
@@ -49,6 +54,7 @@ class _Resources:
     def __init__(self) -> None:
         self.workers: dict[int, WorkerHandle] = {}
         self.scratch_root = ""
+        self.owner_fd = -1
         self.cgroup_instance = ""
         self.uids: UidBlock | None = None
 
@@ -64,8 +70,14 @@ class _Resources:
     def release(self) -> None:
         self.drop_workers()
         if self.scratch_root:
-            shutil.rmtree(self.scratch_root, ignore_errors=True)
+            try:
+                fstree.remove_tree(self.scratch_root)
+            except OSError as exc:
+                log.error("cannot remove sandbox scratch %s: %s", self.scratch_root, exc)
             self.scratch_root = ""
+        if self.owner_fd >= 0:
+            os.close(self.owner_fd)
+            self.owner_fd = -1
         if self.uids is not None:
             self.uids.release()
             self.uids = None
@@ -81,6 +93,7 @@ class ForkServerExecutor:
         pool_size: int | None = None,
         tier: str | None = None,
         queue_timeout_s: float = 60.0,
+        max_queued: int = 4096,
         preload: list[str] | None = None,
         reply_grace_s: float = REPLY_GRACE_S,
         warmup: bool = True,
@@ -91,7 +104,6 @@ class ForkServerExecutor:
         # core does not change them.
         self.pool_size = pool_size or int(env_size or 0) or 2 * (os.cpu_count() or 1)
         self.requested_tier = isolation.requested_tier(tier)
-        self.queue_timeout_s = queue_timeout_s
         self.preload = preload
         self.reply_grace_s = reply_grace_s
         self.warmup = warmup
@@ -99,8 +111,12 @@ class ForkServerExecutor:
         self.tried: dict[str, str] = {}
         self._res = _Resources()
         self._finalizer = weakref.finalize(self, self._res.release)
-        self._idle: queue.Queue[WorkerHandle] = queue.Queue()
+        # queue_timeout_s: how long a queued job waits while no worker can make progress.
+        self._pool = WorkerPool(self.pool_size, queue_timeout_s, max_queued)
         self._respawn: queue.Queue[int | None] = queue.Queue()
+        self._reclaim: list[str] = []  # slot dirs of retired workers, removed by the supervisor
+        self._unreclaimed: dict[str, str] = {}
+        self._generations = itertools.count(1)
         self._ids = itertools.count(1)
         self._closed = False
         self._hello: dict[str, Any] = {}
@@ -117,10 +133,12 @@ class ForkServerExecutor:
     # -- start-up --------------------------------------------------------------------------
     def _start(self) -> None:
         cgroups.remove_stale()
-        _remove_stale_scratch()
+        remove_stale_scratch()
         res = self._res
-        res.scratch_root = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
-        os.chmod(res.scratch_root, 0o755)  # a spare-uid job must reach its own slot directory
+        res.scratch_root = tempfile.mkdtemp(prefix=SCRATCH_PREFIX)
+        res.owner_fd = os.open(os.path.join(res.scratch_root, OWNER_LOCK), os.O_CREAT | os.O_RDWR)
+        fcntl.flock(res.owner_fd, fcntl.LOCK_EX)
+        os.chmod(res.scratch_root, SCRATCH_MODE)
         os.mkdir(os.path.join(res.scratch_root, "code"))
         if os.geteuid() == 0:  # only root can switch jobs to a spare uid
             res.uids = UidBlock.claim(self.pool_size)
@@ -151,11 +169,12 @@ class ForkServerExecutor:
             self._res.cgroup_instance = instance if self._slots else ""
         started = self._spawn(list(range(self.pool_size)))
         for worker in started:
-            self._idle.put(worker)
+            self._pool.add(worker)
         self._hello = started[0].hello
 
     def _spawn(self, slots: list[int]) -> list[WorkerHandle]:
         """Start workers and wait until each has passed its self-test."""
+        self._check_scratch_root()
         with socket.socket() as listener:  # the self-test must fail to reach this from a job
             listener.bind(("127.0.0.1", 0))
             listener.listen(16)
@@ -165,10 +184,19 @@ class ForkServerExecutor:
                 self._await_hello(worker)
         return started
 
+    def _check_scratch_root(self) -> None:
+        """Jobs cannot change the scratch root (another uid, or read-only); verify anyway."""
+        st = os.lstat(self._res.scratch_root)
+        if st.st_uid != os.geteuid() or st.st_mode & 0o7777 != SCRATCH_MODE:
+            log.error("sandbox scratch root %s was changed (uid %d, mode %o); restoring its mode",
+                      self._res.scratch_root, st.st_uid, st.st_mode & 0o7777)  # fmt: skip
+            os.chmod(self._res.scratch_root, SCRATCH_MODE)
+
     def _launch(self, slot: int) -> WorkerHandle:
         res = self._res
-        slot_dir = os.path.join(res.scratch_root, f"slot-{slot}")
-        os.makedirs(slot_dir, mode=0o755, exist_ok=True)
+        generation = next(self._generations)
+        slot_dir = os.path.join(res.scratch_root, f"slot-{slot}-{generation}")
+        os.mkdir(slot_dir, 0o755)
         cgroup = dataclasses.asdict(self._slots[slot]) if self._slots else None
         code_dir = os.path.join(res.scratch_root, "code")
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -192,8 +220,8 @@ class ForkServerExecutor:
         command = [isolation.python_executable(), "-I", "-S", "-B"]
         if self._bwrap:
             dirs = [d for d in (cgroup or {}).values() if isinstance(d, str) and d]
-            prefix = isolation.bwrap_command(self._bwrap, res.scratch_root, code_dir, dirs, 0)
-            command = prefix + command
+            wrap = isolation.bwrap_command(self._bwrap, res.scratch_root, slot_dir, code_dir, dirs)
+            command = wrap + command
             script = os.path.join(code_dir, "worker.py")
         with open(os.path.join(res.scratch_root, f"worker-{slot}.log"), "ab") as errors:
             proc = subprocess.Popen(
@@ -206,7 +234,7 @@ class ForkServerExecutor:
                 start_new_session=True,
             )
         child_end.close()
-        worker = WorkerHandle(slot, proc, parent_end, self.reply_grace_s)
+        worker = WorkerHandle(slot, generation, slot_dir, proc, parent_end, self.reply_grace_s)
         res.workers[slot] = worker
         return worker
 
@@ -220,6 +248,7 @@ class ForkServerExecutor:
         hello = json.loads(data).get("hello", {}) if data else {}
         if not hello.get("ok"):
             worker.kill()
+            self._reclaim.append(worker.slot_dir)
             detail = hello.get("error") or self._worker_log(worker.slot) or "no hello"
             raise SandboxError(f"sandbox worker {worker.slot} failed to start: {detail}")
         worker.hello = hello
@@ -245,22 +274,24 @@ class ForkServerExecutor:
     def run(self, job: Job) -> ExecReport:
         """Run one job in a confined child; thread-safe; raises only for executor faults."""
         last: WorkerFailure | None = None
+        hold_s = job.limits.wall_seconds + self.reply_grace_s
         for _attempt in range(2):
-            worker = self._acquire()
+            worker = self._pool.acquire(hold_s)
             try:
-                outputs, healthy = worker.execute(job, next(self._ids))
+                outputs, problem = worker.execute(job, next(self._ids))
             except WorkerFailure as exc:
                 log.warning("sandbox worker failed, retrying the job: %s", exc)
                 last = exc
-                self._retire(worker)
+                self._retire(worker, str(exc))
                 continue
-            except BaseException:
-                self._retire(worker)
+            except BaseException as exc:
+                self._retire(worker, repr(exc))
                 raise
-            if healthy:  # back in the pool before the (GIL-bound) parsing below
-                self._idle.put(worker)
-            else:
-                self._retire(worker)
+            if problem:  # the job's verdict stands; the worker does not serve again
+                log.warning("retiring sandbox worker %d: %s", worker.slot, problem)
+                self._retire(worker, problem)
+            else:  # back in the pool before the (GIL-bound) parsing below
+                self._pool.release(worker)
             return build_report(outputs, job.limits)
         raise SandboxError(f"the sandbox failed twice for this job: {last}")
 
@@ -268,24 +299,17 @@ class ForkServerExecutor:
         """run() in a thread, for callers on an event loop."""
         return await asyncio.to_thread(self.run, job)
 
-    def _acquire(self) -> WorkerHandle:
-        deadline = time.monotonic() + self.queue_timeout_s
-        while True:
-            if self._closed:
-                raise SandboxError("the executor is closed")
-            try:
-                worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                raise ExecutorOverloaded(
-                    f"no sandbox worker free within {self.queue_timeout_s:g}s"
-                ) from None
-            if worker.alive():
-                return worker
-            self._retire(worker)
-
-    def _retire(self, worker: WorkerHandle) -> None:
+    def _retire(self, worker: WorkerHandle, problem: str) -> None:
+        """Kill a worker and whatever its jobs left, and have it replaced in a fresh slot."""
         worker.kill()
-        self._res.workers.pop(worker.slot, None)
+        if self._slots:
+            self._slots[worker.slot].kill_all(reap=False, timeout_s=2.0)
+        if self._res.uids is not None:  # leftovers of its jobs, before a new worker takes the uid
+            kill_uid(self._res.uids.uid(worker.slot))
+        if self._res.workers.get(worker.slot) is worker:
+            del self._res.workers[worker.slot]
+        self._pool.retire(worker, problem)
+        self._reclaim.append(worker.slot_dir)
         if not self._closed:
             self._respawn.put(worker.slot)
 
@@ -295,6 +319,7 @@ class ForkServerExecutor:
         while (slot := self._respawn.get()) is not None:
             if self._closed:
                 return
+            self._reclaim_slot_dirs()
             try:
                 (worker,) = self._spawn([slot])
             except (SandboxError, OSError) as exc:
@@ -307,11 +332,27 @@ class ForkServerExecutor:
             if self._closed:  # close() ran while this one was starting
                 worker.stop()
                 return
-            self._idle.put(worker)
+            self._pool.add(worker)
+
+    def _reclaim_slot_dirs(self) -> None:
+        """Remove the slot dirs of retired workers; one that cannot be removed is reported."""
+        while self._reclaim:
+            path = self._reclaim.pop()
+            try:
+                fstree.remove_tree(path)
+            except OSError as exc:
+                log.error("cannot reclaim sandbox slot %s: %s", path, exc)
+                self._unreclaimed[path] = str(exc)
 
     def worker_pids(self) -> list[int]:
         """PIDs of the worker processes (or of their bwrap wrappers), for health checks."""
         return [w.proc.pid for w in self._res.workers.values()]
+
+    def health(self) -> dict[str, Any]:
+        """Live workers, queue depth, retired slots; ``serving`` is False when it cannot serve."""
+        pool = self._pool.snapshot()
+        pool["unreclaimed_slot_dirs"] = dict(self._unreclaimed)
+        return pool
 
     def describe(self) -> dict[str, Any]:
         hello = self._hello
@@ -330,6 +371,7 @@ class ForkServerExecutor:
             "landlock_abi": hello.get("landlock_abi", 0),
             "selftest": hello.get("selftest", {}),
             "preload_failed": hello.get("preload_failed", []),
+            "interpreter_exposed": hello.get("interpreter_exposed", ""),
         }
 
     def close(self) -> None:
@@ -337,19 +379,41 @@ class ForkServerExecutor:
         if self._closed:
             return
         self._closed = True
+        self._pool.close()
         self._respawn.put(None)
         self._supervisor.join(timeout=5)
         self._finalizer()
 
 
-def _remove_stale_scratch() -> None:
-    """Scratch directories of executors whose process died without close()."""
+def remove_stale_scratch() -> list[str]:
+    """Remove the scratch roots of executors whose process died without close().
+
+    A root is live while its owner holds the flock on its ``.owner`` file. Whatever a job left
+    in a stale root cannot make this raise: failures are logged and the root is left alone.
+    """
+    removed = []
     root = tempfile.gettempdir()
     for name in os.listdir(root):
-        owner = name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
-        if (
-            name.startswith(SCRATCH_PREFIX)
-            and owner.isdigit()
-            and not os.path.exists(f"/proc/{owner}")
-        ):
-            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+        path = os.path.join(root, name)
+        if not name.startswith(SCRATCH_PREFIX) or not _stale(path):
+            continue
+        try:
+            fstree.remove_tree(path)
+            removed.append(path)
+        except OSError as exc:
+            log.error("cannot remove stale sandbox scratch %s: %s", path, exc)
+    return removed
+
+
+def _stale(path: str) -> bool:
+    try:
+        fd = os.open(os.path.join(path, OWNER_LOCK), os.O_RDWR | os.O_NOFOLLOW)
+    except OSError:
+        return False  # not a scratch root of ours (the uid lock directory, say)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+    return True

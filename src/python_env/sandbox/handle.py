@@ -7,19 +7,15 @@ the worker answers with the exit status and resource usage only, never with job 
 from __future__ import annotations
 
 import array
-import base64
 import contextlib
 import dataclasses
 import functools
-import importlib.util
 import json
-import marshal
 import os
 import socket
 import subprocess
 from typing import Any
 
-from python_env.sandbox import harness
 from python_env.sandbox.base import Job, Limits
 from python_env.sandbox.outcome import Outputs, read_outputs
 
@@ -32,9 +28,17 @@ class WorkerHandle:
     """The parent's handle on one worker process; used by one thread at a time."""
 
     def __init__(
-        self, slot: int, proc: subprocess.Popen[bytes], sock: socket.socket, grace_s: float
+        self,
+        slot: int,
+        generation: int,
+        slot_dir: str,
+        proc: subprocess.Popen[bytes],
+        sock: socket.socket,
+        grace_s: float,
     ) -> None:
         self.slot = slot
+        self.generation = generation
+        self.slot_dir = slot_dir  # this worker's own; a replacement gets a fresh one
         self.grace_s = grace_s
         self.proc = proc
         self.sock = sock
@@ -60,13 +64,13 @@ class WorkerHandle:
             self.proc.wait(timeout=2)
         self.kill()
 
-    def execute(self, job: Job, job_id: int) -> tuple[Outputs, bool]:
-        """Run one job; (its outputs, whether this worker may take another job)."""
+    def execute(self, job: Job, job_id: int) -> tuple[Outputs, str]:
+        """Run one job; its outputs, and why this worker may not take another ("" if it may)."""
         limits = job.limits
         fds: list[int] = []
         try:
             fds.append(os.memfd_create("pyenv-job"))
-            _write_all(fds[0], payload(job))
+            _write_all(fds[0], job.payload())
             os.lseek(fds[0], 0, os.SEEK_SET)
             fds += [os.memfd_create(name) for name in ("stdout", "stderr", "results")]
             header = {"id": job_id, "limits": _limits_dict(limits)}
@@ -87,39 +91,11 @@ class WorkerHandle:
             self.jobs += 1
             if not reply["ready"]:
                 raise WorkerFailure(f"worker {self.slot}: job setup failed: {reply['setup_error']}")
-            return read_outputs(reply, fds[1:], limits), not reply.get("tainted")
+            problem = str(reply.get("why") or "tainted") if reply.get("tainted") else ""
+            return read_outputs(reply, fds[1:], limits), problem
         finally:
             for fd in fds:
                 os.close(fd)
-
-
-def payload(job: Job) -> bytes:
-    """The job as the harness reads it, with the task's own sources compiled here once.
-
-    Compiling the hidden tests in every job child cost ~1 ms of its CPU (the parser's memory
-    churn means page faults there). Only trusted task sources are compiled in the server; the
-    candidate's solution is compiled in the sandbox, where a parser crash harms nobody.
-    """
-    data: dict[str, Any] = {
-        "solution": job.solution,
-        "tests": job.tests,
-        "benchmark": job.benchmark,
-    }
-    compiled = {name: _compiled(name, source) for name, source in
-                (("tests", job.tests), ("benchmark", job.benchmark)) if source}  # fmt: skip
-    if compiled and all(compiled.values()):
-        data["compiled"] = {"magic": importlib.util.MAGIC_NUMBER.hex(), **compiled}
-    return json.dumps(data).encode()
-
-
-@functools.lru_cache(maxsize=512)
-def _compiled(name: str, source: str) -> str:
-    """Base64 marshalled code of a task source, or "" if it does not compile (the child reports)."""
-    try:
-        code = harness.compile_source(name, source)
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        return ""
-    return base64.b64encode(marshal.dumps(code)).decode()
 
 
 @functools.lru_cache(maxsize=64)

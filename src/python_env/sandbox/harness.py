@@ -8,10 +8,12 @@ is written as one JSON line to the result channel::
     {"t": "cost", "value": N, "tampered": bool}
     {"t": "done"}
 
-Optionally the job also carries ``"compiled": {"magic", "tests", "benchmark"}``: base64 marshalled
-code of those trusted sources, compiled by the server with ``compile_source`` (never the
-candidate's solution). It is used only when ``magic`` matches this interpreter; otherwise the
-sources are compiled here, as without it.
+The job may carry ``"compiled": {"magic", "tests", "benchmark"}``: base64 marshalled code of those
+trusted sources, compiled by the server with ``compile_source`` (never the candidate's solution),
+sent instead of their source. It runs only when ``magic`` matches this interpreter.
+
+``run_job`` empties the job dict before the candidate's code runs, so no frame or global holds
+it; with the tests compiled, their source is not in the child at all.
 
 Outcomes carry values, not verdicts: the parent compares them with the reference's outcomes, so a
 candidate that forges this channel still has to know the reference's values.
@@ -72,19 +74,24 @@ def compile_source(name: str, source: str) -> types.CodeType:
     return compile(source, f"{name}.py", "exec")
 
 
-def _precompiled(job: dict[str, Any], name: str) -> types.CodeType | None:
+def _unit(job: dict[str, Any], name: str) -> types.CodeType | str:
+    """The trusted code of ``name`` (tests, benchmark): precompiled if sent, else its source."""
     compiled = job.get("compiled") or {}
-    if not compiled.get(name) or compiled.get("magic") != importlib.util.MAGIC_NUMBER.hex():
-        return None
+    if not compiled.get(name):
+        return str(job.get(name) or "")
+    if compiled.get("magic") != importlib.util.MAGIC_NUMBER.hex():
+        raise ImportError(f"{name} was compiled for another Python version")
     code = marshal.loads(base64.b64decode(compiled[name]))
-    return code if isinstance(code, types.CodeType) else None
+    if not isinstance(code, types.CodeType):
+        raise ImportError(f"{name} is not code")
+    return code
 
 
-def _load_module(name: str, source: str, code: types.CodeType | None = None) -> types.ModuleType:
+def _load_module(name: str, unit: types.CodeType | str) -> types.ModuleType:
     module = types.ModuleType(name)
     module.__file__ = f"{name}.py"
     sys.modules[name] = module
-    exec(code or compile_source(name, source), module.__dict__)
+    exec(unit if isinstance(unit, types.CodeType) else compile_source(name, unit), module.__dict__)
     return module
 
 
@@ -142,9 +149,14 @@ def run_job(job: dict[str, Any], out: TextIO) -> None:
     guard = _TraceGuard()
     guard.install()
     random.seed(0)  # module-level code of the solution and tests, as in each test below
+    solution = str(job.pop("solution", ""))
     try:
-        _load_module("solution", job["solution"])
-        tests = _load_module("tests", job["tests"], _precompiled(job, "tests"))
+        try:
+            tests_unit, bench_unit = _unit(job, "tests"), _unit(job, "benchmark")
+        finally:
+            job.clear()  # nothing of the job stays reachable from the candidate's code
+        _load_module("solution", solution)
+        tests = _load_module("tests", tests_unit)
     except BaseException as exc:
         _emit(out, t="error", message=f"{type(exc).__name__}: {exc}"[:2_000])
         _emit(out, t="done")
@@ -153,15 +165,15 @@ def run_job(job: dict[str, Any], out: TextIO) -> None:
         if name.startswith("test") and callable(func):
             status, value, message = _run_test(name, func)
             _emit(out, t="test", name=name, status=status, value=value, message=message)
-    if job.get("benchmark"):
-        _emit(out, t="cost", **_measure(job["benchmark"], guard, _precompiled(job, "benchmark")))
+    if bench_unit:
+        _emit(out, t="cost", **_measure(bench_unit, guard))
     _emit(out, t="done")
 
 
-def _measure(source: str, guard: _TraceGuard, code: types.CodeType | None = None) -> dict[str, Any]:
+def _measure(unit: types.CodeType | str, guard: _TraceGuard) -> dict[str, Any]:
     random.seed("benchmark")
     try:
-        bench = _load_module("benchmark", source, code)
+        bench = _load_module("benchmark", unit)
     except BaseException as exc:
         return {"value": None, "tampered": False, "message": f"{type(exc).__name__}: {exc}"}
     counter = _Counter()

@@ -35,8 +35,10 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 SANDBOX_DIR = Path(__file__).resolve().parent
 HOST_SECRETS = ("/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-", "/etc/sudoers")
 # Capabilities the worker itself keeps inside bwrap: removing what jobs leave behind, killing
-# them, and dropping the bounding set in each job child. Jobs end up with none at all.
-WORKER_CAPS = ("CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_KILL", "CAP_SETPCAP", "CAP_CHOWN")
+# them, switching each job to its slot's spare uid, and dropping the bounding set in each job
+# child. Jobs end up with none at all.
+WORKER_CAPS = ("CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_KILL", "CAP_SETPCAP", "CAP_CHOWN",
+               "CAP_SETUID", "CAP_SETGID")  # fmt: skip
 
 
 def requested_tier(value: str | None = None) -> str:
@@ -96,10 +98,13 @@ def canaries() -> list[str]:
 
 
 def bwrap_command(
-    bwrap: str, scratch_root: str, code_dir: str, cgroup_dirs: list[str], ctrl_fd: int
+    bwrap: str, scratch_root: str, slot_dir: str, code_dir: str, cgroup_dirs: list[str]
 ) -> list[str]:
-    """Wrap a worker in bubblewrap: the host read-only, secrets hidden, scratch writable."""
-    del ctrl_fd  # bwrap passes inherited descriptors through unchanged
+    """Wrap a worker in bubblewrap: the host read-only, secrets hidden, its slot dir writable.
+
+    Only the slot is writable: a job cannot change the scratch root or another slot, and the
+    rest of the host is a read-only mount, where chmod, chown, utime and xattrs fail too.
+    """
     python_prefix = os.path.realpath(sys.base_prefix)
     args = [bwrap, "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-pid"]
     args += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
@@ -107,7 +112,12 @@ def bwrap_command(
         if os.path.isdir(home):
             args += ["--tmpfs", home]
     if python_prefix.startswith(("/root/", "/home/", "/tmp/")):
-        args += ["--ro-bind", python_prefix, python_prefix]  # the interpreter stays visible
+        # The interpreter stays visible, and reachable by the spare uid that jobs run as: the
+        # directories leading to it in the tmpfs are made 0755 (bwrap's default is 0700).
+        parts = python_prefix.strip("/").split("/")
+        for depth in range(2, len(parts)):
+            args += ["--perms", "0755", "--dir", "/" + "/".join(parts[:depth])]
+        args += ["--ro-bind", python_prefix, python_prefix]
     for path in denied_paths():  # sorted, so a parent is hidden before its children
         hidden_anyway = path.startswith(("/root/", "/home/", "/tmp/"))
         if os.path.isdir(path) and (not hidden_anyway or _beneath(path, python_prefix)):
@@ -115,7 +125,8 @@ def bwrap_command(
     for secret in HOST_SECRETS:
         if os.path.exists(secret):
             args += ["--ro-bind", "/dev/null", secret]
-    args += ["--bind", scratch_root, scratch_root, "--ro-bind", str(SANDBOX_DIR), code_dir]
+    args += ["--ro-bind", scratch_root, scratch_root, "--bind", slot_dir, slot_dir]
+    args += ["--ro-bind", str(SANDBOX_DIR), code_dir]
     for directory in cgroup_dirs:
         args += ["--bind", directory, directory]
     if os.geteuid() == 0:  # only root may choose capabilities; others get none anyway

@@ -35,12 +35,17 @@ CATEGORIES = {
     "processes": ("pids-cgroup", "rlimit-nproc"),
     "signals": ("bwrap", "landlock-scope", "setuid"),
     "memory": ("rlimit-as", "memory-cgroup"),
+    # chmod/chown/utime/xattrs on host files: a uid that owns none, a read-only host, or seccomp
+    "host-files": ("setuid", "bwrap", "seccomp-metadata"),
+    # prlimit/renice/affinity of the worker or the server: seccomp (pid 0 only) or another uid
+    "process-limits": ("seccomp", "setuid"),
 }
 ALWAYS = ["rlimit-as", "rlimit-cpu", "rlimit-fsize", "rlimit-nofile", "new-session",
           "wall-clock-kill", "clean-env", "closed-fds", "output-cap", "subreaper"]  # fmt: skip
 # Self-test check -> the category whose layers must make it fail.
 _CHECKS = {"read_canaries": "filesystem", "write_outside": "filesystem",
-           "tcp_connect": "network", "signal_worker": "signals"}  # fmt: skip
+           "tcp_connect": "network", "signal_worker": "signals",
+           "chmod_outside": "host-files", "limit_worker": "process-limits"}  # fmt: skip
 SELF_TEST_LIMITS = {"cpu_seconds": 5, "memory_mb": 512, "file_size_mb": 1, "open_files": 64,
                      "processes": 8, "wall_seconds": 10}  # fmt: skip
 
@@ -73,11 +78,9 @@ def build_plan(config: dict[str, Any], jobdir: str) -> tuple[confine.Plan, dict[
     else:
         missing["bwrap"] = config.get("bwrap_missing", "not requested")
         attempt("netns", "netns", _try_netns)
-    prepared = seccomp.Filter(seccomp.build_filter()) if "seccomp" in allow else None
-    if prepared is not None and attempt("seccomp", "seccomp", lambda: _try_seccomp(prepared)):
-        plan.seccomp = prepared
-    elif prepared is None:
-        missing["seccomp"] = f"disabled by tier {config['tier']!r}"
+    exposed = ""
+    if "landlock" in allow and config.get("outer") != "bwrap" and os.geteuid() == 0:
+        exposed = _expose_interpreter()  # spare-uid jobs must reach the stdlib (bwrap does it)
     abi = landlock.abi_version()
     ruleset = None
     if attempt("landlock-fs", "landlock", lambda: _try_landlock(abi, config, jobdir)):
@@ -105,17 +108,29 @@ def build_plan(config: dict[str, Any], jobdir: str) -> tuple[confine.Plan, dict[
     if ruleset is None and attempt("chroot", "chroot", lambda: _try_chroot(config["slot_dir"])):
         plan.chroot, plan.jail = True, config["slot_dir"]
         _make_jail_devices(config["slot_dir"])
-    # uid 0 without capabilities keeps the stdlib readable (it may live in /root), but only when
-    # Landlock keeps signals in the job and a pids cgroup bounds forks; otherwise a spare uid.
-    if not ({"landlock-scope", "pids-cgroup"} <= set(active) or os.geteuid() != 0):
+    # A root worker's jobs run as the slot's spare uid on every tier: it owns nothing on the host.
+    if os.geteuid() == 0:
         uid = int(config["uid"])
         become = lambda: confine.in_child(lambda: os.setresuid(uid, uid, uid))  # noqa: E731
         if attempt("setuid", "setuid", become):
             plan.uid = uid
             active.append("rlimit-nproc")
-    elif os.geteuid() != 0 and "pids-cgroup" not in active:
+    elif "pids-cgroup" not in active:
         plan.nproc_relative = True
         active.append("rlimit-nproc")
+    # A job with the worker's own uid could chmod what that uid owns; bwrap mounts it read-only.
+    deny_metadata = plan.uid is None and config.get("outer") != "bwrap"
+    if "seccomp" in allow:
+        prepared = seccomp.Filter(seccomp.build_filter(deny_metadata=deny_metadata))
+        if attempt("seccomp", "seccomp", lambda: _try_seccomp(prepared)):
+            plan.seccomp = prepared
+    else:
+        missing["seccomp"] = f"disabled by tier {config['tier']!r}"
+    if deny_metadata:  # needed: present, or missing for the reason seccomp is
+        if plan.seccomp is not None:
+            active.append("seccomp-metadata")
+        else:
+            missing["seccomp-metadata"] = missing["seccomp"]
     try:
         confine.restrict_worker_capabilities(plan.cap_last)
         active.append("no-capabilities")
@@ -125,6 +140,7 @@ def build_plan(config: dict[str, Any], jobdir: str) -> tuple[confine.Plan, dict[
         plan.seccomp.install()  # on the worker itself, after its last unshare: jobs inherit it
     confine.clean_environment(jobdir)  # inherited by every job; a chroot job redoes it
     report = _report(config, active, missing, abi)
+    report["interpreter_exposed"] = exposed
     return plan, report
 
 
@@ -165,6 +181,15 @@ def make_ruleset(abi: int, config: dict[str, Any]) -> landlock.Ruleset:
 def _try_netns() -> tuple[bool, str]:
     confine.unshare(confine.CLONE_NEWNET | confine.CLONE_NEWIPC | confine.CLONE_NEWUTS)
     return True, ""
+
+
+def _expose_interpreter() -> str:
+    """A private mount namespace for the worker, with the interpreter reachable by any uid."""
+    try:
+        confine.unshare(confine.CLONE_NEWNS)
+        return confine.expose_interpreter(os.path.realpath(sys.base_prefix))
+    except OSError as exc:  # jobs keep the preloaded modules; lazy stdlib imports may fail
+        return f"failed: {exc}"
 
 
 def _try_seccomp(prepared: seccomp.Filter) -> tuple[bool, str]:
@@ -218,7 +243,8 @@ def self_test_source(config: dict[str, Any]) -> str:
     canaries = [c for c in config.get("canaries", []) if c]
     outside = os.path.join(config["scratch_root"], "escape-attempt")
     port = int(config.get("probe_port") or 0)  # a listener the executor opened on the host
-    return f"""import os, socket
+    root = config["scratch_root"]
+    return f"""import os, resource, socket
 
 def _fails(action):
     try:
@@ -239,6 +265,12 @@ def test_tcp_connect():
 
 def test_signal_worker():
     return _fails(lambda: os.kill(os.getppid(), 0))
+
+def test_chmod_outside():
+    return _fails(lambda: os.chmod({root!r}, 0o755))  # its mode already: harmless if allowed
+
+def test_limit_worker():
+    return _fails(lambda: resource.prlimit(os.getppid(), resource.RLIMIT_CORE))  # a read
 """
 
 
@@ -296,22 +328,6 @@ def kill_descendants(rounds: int = 200) -> int:
                 os.kill(pid, signal.SIGKILL)
         time.sleep(0.0002)
     return most
-
-
-def kill_uid(uid: int) -> None:
-    """Kill every process of a slot uid, wherever it went: kill(-1) from a helper with that uid."""
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the helper
-        try:
-            os.setresuid(uid, uid, uid)
-            for _ in range(3):
-                try:
-                    os.kill(-1, signal.SIGKILL)
-                except ProcessLookupError:
-                    break
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
 
 
 def wait_no_children(timeout_s: float) -> bool:

@@ -10,6 +10,13 @@ filter allows everything except:
   loading, io_uring (it bypasses seccomp), SysV/POSIX IPC (a channel between jobs), and host
   administration.
 
+Calls that take a pid act on the caller only: ``prlimit64``, the scheduler and affinity calls,
+``migrate_pages``/``move_pages`` and ``get_robust_list`` need pid 0, ``setpriority`` and
+``ioprio_set`` need "this process", so a job cannot lower the limits of, renice or pin its worker
+or the server even where it shares their uid. With ``deny_metadata`` (a job that runs as the
+worker's own uid) the path-based chmod, chown, utime and xattr calls are refused too: Landlock
+does not govern them, and that uid owns files outside the scratch directory.
+
 chroot is left to capabilities: a fallback-tier job chroots itself after the worker installed the
 filter, and jobs never hold CAP_SYS_CHROOT. Syscall numbers come from the kernel headers
 (asm/unistd_64.h, asm-generic).
@@ -35,7 +42,32 @@ _DENIED = [
     "clock_settime", "clock_adjtime", "adjtimex", "sethostname", "setdomainname", "iopl", "ioperm",
     "quotactl", "lookup_dcookie", "vhangup", "fanotify_init", "kcmp", "pidfd_getfd", "msgget",
     "semget", "shmget", "mq_open", "fsopen", "fsconfig", "fsmount", "fspick", "move_mount",
-    "open_tree", "mount_setattr", "uselib",
+    "open_tree", "mount_setattr", "uselib", "process_madvise", "process_mrelease",
+]
+
+
+def _arg(index: int, high: bool = False) -> int:
+    """Offset of a syscall argument's low (or high) 32-bit word in ``struct seccomp_data``."""
+    return 16 + 8 * index + (4 if high else 0)
+
+
+# Allowed only when every (offset, value) pair holds: "on the caller itself". pid_t and int
+# arguments are 32 bits wide, so their low word is all the kernel reads.
+_PID_0 = ((_arg(0), 0),)
+_SELF_ONLY = {
+    "prlimit64": _PID_0, "sched_setaffinity": _PID_0, "sched_setscheduler": _PID_0,
+    "sched_setparam": _PID_0, "sched_setattr": _PID_0, "migrate_pages": _PID_0,
+    "move_pages": _PID_0, "get_robust_list": _PID_0,
+    # PRIO_PROCESS and who = 0 (PRIO_PGRP and PRIO_USER reach other processes)
+    "setpriority": ((_arg(0), 0), (_arg(1), 0)),
+    "ioprio_set": ((_arg(0), 1), (_arg(1), 0)),  # IOPRIO_WHO_PROCESS, who = 0
+}
+# utimensat(fd, NULL, ...) is futimens(): allowed; with a path (a non-NULL pointer) it is not.
+_NULL_PATH = ((_arg(1), 0), (_arg(1, high=True), 0))
+_METADATA = [
+    "chmod", "fchmodat", "fchmodat2", "chown", "lchown", "fchownat", "utime", "utimes",
+    "futimesat", "setxattr", "lsetxattr", "removexattr", "lremovexattr", "setxattrat",
+    "removexattrat",
 ]
 # fmt: on
 
@@ -54,7 +86,14 @@ SYSCALLS: dict[str, dict[str, int]] = {
         "kcmp": 312, "pidfd_getfd": 438, "msgget": 68, "semget": 64, "shmget": 29,
         "mq_open": 240, "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433,
         "move_mount": 429, "open_tree": 428, "mount_setattr": 442, "uselib": 134,
-        "seccomp": 317,
+        "seccomp": 317, "process_madvise": 440, "process_mrelease": 448,
+        "prlimit64": 302, "sched_setaffinity": 203, "sched_setscheduler": 144,
+        "sched_setparam": 142, "sched_setattr": 314, "migrate_pages": 256, "move_pages": 279,
+        "get_robust_list": 274, "setpriority": 141, "ioprio_set": 251,
+        "chmod": 90, "fchmodat": 268, "fchmodat2": 452, "chown": 92, "lchown": 94,
+        "fchownat": 260, "utime": 132, "utimes": 235, "futimesat": 261, "utimensat": 280,
+        "setxattr": 188, "lsetxattr": 189, "removexattr": 197, "lremovexattr": 198,
+        "setxattrat": 463, "removexattrat": 466,
     },
     "aarch64": {
         "socket": 198, "clone": 220, "clone3": 435, "unshare": 97, "setns": 268, "mount": 40,
@@ -69,7 +108,13 @@ SYSCALLS: dict[str, dict[str, int]] = {
         "lookup_dcookie": 18, "vhangup": 58, "fanotify_init": 262, "kcmp": 272,
         "pidfd_getfd": 438, "msgget": 186, "semget": 190, "shmget": 194, "mq_open": 180,
         "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433, "move_mount": 429,
-        "open_tree": 428, "mount_setattr": 442, "seccomp": 277,
+        "open_tree": 428, "mount_setattr": 442, "seccomp": 277, "process_madvise": 440,
+        "process_mrelease": 448, "prlimit64": 261, "sched_setaffinity": 122,
+        "sched_setscheduler": 119, "sched_setparam": 118, "sched_setattr": 274,
+        "migrate_pages": 238, "move_pages": 239, "get_robust_list": 100, "setpriority": 140,
+        "ioprio_set": 30, "fchmodat": 53, "fchmodat2": 452, "fchownat": 54, "utimensat": 88,
+        "setxattr": 5, "lsetxattr": 6, "removexattr": 14, "lremovexattr": 15,
+        "setxattrat": 463, "removexattrat": 466,
     },
 }  # fmt: skip
 
@@ -94,7 +139,7 @@ def _stmt(code: int, k: int) -> tuple[int, int | str, int | str, int]:
     return (code, 0, 0, k)
 
 
-def build_filter(arch: str | None = None) -> bytes:
+def build_filter(arch: str | None = None, deny_metadata: bool = False) -> bytes:
     """The BPF program as raw ``struct sock_filter`` bytes for ``arch`` (default: this machine)."""
     arch = arch or platform.machine()
     if arch not in SYSCALLS:
@@ -108,16 +153,27 @@ def build_filter(arch: str | None = None) -> bytes:
     ]
     if arch == "x86_64":
         prog.append((_JGE, "eperm", 0, X32_SYSCALL_BIT))  # x32 ABI aliases: refuse them all
-    for name in _DENIED:
+    denied = _DENIED + (_METADATA if deny_metadata else [])
+    for name in denied:
         if name in nr:
             prog.append((_JEQ, "eperm", 0, nr[name]))
+    checked = {name: checks for name, checks in _SELF_ONLY.items() if name in nr}
+    if deny_metadata:
+        checked["utimensat"] = _NULL_PATH
+    for name in checked:
+        prog.append((_JEQ, f"check-{name}", 0, nr[name]))
     prog += [
         (_JEQ, "enosys", 0, nr["clone3"]),  # its flags live in memory; glibc falls back to clone
         (_JEQ, "clone", 0, nr["clone"]),
         _stmt(_RET, RET_ALLOW),
     ]
     labels = {"clone": len(prog)}
-    prog += [_stmt(_LD_W_ABS, 16), (_JSET, "eperm", "allow", _NS_FLAGS)]
+    prog += [_stmt(_LD_W_ABS, _arg(0)), (_JSET, "eperm", "allow", _NS_FLAGS)]
+    for name, checks in checked.items():
+        labels[f"check-{name}"] = len(prog)
+        for offset, value in checks:
+            prog += [_stmt(_LD_W_ABS, offset), (_JEQ, 0, "eperm", value)]
+        prog.append(_stmt(_RET, RET_ALLOW))
     labels.update(allow=len(prog), eperm=len(prog) + 1, enosys=len(prog) + 2, kill=len(prog) + 3)
     prog += [
         _stmt(_RET, RET_ALLOW),

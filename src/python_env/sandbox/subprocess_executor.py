@@ -60,9 +60,14 @@ class SubprocessExecutor:
     def describe(self) -> dict[str, Any]:
         return {
             "executor": self.name,
+            "isolation": "UNISOLATED",
             "layers": ["process", "rlimits", "clean-env", "process-group-kill"],
             "missing": ["network-isolation", "filesystem-isolation"],
         }
+
+    def health(self) -> dict[str, Any]:
+        """A fresh process per job: it serves while the host can start processes."""
+        return {"serving": True}
 
     def close(self) -> None:
         """Nothing to release: every job's process is gone when run() returns."""

@@ -1,8 +1,11 @@
-"""Spare uids for the fallback tier: one per worker slot, unique on the host.
+"""Spare uids for jobs: one per worker slot, unique on the host, owning nothing on it.
 
-A job that runs as its own uid can be bounded by RLIMIT_NPROC and cleaned up with kill(-1) from
-that uid, and cannot signal anything else. Blocks of uids are claimed with flock, so executors in
-other processes (tests, several servers) never share one; a dead process's lock goes with it.
+Every job of a root worker runs as its slot's spare uid, on every tier: a uid that owns no file
+outside the job's own directory cannot chmod, chown, touch or set xattrs on host files (Landlock
+does not govern those calls), cannot prlimit or renice the worker or the server, can be bounded
+by RLIMIT_NPROC and is cleaned up with kill(-1) from that uid. Blocks of uids are claimed with
+flock, so executors in other processes (tests, several servers) never share one; a dead
+process's lock goes with it. Standard library only: the worker loads it by path too.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import signal
 
 UID_BASE = 1_800_000_000
 BLOCK = 1024  # slots (workers) per executor at most
@@ -45,3 +49,19 @@ class UidBlock:
     def release(self) -> None:
         with contextlib.suppress(OSError):
             os.close(self._fd)
+
+
+def kill_uid(uid: int) -> None:
+    """Kill every process of a slot uid, wherever it went: kill(-1) from a helper with that uid."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the helper
+        try:
+            os.setresuid(uid, uid, uid)
+            for _ in range(3):
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                except ProcessLookupError:
+                    break
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)

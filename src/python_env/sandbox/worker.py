@@ -24,7 +24,6 @@ import json
 import os
 import resource
 import select
-import shutil
 import signal
 import socket
 import sys
@@ -65,12 +64,24 @@ def _load(name: str) -> ModuleType:
 
 
 if TYPE_CHECKING:
-    from python_env.sandbox import cgroups, confine, jobchild, landlock, probes
+    from python_env.sandbox import cgroups, confine, fstree, jobchild, landlock, probes, uids
 else:  # order matters: later modules find earlier ones in sys.modules
     landlock, seccomp, cgroups, confine, harness = map(
         _load, ("landlock", "seccomp", "cgroups", "confine", "harness")
     )
-    probes, jobchild = _load("probes"), _load("jobchild")
+    probes, jobchild, fstree, uids = map(_load, ("probes", "jobchild", "fstree", "uids"))
+
+_RLIMITS = sorted({getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_")})
+
+
+def process_state() -> tuple[object, ...]:
+    """What a forked job inherits from its worker beyond memory: limits, priority, CPUs."""
+    return (
+        tuple(resource.getrlimit(limit) for limit in _RLIMITS),
+        os.getpriority(os.PRIO_PROCESS, 0),
+        tuple(sorted(os.sched_getaffinity(0))),
+        os.sched_getscheduler(0),
+    )
 
 
 class Standby:
@@ -101,6 +112,9 @@ class Worker:
         self.slot_dir = config["slot_dir"]
         self.jobdir = os.path.join(self.slot_dir, "job")
         self.plan, self.report = probes.build_plan(config, self.jobdir)
+        # What every job must start from; a worker that cannot restore it is retired.
+        self._baseline = process_state()
+        self._dirs = {p: _identity(os.lstat(p)) for p in (config["scratch_root"], self.slot_dir)}
         self._pristine: os.stat_result | None = None
         self._oom_seen = self.plan.cgroup.oom_kills() if self.plan.cgroup is not None else 0
         self._standby: Standby | None = None
@@ -112,6 +126,7 @@ class Worker:
 
     def serve(self) -> None:
         self.ctrl.send(json.dumps({"hello": self.report}).encode())
+        self._fork_standby()  # from this frame, which holds nothing of any job
         while True:
             try:
                 data, ancdata, _, _ = self.ctrl.recvmsg(65536, socket.CMSG_SPACE(16 * 4))
@@ -124,8 +139,7 @@ class Worker:
             reply = self.run_job(request, fds)
             self.ctrl.send(json.dumps(reply).encode())
             if reply.get("tainted"):
-                return  # the parent replaces a worker that could not clean up after a job
-            self._reset_jobdir()
+                return  # the parent retires a worker that could not restore its slot
             self._fork_standby()
 
     # -- one job -----------------------------------------------------------------------------
@@ -160,7 +174,7 @@ class Worker:
             ready = ""
         standby.close()
         setup_cpu_s = float(ready[3:] or 0) if ready.startswith("ok ") else 0.0
-        leaked, clean = self._cleanup()
+        leaked, problems = self._restore()
         cpu_s = max(0.0, usage.ru_utime + usage.ru_stime - setup_cpu_s)
         return {
             **reply,
@@ -173,7 +187,8 @@ class Worker:
             "wall_ms": round(wall_ms, 3),
             "oom": self._oom_happened(),
             "leaked": leaked,
-            "tainted": not clean,
+            "tainted": bool(problems),
+            "why": "; ".join(problems)[:1000],
         }
 
     def _take_standby(self) -> Standby:
@@ -218,7 +233,7 @@ class Worker:
                 os._exit(0)  # the worker is shutting down
             payload_fd, *stdio = jobchild.received_fds(ancdata)
             sock.close()
-            payload = jobchild.read_all(payload_fd)
+            box = [jobchild.read_all(payload_fd)]  # emptied by run_harness: no frame keeps it
             os.close(payload_fd)
             confine.enter_job(self.plan, json.loads(data), stdio)
             usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -229,7 +244,7 @@ class Worker:
                 os.write(ready, f"setup failed: {type(exc).__name__}: {exc}".encode())
             finally:
                 os._exit(SETUP_FAILED)
-        jobchild.run_harness(payload)
+        jobchild.run_harness(box)
 
     def _wait(self, standby: Standby, wall_s: float) -> tuple[int, Any, bool]:
         """Wait for the job with a wall-clock deadline; kill its process group when it passes."""
@@ -261,6 +276,28 @@ class Worker:
         seen, self._oom_seen = self._oom_seen, self.plan.cgroup.oom_kills()
         return self._oom_seen > seen
 
+    def _restore(self) -> tuple[int, list[str]]:
+        """After a job: kill what it left, empty the slot, check the worker is as it started.
+
+        Returns how many processes were left and the problems found; any problem (or any
+        exception, whatever the job built) retires the worker instead of serving another job.
+        """
+        try:
+            leaked, clean = self._cleanup()
+            problems = [] if clean else ["processes of the job survived clean-up"]
+            self._reset_jobdir()
+        except BaseException as exc:
+            return 0, [f"clean-up failed: {type(exc).__name__}: {exc}"[:500]]
+        if process_state() != self._baseline:
+            problems.append("the worker's limits, priority or CPU set changed")
+        for path, identity in self._dirs.items():
+            try:
+                if _identity(os.lstat(path)) != identity:
+                    problems.append(f"{path} changed owner, mode or identity")
+            except OSError as exc:
+                problems.append(f"{path}: {exc}")
+        return leaked, problems
+
     def _cleanup(self) -> tuple[int, bool]:
         """Kill everything the job left behind; (how many were left, whether all are gone)."""
         if not probes.has_children():
@@ -272,7 +309,7 @@ class Worker:
             leaked += len(self.plan.cgroup.members())
             self.plan.cgroup.kill_all()
         if self.plan.uid is not None:
-            probes.kill_uid(self.plan.uid)
+            uids.kill_uid(self.plan.uid)
         leaked += probes.kill_descendants()
         clean = probes.wait_no_children(timeout_s=5.0)
         if self.plan.cgroup is not None:
@@ -283,14 +320,7 @@ class Worker:
         """Empty the slot (never following links the job planted) and make a fresh job dir."""
         if self._jobdir_untouched():
             return
-        with os.scandir(self.slot_dir) as entries:
-            for entry in entries:
-                if self.plan.chroot and entry.name == "dev":
-                    continue  # the jail's devices: root's, out of the job's reach
-                if entry.is_dir(follow_symlinks=False):
-                    shutil.rmtree(entry.path, onerror=_force_remove)
-                else:
-                    os.unlink(entry.path)
+        fstree.empty_dir(self.slot_dir, keep=("dev",) if self.plan.chroot else ())
         os.mkdir(self.jobdir, 0o700)
         if self.plan.uid is not None:
             os.chown(self.jobdir, self.plan.uid, self.plan.uid)
@@ -320,8 +350,8 @@ class Worker:
         stderr = os.pread(fds[2], 4000, 0).decode("utf-8", "replace")
         for fd in fds:
             os.close(fd)
-        self._reset_jobdir()
-        self._fork_standby()
+        if reply.get("tainted"):
+            return {"error": f"the self-test left the worker changed: {reply['why']}"}
         if not reply.get("ready"):
             return {"error": reply.get("setup_error") or reply.get("error", "setup failed")}
         checks: dict[str, Any] = {}
@@ -341,16 +371,6 @@ def _identity(st: os.stat_result) -> tuple[int, ...]:
 def _kill_group(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-
-
-def _force_remove(func: Any, path: str, _exc: Any) -> None:
-    """rmtree's error hook: the job may have made a directory unreadable or unwritable."""
-    try:
-        os.chmod(os.path.dirname(path), 0o700)
-        os.chmod(path, 0o700)
-    except OSError:
-        pass
-    func(path)
 
 
 def preload(names: list[str]) -> list[str]:

@@ -58,15 +58,21 @@ def build_app(settings: Settings | None = None) -> FastAPI:
         state_cls=CodeReviewState,
     )
     app.add_exception_handler(PythonEnvError, _error_response)
-    sandbox = shared_grader().executor.describe()
+    executor = shared_grader().executor
+    # uvicorn re-raises SIGTERM after shutdown, so atexit never runs: stop the sandbox here.
+    app.router.on_shutdown.append(executor.close)
+    sandbox = executor.describe()
     log.info("sandbox: %s", sandbox)
-    # OpenEnv's /health is static; ours also says which isolation layers are active.
+    # OpenEnv's /health is static; ours reports the sandbox's layers and its pool, live.
     app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", "") != "/health"]
 
     @app.get("/health", tags=["Health"])
-    def health() -> dict[str, object]:
-        """Liveness, plus the sandbox's active and missing isolation layers."""
-        return {"status": "healthy", "sandbox": sandbox}
+    def health() -> JSONResponse:
+        """Healthy (200) while the sandbox can serve jobs, else 503; layers and pool state."""
+        pool = executor.health()
+        status = "healthy" if pool.get("serving") else "unhealthy"
+        body = {"status": status, "sandbox": {**sandbox, "pool": pool}}
+        return JSONResponse(body, 200 if status == "healthy" else 503)
 
     return app
 

@@ -1,0 +1,147 @@
+"""The queue in front of the sandbox workers: first come, first served, waiting while it moves.
+
+Saturation is queueing, not failure. A job waits for an idle worker for as long as the pool makes
+progress: as long as some worker finishes a job, is replaced, or still runs a job inside that
+job's own deadline (its wall limit plus the reply grace), the queue drains and every waiter is
+served in arrival order. Only a pool that stalls (no live worker able to finish anything within
+``stall_timeout_s``) raises ``ExecutorOverloaded``, and a queue longer than ``max_queued`` is
+refused at once: both are executor faults, never verdicts.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import itertools
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from python_env.errors import ExecutorOverloaded, SandboxError
+
+
+class PooledWorker(Protocol):
+    """What the pool needs of a worker handle."""
+
+    slot: int
+    generation: int
+
+
+@dataclass
+class _SlotRecord:
+    generation: int = 0
+    jobs: int = 0
+    state: str = "starting"  # starting, idle, busy, retired
+    deadline: float = 0.0  # monotonic deadline of the job it runs (busy only)
+    retired: int = 0
+    last_problem: str = ""
+
+
+@dataclass
+class WorkerPool:
+    """Idle workers handed out in arrival order; thread-safe."""
+
+    size: int
+    stall_timeout_s: float = 60.0
+    max_queued: int = 4096
+    _cond: threading.Condition = field(default_factory=threading.Condition)
+    _idle: collections.deque[Any] = field(default_factory=collections.deque)
+    _waiting: collections.deque[int] = field(default_factory=collections.deque)
+    _tickets: itertools.count[int] = field(default_factory=itertools.count)
+    _slots: dict[int, _SlotRecord] = field(default_factory=dict)
+    _progress: float = field(default_factory=time.monotonic)
+    closed: bool = False
+
+    def add(self, worker: PooledWorker) -> None:
+        """A worker that just started (or was replaced) joins the idle set."""
+        with self._cond:
+            record = self._slots.setdefault(worker.slot, _SlotRecord())
+            record.generation, record.state = worker.generation, "idle"
+            self._idle.append(worker)
+            self._moved()
+
+    def acquire(self, hold_s: float) -> Any:
+        """The next idle worker for a job that may hold it ``hold_s`` seconds; FIFO."""
+        with self._cond:
+            must_wait = self._waiting or not self._idle
+            if must_wait and len(self._waiting) >= self.max_queued:
+                raise ExecutorOverloaded(f"{len(self._waiting)} sandbox jobs are queued already")
+            ticket = next(self._tickets)
+            self._waiting.append(ticket)
+            try:
+                while True:
+                    if self.closed:
+                        raise SandboxError("the executor is closed")
+                    if self._waiting[0] == ticket and self._idle:
+                        worker = self._idle.popleft()
+                        record = self._slots[worker.slot]
+                        record.state, record.deadline = "busy", time.monotonic() + hold_s
+                        return worker
+                    wait = self._stall_left()
+                    if wait <= 0:
+                        raise ExecutorOverloaded(self._stall_message())
+                    self._cond.wait(min(wait, 1.0))
+            finally:
+                self._waiting.remove(ticket)
+                self._cond.notify_all()
+
+    def release(self, worker: PooledWorker) -> None:
+        """A worker finished a job and may take another."""
+        with self._cond:
+            record = self._slots[worker.slot]
+            record.jobs += 1
+            record.state = "idle"
+            self._idle.append(worker)
+            self._moved()
+
+    def retire(self, worker: PooledWorker, problem: str) -> None:
+        """A worker left the pool (dead, wedged, or its slot could not be restored)."""
+        with self._cond:
+            record = self._slots.setdefault(worker.slot, _SlotRecord())
+            if record.generation == worker.generation:
+                record.state = "retired"
+            record.retired += 1
+            record.last_problem = problem[:300]
+            if worker in self._idle:
+                self._idle.remove(worker)
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+
+    def snapshot(self) -> dict[str, Any]:
+        """Live workers, queue depth and every slot's history, for /health."""
+        with self._cond:
+            live = sum(r.state in ("idle", "busy") for r in self._slots.values())
+            return {
+                "size": self.size,
+                "live_workers": live,
+                "busy": sum(r.state == "busy" for r in self._slots.values()),
+                "queued": len(self._waiting),
+                "retired_total": sum(r.retired for r in self._slots.values()),
+                "workers": [
+                    {"slot": slot, **dataclasses.asdict(r)}
+                    for slot, r in sorted(self._slots.items())
+                ],
+                "serving": live > 0 and not self.closed,
+            }
+
+    def _moved(self) -> None:
+        self._progress = time.monotonic()
+        self._cond.notify_all()
+
+    def _stall_left(self) -> float:
+        """Seconds until the pool counts as stalled; a job inside its deadline is progress."""
+        now = time.monotonic()
+        running = [r.deadline for r in self._slots.values() if r.state == "busy"]
+        horizon = max([self._progress + self.stall_timeout_s, *running])
+        return horizon - now
+
+    def _stall_message(self) -> str:
+        live = sum(r.state in ("idle", "busy") for r in self._slots.values())
+        if not live:
+            return "no sandbox worker is alive and none could be started; see the server log"
+        return f"no sandbox worker became free within {self.stall_timeout_s:g}s"
