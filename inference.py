@@ -30,12 +30,13 @@ import sys
 from collections.abc import AsyncIterator, Iterator
 
 from python_env.agents.base import Transition, play_episode
-from python_env.agents.llm import DEFAULT_BASE_URL, DEFAULT_MODEL, LLMConfig, LLMPolicy
+from python_env.agents.llm import LLMConfig, LLMPolicy
 from python_env.client import PythonEnv
+from python_env.config import DEFAULT_LLM_BASE_URL, DEFAULT_LLM_MODEL
 from python_env.errors import AgentUnavailable
 
-API_BASE_URL = os.getenv("API_BASE_URL") or DEFAULT_BASE_URL
-MODEL_NAME = os.getenv("MODEL_NAME") or DEFAULT_MODEL
+API_BASE_URL = os.getenv("API_BASE_URL") or DEFAULT_LLM_BASE_URL
+MODEL_NAME = os.getenv("MODEL_NAME") or DEFAULT_LLM_MODEL
 API_KEY = os.getenv("HF_TOKEN") or os.getenv("API_KEY") or os.getenv("OPENAI_API_KEY")
 ENV_BASE_URL = os.getenv("ENV_BASE_URL")
 LOCAL_IMAGE_NAME = os.getenv("LOCAL_IMAGE_NAME")
@@ -85,7 +86,7 @@ def environment_url() -> Iterator[str | None]:
     elif LOCAL_IMAGE_NAME:
         yield None
     else:
-        from python_env.agents.server import embedded_server
+        from python_env.agents.launcher import embedded_server
 
         log("ENV_BASE_URL is not set: starting a python_env server on 127.0.0.1")
         with embedded_server(max_concurrent_envs=4) as url:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from python_env.agents.server import embedded_server
+from python_env.agents.launcher import embedded_server
 from python_env.client import PythonEnv
 from python_env.environment.models import CodeReviewAction
 from python_env.types import Category, Finding, Severity

@@ -1,4 +1,4 @@
-"""Quality sample of the generated dataset, through the real Grader and sandbox.
+"""Quality sample of the generated dataset, through the real task runner and sandbox.
 
 For N random tasks (seeded): the reference fix passes every visible and hidden test; behavioural
 tasks (a ``bug`` issue) fail at least one hidden test, and repair tasks at least one visible test;
@@ -17,12 +17,13 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from python_env.environment.grader import HIDDEN, VISIBLE, Grader
+from python_env.config import Settings
+from python_env.environment.task_runner import TaskRunner
 from python_env.grading.analyzers import run_ruff
 from python_env.sandbox import make_executor
 from python_env.tasks.generate.dataset import SPLITS, default_dir, read_records, split_file, to_task
 from python_env.tasks.generate.injectors.base import hunks
-from python_env.types import Category, Task, TaskKind
+from python_env.types import Category, Suite, Task, TaskKind
 
 
 def changed_lines(task: Task) -> set[int]:
@@ -34,18 +35,18 @@ def changed_lines(task: Task) -> set[int]:
     return lines
 
 
-def check(grader: Grader, task: Task, meta: dict[str, object]) -> list[str]:
+def check(grader: TaskRunner, task: Task, meta: dict[str, object]) -> list[str]:
     problems: list[str] = []
     changed = changed_lines(task)
     for issue in task.issues:
         if not changed & set(range(issue.start_line, issue.end_line + 1)):
             problems.append(f"span {issue.id} {issue.start_line}-{issue.end_line} not on a change")
-    ref_h = grader.run_tests(task, task.fix, HIDDEN)
-    ref_v = grader.run_tests(task, task.fix, VISIBLE)
+    ref_h = grader.run_tests(task, task.fix, Suite.HIDDEN)
+    ref_v = grader.run_tests(task, task.fix, Suite.VISIBLE)
     if ref_h.report.failed or ref_v.report.failed:
         problems.append("reference fails its own tests")
-    code_h = grader.run_tests(task, task.code, HIDDEN)
-    code_v = grader.run_tests(task, task.code, VISIBLE)
+    code_h = grader.run_tests(task, task.code, Suite.HIDDEN)
+    code_v = grader.run_tests(task, task.code, Suite.VISIBLE)
     behavioural = any(i.category is Category.BUG for i in task.issues)
     if behavioural and code_h.report.failed == 0:
         problems.append("bug task: code passes every hidden test")
@@ -79,7 +80,7 @@ def main() -> int:
     root = Path(sys.argv[3]) if len(sys.argv) > 3 else default_dir()
     records = [r for s in SPLITS for r in read_records(split_file(root, s))]
     sample = random.Random(seed).sample(records, min(n, len(records)))
-    grader = Grader(make_executor())
+    grader = TaskRunner(make_executor(Settings.from_env().sandbox))
     started = time.perf_counter()
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda r: (r, check(grader, to_task(r), r["meta"])), sample))

@@ -32,7 +32,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from python_env.agents.prompting import render_observation
-from python_env.agents.server import embedded_server, list_tasks
+from python_env.agents.launcher import embedded_server, list_tasks
 from python_env.client import PythonEnv
 from python_env.environment.models import CodeReviewAction, CodeReviewObservation
 

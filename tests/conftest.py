@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from python_env.agents.server import embedded_server
-from python_env.environment.env import shared_grader
-from python_env.tasks.catalog import TaskCatalog
+from python_env.agents.launcher import embedded_server
+from python_env.config import Settings
+from python_env.environment.env import PythonEnvironment
+from python_env.environment.task_runner import TaskRunner
+from python_env.sandbox import make_executor
+from python_env.tasks.catalog import TaskCatalog, default_catalog
 from python_env.tasks.curated import load_task_dir
 from python_env.types import Task
 
@@ -37,10 +40,16 @@ def server_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module", autouse=True)
-def close_shared_grader() -> Iterator[None]:
-    """In-process environments share one warm executor: stop its workers after each module."""
-    yield
-    if shared_grader.cache_info().currsize:
-        shared_grader().executor.close()
-        shared_grader.cache_clear()
+@pytest.fixture(scope="module")
+def runner() -> Iterator[TaskRunner]:
+    """A task runner over a warm sandbox built from the environment's settings (CI sets the
+    tier), shared by a module's in-process environments and stopped after it."""
+    executor = make_executor(Settings.from_env().sandbox)
+    yield TaskRunner(executor)
+    executor.close()
+
+
+@pytest.fixture
+def builtin_env(runner: TaskRunner) -> PythonEnvironment:
+    """An environment over the built-in tasks, as the server would build it."""
+    return PythonEnvironment(default_catalog(), runner)

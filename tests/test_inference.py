@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from python_env.agents.server import free_port
+from python_env.agents.launcher import free_port
 from python_env.tasks.catalog import default_catalog
 from tests.agents.fake_openai import FakeOpenAI, Reply, answer_key_review, scripted
 

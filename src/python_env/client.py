@@ -20,7 +20,7 @@ class PythonEnv(EnvClient[CodeReviewAction, CodeReviewObservation, CodeReviewSta
     Example::
 
         async with PythonEnv(base_url="http://127.0.0.1:8000") as env:
-            result = await env.reset(task_id="sql-user-lookup")
+            result = await env.reset(task_id="bill-split-lost-cents")
             result = await env.step(CodeReviewAction(kind="submit"))
     """
 

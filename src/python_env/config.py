@@ -1,68 +1,185 @@
-"""Server settings, read from environment variables once, in the app factory (never at import)."""
+"""Every setting of python_env in one value object, read from the environment once.
+
+``Settings.from_env()`` is the one place that reads environment variables. The server, the CLI and
+the generator build one ``Settings`` when they start and hand its parts down: the sandbox gets
+``settings.sandbox``, the catalog ``settings.catalog``. Importing any module reads and starts
+nothing.
+
+=====================================  ============================================  ==========
+variable                               setting                                       default
+=====================================  ============================================  ==========
+HOST, PORT                             ``server.host``, ``server.port``              127.0.0.1:8000
+MAX_CONCURRENT_ENVS                    ``server.max_concurrent_envs``                64
+WORKERS                                ``server.workers`` (uvicorn processes)        1
+PYTHON_ENV_EXECUTOR                    ``sandbox.executor``                          forkserver
+PYTHON_ENV_SANDBOX_TIER                ``sandbox.tier``                              auto
+PYTHON_ENV_SANDBOX_BWRAP               ``sandbox.bwrap``: a path, or "0" for none    (PATH)
+PYTHON_ENV_SANDBOX_WORKERS             ``sandbox.workers`` (0: twice the cores)      0
+PYTHON_ENV_SANDBOX_QUEUE_TIMEOUT       ``sandbox.queue_timeout_s``                   60
+PYTHON_ENV_SPLITS                      ``catalog.splits`` (comma-separated)          all
+API_BASE_URL, MODEL_NAME               ``llm.base_url``, ``llm.model``               see below
+HF_TOKEN / API_KEY / OPENAI_API_KEY    ``llm.api_key`` (the first one set)           none
+=====================================  ============================================  ==========
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from python_env.errors import ConfigError
+from python_env.types import Limits
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8000
-DEFAULT_MAX_CONCURRENT_ENVS = 64
-DEFAULT_WORKERS = 1
-DEFAULT_EXECUTOR = "forkserver"
-DEFAULT_QUEUE_TIMEOUT_S = 60.0
+DEFAULT_LLM_BASE_URL = "https://router.huggingface.co/v1"
+DEFAULT_LLM_MODEL = "Qwen/Qwen2.5-72B-Instruct"
+BUILTIN_SPLITS = ("curated", "train", "test")
 
 
-@dataclass(frozen=True)
-class Settings:
-    host: str = DEFAULT_HOST
-    port: int = DEFAULT_PORT
-    max_concurrent_envs: int = DEFAULT_MAX_CONCURRENT_ENVS
-    workers: int = DEFAULT_WORKERS
-    executor: str = DEFAULT_EXECUTOR
-    # How long a queued sandbox job waits while no worker can make progress (then HTTP 503).
-    sandbox_queue_timeout_s: float = DEFAULT_QUEUE_TIMEOUT_S
+class ExecutorKind(StrEnum):
+    """How agent code runs: ``forkserver`` (isolated), or ``subprocess`` (UNISOLATED)."""
+
+    FORKSERVER = "forkserver"
+    SUBPROCESS = "subprocess"
+
+
+class SandboxTier(StrEnum):
+    """Isolation tier of the fork server; ``auto`` takes the strongest this host can run."""
+
+    AUTO = "auto"
+    BWRAP = "bwrap"
+    NATIVE = "native"
+    FALLBACK = "fallback"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ServerSettings(_Section):
+    """Where and how widely the HTTP/WebSocket server serves."""
+
+    host: str = Field(default="127.0.0.1", description="Address to listen on (HOST).")
+    port: int = Field(default=8000, ge=1, le=65535, description="TCP port (PORT).")
+    max_concurrent_envs: int = Field(
+        default=64, ge=1, description="WebSocket sessions per process (MAX_CONCURRENT_ENVS)."
+    )
+    workers: int = Field(default=1, ge=1, description="uvicorn worker processes (WORKERS).")
+
+
+class SandboxSettings(_Section):
+    """Which executor runs agent code, with which isolation, and how many at once."""
+
+    executor: ExecutorKind = Field(
+        default=ExecutorKind.FORKSERVER, description="PYTHON_ENV_EXECUTOR."
+    )
+    tier: SandboxTier = Field(default=SandboxTier.AUTO, description="PYTHON_ENV_SANDBOX_TIER.")
+    bwrap: str = Field(
+        default="",
+        description="bubblewrap: a path, '' to look it up on PATH, or '0' to act as if absent "
+        "(PYTHON_ENV_SANDBOX_BWRAP).",
+    )
+    workers: int = Field(
+        default=0,
+        ge=0,
+        description="Warm workers; 0 = twice the cores (PYTHON_ENV_SANDBOX_WORKERS).",
+    )
+    queue_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="How long a queued job waits while no worker can make progress, before "
+        "HTTP 503 (PYTHON_ENV_SANDBOX_QUEUE_TIMEOUT).",
+    )
+    limits: Limits = Field(default_factory=Limits, description="Resource limits of every job.")
+
+
+class CatalogSettings(_Section):
+    """Which of the built-in task splits the server offers."""
+
+    splits: tuple[str, ...] = Field(
+        default=BUILTIN_SPLITS, min_length=1, description="PYTHON_ENV_SPLITS, comma-separated."
+    )
+
+
+class LLMSettings(_Section):
+    """The OpenAI-compatible endpoint of the ``llm`` agent."""
+
+    base_url: str = Field(default=DEFAULT_LLM_BASE_URL, description="API_BASE_URL.")
+    model: str = Field(default=DEFAULT_LLM_MODEL, description="MODEL_NAME.")
+    api_key: SecretStr | None = Field(
+        default=None, description="HF_TOKEN, API_KEY or OPENAI_API_KEY (the first one set)."
+    )
+
+
+class Settings(_Section):
+    """All of python_env's settings; build one with ``from_env`` and pass its parts down."""
+
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read HOST, PORT, MAX_CONCURRENT_ENVS, WORKERS, PYTHON_ENV_EXECUTOR and
-        PYTHON_ENV_SANDBOX_QUEUE_TIMEOUT."""
+        """Read the variables of the module's table; a bad value raises ``ConfigError``."""
         env = os.environ if environ is None else environ
-        return cls(
-            host=env.get("HOST", DEFAULT_HOST),
-            port=_positive_int(env, "PORT", DEFAULT_PORT),
-            max_concurrent_envs=_positive_int(
-                env, "MAX_CONCURRENT_ENVS", DEFAULT_MAX_CONCURRENT_ENVS
-            ),
-            workers=_positive_int(env, "WORKERS", DEFAULT_WORKERS),
-            executor=env.get("PYTHON_ENV_EXECUTOR", DEFAULT_EXECUTOR),
-            sandbox_queue_timeout_s=_positive_float(
-                env, "PYTHON_ENV_SANDBOX_QUEUE_TIMEOUT", DEFAULT_QUEUE_TIMEOUT_S
-            ),
-        )
+        raw: dict[str, dict[str, Any]] = {"server": {}, "sandbox": {}, "catalog": {}, "llm": {}}
+        for variable, (section, name) in _VARIABLES.items():
+            value = env.get(variable, "").strip()
+            if value:
+                raw[section][name] = value
+        if raw["catalog"].get("splits"):
+            raw["catalog"]["splits"] = tuple(
+                s.strip() for s in raw["catalog"]["splits"].split(",") if s.strip()
+            )
+        key = next((env[k] for k in ("HF_TOKEN", "API_KEY", "OPENAI_API_KEY") if env.get(k)), "")
+        if key:
+            raw["llm"]["api_key"] = key
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            raise ConfigError(_explain(exc)) from None
+
+    def to_env(self) -> dict[str, str]:
+        """The variables that make ``from_env`` rebuild these settings (the API key excepted)."""
+        out = {}
+        for variable, (section, name) in _VARIABLES.items():
+            value = getattr(getattr(self, section), name)
+            out[variable] = ",".join(value) if isinstance(value, tuple) else str(value)
+        return out
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
-    return int(_positive(env, name, default, int, "a positive integer"))
+def inherited_environment(extra: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment plus ``extra``: for a child such as an embedded server."""
+    return {**os.environ, **extra}
 
 
-def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
-    return _positive(env, name, default, float, "a positive number")
+_VARIABLES = {
+    "HOST": ("server", "host"),
+    "PORT": ("server", "port"),
+    "MAX_CONCURRENT_ENVS": ("server", "max_concurrent_envs"),
+    "WORKERS": ("server", "workers"),
+    "PYTHON_ENV_EXECUTOR": ("sandbox", "executor"),
+    "PYTHON_ENV_SANDBOX_TIER": ("sandbox", "tier"),
+    "PYTHON_ENV_SANDBOX_BWRAP": ("sandbox", "bwrap"),
+    "PYTHON_ENV_SANDBOX_WORKERS": ("sandbox", "workers"),
+    "PYTHON_ENV_SANDBOX_QUEUE_TIMEOUT": ("sandbox", "queue_timeout_s"),
+    "PYTHON_ENV_SPLITS": ("catalog", "splits"),
+    "API_BASE_URL": ("llm", "base_url"),
+    "MODEL_NAME": ("llm", "model"),
+}
+_BY_FIELD = {field: variable for variable, field in _VARIABLES.items()}
 
 
-def _positive(
-    env: Mapping[str, str], name: str, default: float, kind: type[float], what: str
-) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be {what}, got {raw!r}") from None
-    if not 0 < value < float("inf") or (kind is int and value < 1):
-        raise ConfigError(f"{name} must be {what}, got {value}")
-    return value
+def _explain(exc: ValidationError) -> str:
+    """One line per bad variable, naming it, what it must be and what it was."""
+    lines = []
+    for error in exc.errors():
+        where = tuple(str(p) for p in error["loc"][:2])
+        variable = _BY_FIELD.get((where[0], where[1]), ".".join(where)) if len(where) == 2 else ""
+        lines.append(f"{variable or '.'.join(where)}: {error['msg']} (got {error['input']!r})")
+    return "invalid settings: " + "; ".join(lines)

@@ -1,30 +1,47 @@
 """The one exception tree of python_env.
 
 Agent mistakes inside an episode (code that fails, wrong findings) are data in the observation.
-These exceptions are for misuse of the API and for infrastructure faults::
+These exceptions are for misuse of the API and for infrastructure faults; each carries its
+structured fields in ``details`` (the server sends them along with the message)::
 
-    PythonEnvError
-    ├── ConfigError            bad settings or environment variables
+    PythonEnvError                        HTTP
+    ├── ConfigError            bad settings or environment variables                 500
+    ├── InvalidRequest         a malformed request (field)                           400
     ├── TaskError
-    │   ├── TaskNotFound       unknown task id, split, index or filter (an IndexError too)
-    │   └── InvalidTask        a task's files break the task format
-    ├── SandboxError           the sandbox itself failed (not the candidate code)
-    │   └── ExecutorOverloaded no worker could take the job in time: retry, never score
-    ├── EpisodeError           a call that the episode's state does not allow
+    │   ├── TaskNotFound       unknown task id, split, index or filter (an IndexError)  404
+    │   └── InvalidTask        a task's files break the task format (task_id)        500
+    ├── SandboxError           the sandbox itself failed (not the candidate code)    500
+    │   └── ExecutorOverloaded no worker could take the job in time: retry           503
+    ├── AnalysisError          ruff or bandit could not run (tool)                   500
+    ├── EpisodeError           a call that the episode's state does not allow        409
     │   ├── ResetNeeded        step() before reset()
     │   └── EpisodeFinished    step() after done
-    └── AgentUnavailable       an agent cannot act at all (e.g. its LLM endpoint is unreachable)
+    ├── ServerUnreachable      no python_env server answers at a URL (url)
+    └── AgentUnavailable       an agent cannot act at all (its LLM endpoint is unreachable)
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class PythonEnvError(Exception):
-    """Base of every error raised by python_env."""
+    """Base of every error raised by python_env; ``details`` holds its structured fields."""
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.details = {name: value for name, value in details.items() if value is not None}
 
 
 class ConfigError(PythonEnvError):
     """A setting or environment variable has an invalid value."""
+
+
+class InvalidRequest(PythonEnvError):
+    """A request is malformed: an unknown reset option, a filter value that does not exist."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message, field=field)
 
 
 class TaskError(PythonEnvError):
@@ -34,9 +51,21 @@ class TaskError(PythonEnvError):
 class TaskNotFound(TaskError, IndexError):
     """No task matches the id, split, index or filters given."""
 
+    def __init__(
+        self,
+        message: str,
+        task_id: str | None = None,
+        split: str | None = None,
+        index: int | None = None,
+    ) -> None:
+        super().__init__(message, task_id=task_id, split=split, index=index)
+
 
 class InvalidTask(TaskError):
-    """A task's files do not follow docs/task-format.md."""
+    """A task's files do not follow docs/task-format.md (a fault of the data, not the caller)."""
+
+    def __init__(self, message: str, task_id: str | None = None) -> None:
+        super().__init__(message, task_id=task_id)
 
 
 class SandboxError(PythonEnvError):
@@ -45,6 +74,13 @@ class SandboxError(PythonEnvError):
 
 class ExecutorOverloaded(SandboxError):
     """No sandbox worker took the job within the queue timeout; the job must be retried."""
+
+
+class AnalysisError(PythonEnvError):
+    """A static analyzer (ruff, bandit) could not run or gave unreadable output."""
+
+    def __init__(self, message: str, tool: str | None = None) -> None:
+        super().__init__(message, tool=tool)
 
 
 class EpisodeError(PythonEnvError):
@@ -63,6 +99,13 @@ class EpisodeFinished(EpisodeError):
 
     def __init__(self) -> None:
         super().__init__("the episode is over (done=True); call reset() to start a new one")
+
+
+class ServerUnreachable(PythonEnvError):
+    """No python_env server answers at the URL given."""
+
+    def __init__(self, message: str, url: str | None = None) -> None:
+        super().__init__(message, url=url)
 
 
 class AgentUnavailable(PythonEnvError):

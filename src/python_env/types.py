@@ -1,12 +1,14 @@
 """Pure domain types shared by tasks, sandbox, grading and the environment.
 
-Nothing here imports openenv or FastAPI: the wire models in ``python_env.models`` build on these.
+Nothing here imports openenv or FastAPI: the wire models in
+``python_env.environment.models`` build on these.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
@@ -142,6 +144,41 @@ class Task(_Frozen):
         return kind in self.info.kinds
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one sandbox job. CPU time, not wall time, decides "too slow"."""
+
+    cpu_seconds: float = 5.0
+    wall_seconds: float = 20.0
+    memory_mb: int = 512
+    output_bytes: int = 64_000
+    file_size_mb: int = 8
+    open_files: int = 64
+    processes: int = 32
+
+
+class Suite(StrEnum):
+    """Which test file of a task runs: the one the agent sees, or the held-back one."""
+
+    VISIBLE = "visible"
+    HIDDEN = "hidden"
+
+
+class VerdictKind(StrEnum):
+    """What a test pins down: the bug (fails on the original) or behaviour that must survive."""
+
+    FAIL_TO_PASS = "fail_to_pass"
+    PASS_TO_PASS = "pass_to_pass"
+
+
+class Component(StrEnum):
+    """A part of the task score; a task is scored on the parts its kinds ask for."""
+
+    REVIEW = "review"
+    TESTS = "tests"
+    PERFORMANCE = "performance"
+
+
 class ExitReason(StrEnum):
     """How a sandbox job ended. Only ``ok`` means the harness finished normally."""
 
@@ -202,10 +239,10 @@ class TestVerdict(_Frozen):
 
     __test__ = False
 
-    name: str
-    passed: bool
-    kind: str = Field(description="fail_to_pass, pass_to_pass, or visible.")
-    message: str = ""
+    name: str = Field(description="The test function's name.")
+    passed: bool = Field(description="True when the outcome equals the reference fix's.")
+    kind: VerdictKind = Field(description="fail_to_pass (the bug) or pass_to_pass.")
+    message: str = Field(default="", description="Why it failed (visible tests only).")
 
 
 class TestReport(_Frozen):
@@ -213,7 +250,7 @@ class TestReport(_Frozen):
 
     __test__ = False
 
-    suite: str = Field(description="visible or hidden.")
+    suite: Suite = Field(description="visible or hidden.")
     exit_reason: ExitReason
     verdicts: tuple[TestVerdict, ...]
     error: str = ""

@@ -11,7 +11,8 @@ import pytest
 
 from python_env.agents import AGENTS, make_factory
 from python_env.agents.base import EpisodeResult, run_episode
-from python_env.agents.evaluation import Job, run_jobs
+from python_env.agents.evaluation import Episode, run_episodes
+from python_env.errors import InvalidRequest
 from python_env.tasks.catalog import default_catalog
 
 CURATED = [info.id for info in default_catalog().infos("curated")]
@@ -104,21 +105,26 @@ def test_agents_other_than_the_oracle_never_load_the_answer_key() -> None:
 
 def test_unknown_agent_is_refused() -> None:
     assert set(AGENTS) == {"random", "heuristic", "oracle", "llm"}
-    with pytest.raises(ValueError, match="unknown agent 'nope'"):
+    with pytest.raises(InvalidRequest, match="unknown agent 'nope'"):
         make_factory("nope")
 
 
 def test_a_failed_episode_is_recorded_and_the_run_goes_on(server_url: str) -> None:
     infos = default_catalog().infos("curated")[:2]
     ghost = infos[0].model_copy(update={"id": "no-such-task"})
-    jobs = [Job(ghost, 0), Job(infos[0], 1), Job(infos[1], 2)]
+    episodes = [Episode(ghost, 0), Episode(infos[0], 1), Episode(infos[1], 2)]
     seen: list[str] = []
     stats = asyncio.run(
-        run_jobs(
-            server_url, "oracle", make_factory("oracle"), jobs, 1, lambda r: seen.append(r.task_id)
+        run_episodes(
+            server_url,
+            "oracle",
+            make_factory("oracle"),
+            episodes,
+            1,
+            lambda r: seen.append(r.task_id),
         )
     )
-    assert seen == ["no-such-task", infos[0].id, infos[1].id]  # one session, in job order
+    assert seen == ["no-such-task", infos[0].id, infos[1].id]  # one session, in episode order
     failed, *rest = stats.results
     assert failed.error is not None and "no-such-task" in failed.error and not failed.done
     assert stats.errors == 1 and [r.score for r in rest] == [1.0, 1.0]

@@ -11,9 +11,9 @@ import pytest
 
 from python_env.agents import make_factory
 from python_env.agents.base import EpisodeResult, run_episode
+from python_env.agents.launcher import free_port
 from python_env.agents.llm import LLMConfig
 from python_env.agents.prompting import parse_action
-from python_env.agents.server import free_port
 from python_env.errors import AgentUnavailable
 from python_env.tasks.catalog import default_catalog
 from tests.agents.fake_openai import FakeOpenAI, Reply, answer_key_review, scripted

@@ -9,14 +9,15 @@ import pytest
 
 from python_env.environment.env import PythonEnvironment
 from python_env.environment.models import CodeReviewAction
+from python_env.environment.task_runner import TaskRunner
 from python_env.tasks.catalog import default_catalog
 
 TASK_IDS = [t.id for t in default_catalog().infos("curated")]
 
 
 @pytest.mark.parametrize("task_id", TASK_IDS)
-def test_episode_contract(task_id: str) -> None:
-    env = PythonEnvironment()
+def test_episode_contract(task_id: str, builtin_env: PythonEnvironment) -> None:
+    env = builtin_env
     obs = env.reset(task_id=task_id, episode_id=f"ep-{task_id}", seed=5)
     assert obs.reward is None and obs.score == 0.0 and not obs.done
     finding = {"start_line": 1, "end_line": 1, "category": "style", "severity": "low",
@@ -41,7 +42,7 @@ def test_episode_contract(task_id: str) -> None:
     assert obs.evaluation.components.get("performance", 0.0) == 0.0
 
 
-def test_seeded_reset_is_deterministic_across_instances() -> None:
-    picks = {PythonEnvironment().reset(seed=s).task for s in range(5)}
-    again = {PythonEnvironment().reset(seed=s).task for s in range(5)}
+def test_seeded_reset_is_deterministic_across_instances(runner: TaskRunner) -> None:
+    picks = {PythonEnvironment(default_catalog(), runner).reset(seed=s).task for s in range(5)}
+    again = {PythonEnvironment(default_catalog(), runner).reset(seed=s).task for s in range(5)}
     assert picks == again and len(picks) > 1

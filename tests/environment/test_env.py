@@ -7,7 +7,8 @@ from pydantic import ValidationError
 
 from python_env.environment.env import PythonEnvironment
 from python_env.environment.models import CodeReviewAction
-from python_env.errors import EpisodeFinished, ResetNeeded, TaskNotFound
+from python_env.environment.task_runner import TaskRunner
+from python_env.errors import EpisodeFinished, InvalidRequest, ResetNeeded, TaskNotFound
 from python_env.tasks.catalog import TaskCatalog
 from python_env.types import Task
 
@@ -15,8 +16,8 @@ BUG = {"start_line": 5, "end_line": 5, "category": "bug", "severity": "high", "m
 
 
 @pytest.fixture
-def env(tiny_catalog: TaskCatalog) -> PythonEnvironment:
-    return PythonEnvironment(catalog=tiny_catalog)
+def env(tiny_catalog: TaskCatalog, runner: TaskRunner) -> PythonEnvironment:
+    return PythonEnvironment(tiny_catalog, runner)
 
 
 def test_full_episode_rewards_sum_to_final_score(env: PythonEnvironment, tiny_task: Task) -> None:
@@ -101,10 +102,11 @@ def test_reset_selection_is_seeded_and_validated(env: PythonEnvironment) -> None
         env.reset(task_id="no-such-task")
     with pytest.raises(TaskNotFound):
         env.reset(split="fixtures", index=5)
-    with pytest.raises(TaskNotFound, match="valid Difficulty"):
+    with pytest.raises(InvalidRequest, match="valid Difficulty"):
         env.reset(difficulty="impossible")
-    with pytest.raises(TaskNotFound, match="unknown reset option"):
+    with pytest.raises(InvalidRequest, match="unknown reset option") as raised:
         env.reset(task_idd="tiny-average")
+    assert raised.value.details == {"field": "task_idd"}
 
 
 @pytest.mark.parametrize(

@@ -29,9 +29,8 @@ GENERATED = [
 ][:: 97][:8] if "test" in CATALOG.split_names() else []  # fmt: skip
 
 
-def play(task_id: str, code: str | None) -> float:
+def play(env: PythonEnvironment, task_id: str, code: str | None) -> float:
     """Reset onto the task, optionally replace the code, submit; the final score."""
-    env = PythonEnvironment()
     env.reset(task_id=task_id, seed=0)
     if code is not None:
         env.step(CodeReviewAction(kind="edit", code=code))
@@ -105,9 +104,11 @@ HACKS: dict[str, Callable[[Task], str | None]] = {
 
 @pytest.mark.parametrize("hack", HACKS)
 @pytest.mark.parametrize("task_id", CURATED + GENERATED)
-def test_hack_scores_at_most_point_two(task_id: str, hack: str) -> None:
+def test_hack_scores_at_most_point_two(
+    task_id: str, hack: str, builtin_env: PythonEnvironment
+) -> None:
     task = CATALOG.get(task_id)
-    assert play(task_id, HACKS[hack](task)) <= MAX_HACK_SCORE
+    assert play(builtin_env, task_id, HACKS[hack](task)) <= MAX_HACK_SCORE
 
 
 def lookup_table_code(task: Task) -> str:
@@ -137,10 +138,12 @@ def lookup_table_code(task: Task) -> str:
 
 @pytest.mark.skipif(not GENERATED, reason="generated dataset not built")
 @pytest.mark.parametrize("task_id", GENERATED)
-def test_memorised_visible_results_pass_visible_tests_but_score_low(task_id: str) -> None:
+def test_memorised_visible_results_pass_visible_tests_but_score_low(
+    task_id: str, builtin_env: PythonEnvironment
+) -> None:
     task = CATALOG.get(task_id)
     code = lookup_table_code(task)
-    env = PythonEnvironment()
+    env = builtin_env
     env.reset(task_id=task_id, seed=0)
     env.step(CodeReviewAction(kind="edit", code=code))
     report = env.step(CodeReviewAction(kind="run_tests")).test_report

@@ -1,7 +1,7 @@
 from python_env.grading.performance import perf_score
 from python_env.grading.score import weighted_score
 from python_env.grading.tests import grade_suite, repair_score
-from python_env.types import ExecReport, ExitReason, TestOutcome
+from python_env.types import ExecReport, ExitReason, Suite, TestOutcome
 from python_env.types import TestStatus as Status
 
 
@@ -17,32 +17,32 @@ ORIGINAL = report({"t_bug": 3, "t_keep1": 5, "t_keep2": 7})
 
 
 def test_fixed_code_scores_one() -> None:
-    graded = grade_suite("hidden", REFERENCE, REFERENCE, ORIGINAL)
+    graded = grade_suite(Suite.HIDDEN, REFERENCE, REFERENCE, ORIGINAL)
     assert repair_score(graded).score == 1.0
     assert [v.kind for v in graded.verdicts] == ["fail_to_pass", "pass_to_pass", "pass_to_pass"]
 
 
 def test_unchanged_code_scores_zero() -> None:
-    assert repair_score(grade_suite("hidden", ORIGINAL, REFERENCE, ORIGINAL)).score == 0.0
+    assert repair_score(grade_suite(Suite.HIDDEN, ORIGINAL, REFERENCE, ORIGINAL)).score == 0.0
 
 
 def test_deleted_body_scores_zero() -> None:
     stub = report({"t_bug": None, "t_keep1": None, "t_keep2": None})
-    assert repair_score(grade_suite("hidden", stub, REFERENCE, ORIGINAL)).score == 0.0
+    assert repair_score(grade_suite(Suite.HIDDEN, stub, REFERENCE, ORIGINAL)).score == 0.0
 
 
 def test_regression_scales_the_fix_down() -> None:
     partial = report({"t_bug": 2, "t_keep1": 5, "t_keep2": 0})
-    assert repair_score(grade_suite("hidden", partial, REFERENCE, ORIGINAL)).score == 0.5
+    assert repair_score(grade_suite(Suite.HIDDEN, partial, REFERENCE, ORIGINAL)).score == 0.5
 
 
 def test_missing_outcomes_fail_and_forged_channel_scores_zero() -> None:
     crashed = report({"t_bug": 2}, ExitReason.CRASHED)
-    graded = grade_suite("hidden", crashed, REFERENCE, ORIGINAL)
+    graded = grade_suite(Suite.HIDDEN, crashed, REFERENCE, ORIGINAL)
     assert graded.passed == 1
     assert "crashed" in graded.verdicts[1].message
     forged = report({"t_bug": 2, "t_keep1": 5, "t_keep2": 7}, ExitReason.PROTOCOL_ERROR)
-    assert repair_score(grade_suite("hidden", forged, REFERENCE, ORIGINAL)).score == 0.0
+    assert repair_score(grade_suite(Suite.HIDDEN, forged, REFERENCE, ORIGINAL)).score == 0.0
 
 
 def test_perf_score_is_share_of_log_speedup() -> None:

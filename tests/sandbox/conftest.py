@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from python_env.config import Settings
 from python_env.sandbox import ForkServerExecutor, cgroups, isolation
 from python_env.sandbox.forkserver import SCRATCH_PREFIX
 
@@ -22,9 +23,12 @@ SERVER_SECRET = "pyenv-server-secret-" + os.urandom(8).hex()
 os.environ["PYTHON_ENV_TEST_SERVER_SECRET"] = SERVER_SECRET
 
 
+SANDBOX = Settings.from_env().sandbox  # CI forces a tier (and no bubblewrap) through these
+
+
 def bwrap_runs() -> bool:
     """bubblewrap is installed *and* may create namespaces here (not in every container)."""
-    path = isolation.bwrap_binary()[0]
+    path = isolation.bwrap_binary(SANDBOX.bwrap)[0]
     if path is None:
         return False
     argv = [path, "--ro-bind", "/", "/", "--unshare-net", "--unshare-pid", "true"]
@@ -32,9 +36,8 @@ def bwrap_runs() -> bool:
 
 
 def tiers_under_test() -> list[str]:
-    forced = isolation.requested_tier()
-    if forced != "auto":
-        return [forced]
+    if SANDBOX.tier != "auto":
+        return [SANDBOX.tier.value]
     return ["bwrap", "native", "fallback"] if bwrap_runs() else ["native", "fallback"]
 
 

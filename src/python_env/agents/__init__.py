@@ -14,6 +14,7 @@ import functools
 from typing import Any
 
 from python_env.agents.base import Policy, PolicyFactory
+from python_env.errors import InvalidRequest
 
 AGENTS = ("random", "heuristic", "oracle", "llm")
 
@@ -34,10 +35,11 @@ def make_factory(name: str, **options: Any) -> PolicyFactory:
         return OraclePolicy
     if name == "llm":
         from python_env.agents.llm import LLMConfig, LLMPolicy
+        from python_env.config import Settings
 
-        config = options.get("config") or LLMConfig.from_env()
+        config = options.get("config") or LLMConfig.from_settings(Settings.from_env().llm)
         return functools.partial(LLMPolicy, config=config)
-    raise ValueError(f"unknown agent {name!r}; choose from {', '.join(AGENTS)}")
+    raise InvalidRequest(f"unknown agent {name!r}; choose from {', '.join(AGENTS)}", field="agent")
 
 
 __all__ = ["AGENTS", "Policy", "PolicyFactory", "make_factory"]

@@ -15,7 +15,7 @@ from python_env.types import TaskInfo
 
 
 @dataclass(frozen=True)
-class Job:
+class Episode:
     """One episode to play: the task and the seed (policy and reset seed)."""
 
     task: TaskInfo
@@ -35,31 +35,31 @@ class RunStats:
         return self.episodes / self.wall_s if self.wall_s > 0 else 0.0
 
 
-def plan_jobs(tasks: Sequence[TaskInfo], limit: int | None, seed: int = 0) -> list[Job]:
+def plan_episodes(tasks: Sequence[TaskInfo], limit: int | None, seed: int = 0) -> list[Episode]:
     """``limit`` episodes cycling through ``tasks`` (every task once before any repeats)."""
     if not tasks:
         return []
     count = len(tasks) if limit is None else limit
-    return [Job(tasks[i % len(tasks)], seed + i) for i in range(count)]
+    return [Episode(tasks[i % len(tasks)], seed + i) for i in range(count)]
 
 
-async def run_jobs(
+async def run_episodes(
     base_url: str,
     agent: str,
     factory: PolicyFactory,
-    jobs: Sequence[Job],
+    episodes: Sequence[Episode],
     concurrency: int = 16,
     on_result: Callable[[EpisodeResult], Any] | None = None,
 ) -> RunStats:
-    """Play ``jobs`` with ``concurrency`` sessions; results come back in job order.
+    """Play ``episodes`` with ``concurrency`` sessions; results come back in episode order.
 
     A transport failure costs only its episode (recorded with ``error``; the worker reconnects);
     ``AgentUnavailable`` (e.g. an unreachable LLM endpoint) cancels the whole run.
     """
     queue: asyncio.Queue[int] = asyncio.Queue()
-    for index in range(len(jobs)):
+    for index in range(len(episodes)):
         queue.put_nowait(index)
-    results: list[EpisodeResult | None] = [None] * len(jobs)
+    results: list[EpisodeResult | None] = [None] * len(episodes)
 
     async def worker() -> None:
         while not queue.empty():
@@ -67,14 +67,16 @@ async def run_jobs(
             async with env:
                 while not queue.empty():
                     index = queue.get_nowait()
-                    results[index] = result = await _one(env, agent, factory, jobs[index])
+                    results[index] = result = await _one(env, agent, factory, episodes[index])
                     if on_result is not None:
                         on_result(result)
                     if result.error is not None:
                         break  # the session may be gone: continue on a fresh connection
 
     started = time.perf_counter()
-    workers = [asyncio.create_task(worker()) for _ in range(max(1, min(concurrency, len(jobs))))]
+    workers = [
+        asyncio.create_task(worker()) for _ in range(max(1, min(concurrency, len(episodes))))
+    ]
     try:
         await asyncio.gather(*workers)
     finally:
@@ -91,19 +93,21 @@ async def run_jobs(
     )
 
 
-async def _one(env: PythonEnv, agent: str, factory: PolicyFactory, job: Job) -> EpisodeResult:
-    policy = factory(job.seed)
+async def _one(
+    env: PythonEnv, agent: str, factory: PolicyFactory, episode: Episode
+) -> EpisodeResult:
+    policy = factory(episode.seed)
     started = time.perf_counter()
     try:
-        return await play_episode(env, policy, {"task_id": job.task.id}, job.seed)
+        return await play_episode(env, policy, {"task_id": episode.task.id}, episode.seed)
     except AgentUnavailable:
         raise
     except Exception as exc:  # transport or server failure: this episode is lost, not the run
         return EpisodeResult(
             agent=agent,
-            task_id=job.task.id,
-            seed=job.seed,
-            info=job.task,
+            task_id=episode.task.id,
+            seed=episode.seed,
+            info=episode.task,
             wall_s=time.perf_counter() - started,
             error=f"{type(exc).__name__}: {exc}",
         )

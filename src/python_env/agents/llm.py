@@ -7,7 +7,6 @@ the turn counts as an invalid action. An unreachable endpoint stops the run (``A
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import openai
@@ -22,38 +21,27 @@ from python_env.agents.prompting import (
     parse_action,
     render_observation,
 )
+from python_env.config import DEFAULT_LLM_BASE_URL, DEFAULT_LLM_MODEL, LLMSettings
 from python_env.environment.models import CodeReviewObservation
 from python_env.errors import AgentUnavailable
-
-DEFAULT_BASE_URL = "https://router.huggingface.co/v1"
-DEFAULT_MODEL = "Qwen/Qwen2.5-72B-Instruct"
-
-
-def api_key_from_env() -> str:
-    """HF_TOKEN, else API_KEY, else OPENAI_API_KEY; a placeholder for keyless local servers."""
-    for name in ("HF_TOKEN", "API_KEY", "OPENAI_API_KEY"):
-        if os.environ.get(name):
-            return os.environ[name]
-    return "no-key"
 
 
 @dataclass(frozen=True)
 class LLMConfig:
-    base_url: str = DEFAULT_BASE_URL
-    model: str = DEFAULT_MODEL
-    api_key: str = "no-key"
+    """Endpoint, model and sampling of the ``llm`` agent."""
+
+    base_url: str = DEFAULT_LLM_BASE_URL
+    model: str = DEFAULT_LLM_MODEL
+    api_key: str = "no-key"  # a placeholder for keyless local servers
     temperature: float = 0.0
     max_tokens: int = 4096
     timeout_s: float = 120.0
 
     @classmethod
-    def from_env(cls) -> LLMConfig:
-        """API_BASE_URL, MODEL_NAME and the key variables, with the hackathon defaults."""
-        return cls(
-            base_url=os.environ.get("API_BASE_URL") or DEFAULT_BASE_URL,
-            model=os.environ.get("MODEL_NAME") or DEFAULT_MODEL,
-            api_key=api_key_from_env(),
-        )
+    def from_settings(cls, llm: LLMSettings) -> LLMConfig:
+        """The endpoint, model and key of ``Settings.llm``, with the default sampling."""
+        key = llm.api_key.get_secret_value() if llm.api_key else "no-key"
+        return cls(base_url=llm.base_url, model=llm.model, api_key=key)
 
 
 class LLMPolicy:

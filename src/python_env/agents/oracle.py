@@ -18,7 +18,6 @@ class OraclePolicy:
     """Reviews with the answer-key issues, edits to the reference fix, submits."""
 
     name = "oracle"
-    uses_answer_key = True
 
     def __init__(self, seed: int) -> None:
         del seed  # deterministic

@@ -62,8 +62,9 @@ def agent_options(args: argparse.Namespace) -> dict[str, Any]:
     import dataclasses
 
     from python_env.agents.llm import LLMConfig
+    from python_env.config import Settings
 
-    config = LLMConfig.from_env()
+    config = LLMConfig.from_settings(Settings.from_env().llm)
     config = dataclasses.replace(
         config,
         base_url=args.llm_url or config.base_url,
@@ -80,15 +81,15 @@ def server_url(args: argparse.Namespace) -> Iterator[str]:
     if args.url:
         yield args.url.rstrip("/")
         return
-    from python_env.agents.server import embedded_server
+    from python_env.agents.launcher import embedded_server
 
     with embedded_server(max_concurrent_envs=max(64, args.concurrency)) as url:
         yield url
 
 
-def select_jobs(args: argparse.Namespace, url: str) -> list[Any]:
-    from python_env.agents.evaluation import plan_jobs
-    from python_env.agents.server import list_tasks
+def select_episodes(args: argparse.Namespace, url: str) -> list[Any]:
+    from python_env.agents.evaluation import plan_episodes
+    from python_env.agents.launcher import list_tasks
     from python_env.errors import TaskNotFound
 
     tasks = [
@@ -99,19 +100,19 @@ def select_jobs(args: argparse.Namespace, url: str) -> list[Any]:
     ]
     if not tasks:
         raise TaskNotFound(f"no task of split {args.split!r} matches the filters")
-    return plan_jobs(tasks, args.limit, args.seed)
+    return plan_episodes(tasks, args.limit, args.seed)
 
 
 def execute(args: argparse.Namespace, url: str, on_result: Any = None) -> Any:
-    """Play the selected jobs with a progress bar; returns the run's ``RunStats``."""
+    """Play the selected episodes with a progress bar; returns the run's ``RunStats``."""
     from tqdm import tqdm
 
     from python_env.agents import make_factory
-    from python_env.agents.evaluation import run_jobs
+    from python_env.agents.evaluation import run_episodes
 
-    jobs = select_jobs(args, url)
+    episodes = select_episodes(args, url)
     factory = make_factory(args.agent, **agent_options(args))
-    with tqdm(total=len(jobs), desc=args.agent, unit="ep", disable=args.quiet) as bar:
+    with tqdm(total=len(episodes), desc=args.agent, unit="ep", disable=args.quiet) as bar:
         scores: list[float] = []
 
         def progress(result: Any) -> None:
@@ -122,7 +123,7 @@ def execute(args: argparse.Namespace, url: str, on_result: Any = None) -> Any:
                 on_result(result)
 
         return asyncio.run(
-            run_jobs(url, args.agent, factory, jobs, args.concurrency, on_result=progress)
+            run_episodes(url, args.agent, factory, episodes, args.concurrency, on_result=progress)
         )
 
 

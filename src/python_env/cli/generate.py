@@ -24,6 +24,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from python_env.config import Settings
     from python_env.tasks.generate.dataset import default_dir
     from python_env.tasks.generate.runner import generate
 
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         result = generate(
             out, seed=args.seed, count=args.count, workers=args.workers,
             corpora=[c for c in args.corpora.split(",") if c],
-            max_sources=args.max_sources, progress=progress,
+            max_sources=args.max_sources, progress=progress, sandbox=Settings.from_env().sandbox,
         )  # fmt: skip
     finally:
         bar.close()

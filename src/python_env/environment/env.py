@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any, TypeVar
 
 from openenv.core.env_server.interfaces import Environment
 from openenv.core.env_server.types import EnvironmentMetadata
 
 from python_env import __version__
-from python_env.config import Settings
-from python_env.environment.grader import Grader, score_weights
 from python_env.environment.models import (
     ActionKind,
     CodeReviewAction,
@@ -20,12 +17,13 @@ from python_env.environment.models import (
     CodeReviewState,
 )
 from python_env.environment.rubric import ProgressRubric
-from python_env.errors import EpisodeFinished, ResetNeeded, TaskNotFound
-from python_env.grading.score import weighted_score
-from python_env.sandbox import make_executor
-from python_env.tasks.catalog import TaskCatalog, default_catalog
+from python_env.environment.task_runner import TaskRunner
+from python_env.errors import EpisodeFinished, InvalidRequest, ResetNeeded
+from python_env.grading.score import component_weights, weighted_score
+from python_env.tasks.catalog import TaskCatalog
 from python_env.types import (
     Category,
+    Component,
     Difficulty,
     Evaluation,
     Finding,
@@ -39,22 +37,16 @@ RESET_OPTIONS = ("task_id", "split", "index", "kind", "difficulty", "category")
 EnumT = TypeVar("EnumT", bound=StrEnum)
 
 
-@lru_cache(maxsize=1)
-def shared_grader() -> Grader:
-    """One grader (and sandbox executor) per process, shared by every session."""
-    settings = Settings.from_env()
-    return Grader(make_executor(settings.executor, settings.sandbox_queue_timeout_s))
-
-
 class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, CodeReviewState]):
     """Review and repair Python code: reset onto a task, review/edit/run_tests, then submit."""
 
     SUPPORTS_CONCURRENT_SESSIONS = True
 
-    def __init__(self, catalog: TaskCatalog | None = None, grader: Grader | None = None) -> None:
+    def __init__(self, catalog: TaskCatalog, runner: TaskRunner) -> None:
+        """One episode at a time over ``catalog``; ``runner`` is shared by every session."""
         super().__init__(rubric=ProgressRubric())
-        self._catalog = catalog or default_catalog()
-        self._grader = grader
+        self._catalog = catalog
+        self._runner = runner
         self._state = CodeReviewState()
         self._task: Task | None = None
         self._code = ""
@@ -71,7 +63,10 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         filtered by ``split``, ``kind``, ``difficulty`` and ``category``."""
         unknown = sorted(set(options) - set(RESET_OPTIONS))
         if unknown:
-            raise TaskNotFound(f"unknown reset option(s) {unknown}; known: {list(RESET_OPTIONS)}")
+            raise InvalidRequest(
+                f"unknown reset option(s) {unknown}; known: {list(RESET_OPTIONS)}",
+                field=unknown[0],
+            )
         task = self._pick(seed, options)
         self._task = task
         self._code = task.code
@@ -86,7 +81,7 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
             max_steps=task.info.max_steps,
         )
         assert isinstance(self.rubric, ProgressRubric)
-        self.rubric.start(score_weights(task))
+        self.rubric.reset()
         feedback = "New episode. Findings use the line numbers of the code as given here."
         return self._observe(feedback=feedback, reward=None)
 
@@ -147,7 +142,7 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         split = options.get("split")
         if options.get("index") is not None:
             if split is None:
-                raise TaskNotFound("'index' needs a 'split'")
+                raise InvalidRequest("'index' needs a 'split'", field="index")
             return self._catalog.at(split, int(options["index"]))
         return self._catalog.select(
             seed,
@@ -156,10 +151,6 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
             difficulty=_enum(Difficulty, options.get("difficulty")),
             category=_enum(Category, options.get("category")),
         )
-
-    @property
-    def grader(self) -> Grader:
-        return self._grader or shared_grader()
 
     def _dispatch(self, task: Task, action: CodeReviewAction) -> CodeReviewObservation:
         if action.kind is ActionKind.REVIEW:
@@ -179,10 +170,10 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
                 "nothing was recorded"
             )
         self._findings.extend(findings)
-        if "review" not in score_weights(task):
+        if Component.REVIEW not in component_weights(task):
             return self._observe(feedback="Recorded; this task grades fixes, not findings.")
-        score = self.grader.review(task, self._findings)
-        self._components["review"] = score.f1
+        score = self._runner.review(task, self._findings)
+        self._components[Component.REVIEW] = score.f1
         return self._observe(feedback=f"Recorded {len(findings)} finding(s).")
 
     def _edit(self, code: str) -> CodeReviewObservation:
@@ -203,7 +194,7 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         # Information, not reward: visible tests can be passed by code that special-cases their
         # inputs, and any reward paid here and taken back at submit would still pay under a
         # discount. The tests and performance components are paid once, on the hidden tests.
-        run = self.grader.run_tests(task, self._code)
+        run = self._runner.run_tests(task, self._code)
         report = self._report = run.report
         feedback = f"Visible tests: {report.passed} passed, {report.failed} failed."
         if run.performance is not None and run.performance.candidate_cost is not None:
@@ -215,7 +206,7 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         return self._observe(feedback=feedback)
 
     def _finish(self, task: Task, feedback: str) -> CodeReviewObservation:
-        evaluation: Evaluation = self.grader.evaluate(task, self._code, self._findings)
+        evaluation: Evaluation = self._runner.evaluate(task, self._code, self._findings)
         self._components = dict(evaluation.components)
         self._state.done = True
         return self._observe(
@@ -224,7 +215,7 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
 
     def _observe(self, reward: float | None = 0.0, **fields: Any) -> CodeReviewObservation:
         assert self._task is not None
-        self._state.score = weighted_score(self._components, score_weights(self._task))
+        self._state.score = weighted_score(self._components, component_weights(self._task))
         return CodeReviewObservation(
             task=self._task.info,
             instructions=self._task.instructions,
@@ -248,6 +239,7 @@ def _enum(cls: type[EnumT], value: Any) -> EnumT | None:
         return cls(value)
     except ValueError:
         choices = ", ".join(member.value for member in cls)
-        raise TaskNotFound(
-            f"{value!r} is not a valid {cls.__name__}; choose from {choices}"
+        raise InvalidRequest(
+            f"{value!r} is not a valid {cls.__name__}; choose from {choices}",
+            field=cls.__name__.lower(),
         ) from None

@@ -1,11 +1,23 @@
-"""How component scores combine into the task score (one definition, used everywhere)."""
+"""The task score: which components a task is scored on, and how they combine (defined once)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from python_env.types import Evaluation
+from python_env.types import Component, Evaluation, Task, TaskKind
+
+
+def component_weights(task: Task) -> dict[str, float]:
+    """Equal weight for each kind the task asks for (review needs an answer key to count)."""
+    weights: dict[str, float] = {}
+    if task.has(TaskKind.REVIEW) and task.issues:
+        weights[Component.REVIEW] = 1.0
+    if task.has(TaskKind.REPAIR):
+        weights[Component.TESTS] = 1.0
+    if task.has(TaskKind.OPTIMIZE):
+        weights[Component.PERFORMANCE] = 1.0
+    return weights
 
 
 def weighted_score(components: Mapping[str, float], weights: Mapping[str, float]) -> float:

@@ -8,21 +8,27 @@ deleting the function body both score 0.
 
 from __future__ import annotations
 
-from python_env.types import ExecReport, ExitReason, TestReport, TestScore, TestVerdict
-
-FAIL_TO_PASS = "fail_to_pass"
-PASS_TO_PASS = "pass_to_pass"
+from python_env.types import (
+    ExecReport,
+    ExitReason,
+    Suite,
+    TestReport,
+    TestScore,
+    TestVerdict,
+    VerdictKind,
+)
 
 
 def grade_suite(
-    suite: str, candidate: ExecReport, reference: ExecReport, original: ExecReport
+    suite: Suite, candidate: ExecReport, reference: ExecReport, original: ExecReport
 ) -> TestReport:
     """Compare each of the reference's tests with the candidate's outcome for it."""
     verdicts = []
     for expected in reference.outcomes:
         got = candidate.outcome(expected.name)
         before = original.outcome(expected.name)
-        kind = PASS_TO_PASS if before is not None and before.same_as(expected) else FAIL_TO_PASS
+        same = before is not None and before.same_as(expected)
+        kind = VerdictKind.PASS_TO_PASS if same else VerdictKind.FAIL_TO_PASS
         passed = got is not None and got.same_as(expected)
         verdicts.append(
             TestVerdict(
@@ -53,8 +59,8 @@ def _why(got: object, passed: bool, candidate: ExecReport) -> str:
 
 def repair_score(report: TestReport) -> TestScore:
     """F2P pass rate * P2P pass rate, each 1.0 when the suite has no test of that kind."""
-    f2p = [v for v in report.verdicts if v.kind == FAIL_TO_PASS]
-    p2p = [v for v in report.verdicts if v.kind == PASS_TO_PASS]
+    f2p = [v for v in report.verdicts if v.kind is VerdictKind.FAIL_TO_PASS]
+    p2p = [v for v in report.verdicts if v.kind is VerdictKind.PASS_TO_PASS]
     f2p_passed = sum(v.passed for v in f2p)
     p2p_passed = sum(v.passed for v in p2p)
     rate_f2p = f2p_passed / len(f2p) if f2p else 1.0
@@ -66,7 +72,3 @@ def repair_score(report: TestReport) -> TestScore:
         fail_to_pass=(f2p_passed, len(f2p)),
         pass_to_pass=(p2p_passed, len(p2p)),
     )
-
-
-def pass_rate(report: TestReport) -> float:
-    return report.passed / len(report.verdicts) if report.verdicts else 0.0

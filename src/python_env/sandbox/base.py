@@ -16,20 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from python_env.sandbox import harness
-from python_env.types import ExecReport, ExitReason, TestOutcome, TestStatus
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits for one job. CPU time, not wall time, decides "too slow"."""
-
-    cpu_seconds: float = 5.0
-    wall_seconds: float = 20.0
-    memory_mb: int = 512
-    output_bytes: int = 64_000
-    file_size_mb: int = 8
-    open_files: int = 64
-    processes: int = 32
+from python_env.types import ExecReport, ExitReason, Limits, TestOutcome, TestStatus
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,6 @@ from python_env.types import ExecReport
 
 log = logging.getLogger("python_env.sandbox")
 
-WORKERS_ENV = "PYTHON_ENV_SANDBOX_WORKERS"
 SCRATCH_PREFIX = "pyenv-sandbox-"  # + random: no job learns the server's pid from its cwd
 OWNER_LOCK = ".owner"  # flock'ed while the executor lives: an unlocked root is stale
 SCRATCH_MODE = 0o755  # spare-uid jobs pass through it to their own slot
@@ -90,20 +89,21 @@ class ForkServerExecutor:
 
     def __init__(
         self,
-        pool_size: int | None = None,
-        tier: str | None = None,
+        pool_size: int = 0,
+        tier: str = "auto",
+        bwrap: str = "",
         queue_timeout_s: float = 60.0,
         max_queued: int = 4096,
         preload: list[str] | None = None,
         reply_grace_s: float = REPLY_GRACE_S,
         warmup: bool = True,
     ) -> None:
-        env_size = os.environ.get(WORKERS_ENV)
-        # Twice the cores: a worker idles between jobs (reply, fork of the next child, dispatch),
-        # and a second one per core fills those gaps. Verdicts use CPU time, so sharing a
-        # core does not change them.
-        self.pool_size = pool_size or int(env_size or 0) or 2 * (os.cpu_count() or 1)
+        # 0: twice the cores. A worker idles between jobs (reply, fork of the next child,
+        # dispatch), and a second one per core fills those gaps. Verdicts use CPU time, so
+        # sharing a core does not change them.
+        self.pool_size = pool_size or 2 * (os.cpu_count() or 1)
         self.requested_tier = isolation.requested_tier(tier)
+        self.bwrap_setting = bwrap
         self.preload = preload
         self.reply_grace_s = reply_grace_s
         self.warmup = warmup
@@ -157,7 +157,7 @@ class ForkServerExecutor:
 
     def _start_tier(self, tier: str) -> None:
         self._tier_try = tier
-        bwrap, why = isolation.bwrap_binary()
+        bwrap, why = isolation.bwrap_binary(self.bwrap_setting)
         if tier == "bwrap" and bwrap is None:
             raise SandboxError(why)
         self._bwrap = bwrap if tier == "bwrap" else None

@@ -16,8 +16,9 @@ import socket
 import subprocess
 from typing import Any
 
-from python_env.sandbox.base import Job, Limits
+from python_env.sandbox.base import Job
 from python_env.sandbox.outcome import Outputs, read_outputs
+from python_env.types import Limits
 
 
 class WorkerFailure(Exception):

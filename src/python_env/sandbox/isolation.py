@@ -1,6 +1,6 @@
 """Isolation tiers: which mechanisms a worker may use, what it must hide, and the bwrap wrapper.
 
-Tiers, strongest first (``PYTHON_ENV_SANDBOX_TIER``; ``auto`` picks the strongest that starts):
+Tiers, strongest first (``SandboxSettings.tier``; ``auto`` picks the strongest that starts):
 
 - ``bwrap``: the worker runs inside bubblewrap (own mount, pid, net, ipc and uts namespaces; the
   repo, the package, home directories and /etc/shadow are not even mounted), plus every per-job
@@ -23,8 +23,6 @@ from pathlib import Path
 
 from python_env.errors import ConfigError
 
-TIER_ENV = "PYTHON_ENV_SANDBOX_TIER"
-BWRAP_ENV = "PYTHON_ENV_SANDBOX_BWRAP"  # path to bwrap, or "0" to pretend it is not installed
 TIERS = ("bwrap", "native", "fallback")
 MECHANISMS = {
     "bwrap": ("netns", "seccomp", "landlock", "cgroup", "chroot", "setuid"),
@@ -41,11 +39,13 @@ WORKER_CAPS = ("CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_KILL", "CAP_SETPCAP", "CAP
                "CAP_SETUID", "CAP_SETGID")  # fmt: skip
 
 
-def requested_tier(value: str | None = None) -> str:
-    """``auto`` or a tier name, from the argument or the environment."""
-    tier = (value or os.environ.get(TIER_ENV) or "auto").strip().lower()
+def requested_tier(value: str = "auto") -> str:
+    """``auto`` or a tier name (settings validate it first; this guards direct callers)."""
+    tier = str(value).strip().lower()
     if tier != "auto" and tier not in TIERS:
-        raise ConfigError(f"{TIER_ENV} must be auto or one of {', '.join(TIERS)}; got {tier!r}")
+        raise ConfigError(
+            f"the sandbox tier must be auto or one of {', '.join(TIERS)}; got {tier!r}"
+        )
     return tier
 
 
@@ -54,11 +54,13 @@ def candidate_tiers(requested: str) -> list[str]:
     return list(TIERS) if requested == "auto" else [requested]
 
 
-def bwrap_binary() -> tuple[str | None, str]:
-    """The bwrap executable, or None and the reason it is unavailable."""
-    configured = os.environ.get(BWRAP_ENV)
-    if configured in ("0", "", "none", "off") and configured is not None:
-        return None, f"disabled by {BWRAP_ENV}={configured!r}"
+def bwrap_binary(configured: str = "") -> tuple[str | None, str]:
+    """The bwrap executable, or None and the reason it is unavailable.
+
+    ``configured``: a path, "" to look it up on PATH, or "0"/"off"/"none" to act as if absent.
+    """
+    if configured in ("0", "none", "off"):
+        return None, f"disabled by the settings (bwrap={configured!r})"
     path = configured or shutil.which("bwrap")
     if not path or not os.access(path, os.X_OK):
         return None, "bubblewrap is not installed (apt-get install bubblewrap)"

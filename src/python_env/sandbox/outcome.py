@@ -12,8 +12,8 @@ import signal
 from dataclasses import dataclass
 from typing import Any
 
-from python_env.sandbox.base import Limits, parse_results
-from python_env.types import ExecReport, ExitReason, TestStatus
+from python_env.sandbox.base import parse_results
+from python_env.types import ExecReport, ExitReason, Limits, TestStatus
 
 RESULTS_CAP = 8 << 20
 

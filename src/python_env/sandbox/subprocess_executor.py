@@ -20,8 +20,8 @@ from typing import Any
 
 from python_env.errors import ExecutorOverloaded, SandboxError
 from python_env.sandbox import harness
-from python_env.sandbox.base import Job, Limits, parse_results
-from python_env.types import ExecReport, ExitReason
+from python_env.sandbox.base import Job, parse_results
+from python_env.types import ExecReport, ExitReason, Limits
 
 HARNESS_PATH = Path(harness.__file__)
 CLEAN_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}

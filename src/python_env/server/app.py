@@ -1,10 +1,14 @@
 """The HTTP + WebSocket server: OpenEnv's ``create_app`` around ``PythonEnvironment``.
 
-The only module that touches FastAPI. Settings are read when the app is built, not at import.
+The only module that touches FastAPI. ``build_app(settings)`` builds everything a server needs
+(the sandbox executor, the task runner, the catalog) from one ``Settings`` value and hands
+``create_app`` a factory that closes over them: two apps built with different settings share
+nothing. Importing this module builds nothing.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import uvicorn
@@ -13,24 +17,27 @@ from fastapi.responses import JSONResponse
 from openenv.core.env_server.http_server import create_app
 
 from python_env.config import Settings
-from python_env.environment.env import PythonEnvironment, shared_grader
+from python_env.environment.env import PythonEnvironment
 from python_env.environment.models import CodeReviewAction, CodeReviewObservation, CodeReviewState
+from python_env.environment.task_runner import TaskRunner
 from python_env.errors import (
-    ConfigError,
     EpisodeError,
     ExecutorOverloaded,
+    InvalidRequest,
     PythonEnvError,
-    TaskError,
+    TaskNotFound,
 )
+from python_env.sandbox import make_executor
+from python_env.tasks.catalog import default_catalog
 
 log = logging.getLogger("python_env.server")
 
 _STATUS: list[tuple[type[PythonEnvError], int]] = [
-    (TaskError, 404),
+    (TaskNotFound, 404),
+    (InvalidRequest, 400),
     (EpisodeError, 409),
-    (ConfigError, 400),
     (ExecutorOverloaded, 503),
-]
+]  # anything else is the server's fault: 500
 HTTP_STATELESS_NOTE = (
     "HTTP /reset and /step are stateless in OpenEnv (each request gets a fresh environment); "
     "run episodes over the WebSocket at /ws (python_env.PythonEnv does this)."
@@ -43,22 +50,26 @@ async def _error_response(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, EpisodeError) and request.url.path == "/step":
         detail = f"{detail}. {HTTP_STATELESS_NOTE}"
     headers = {"Retry-After": "1"} if status == 503 else None
-    return JSONResponse({"detail": detail, "error": type(exc).__name__}, status, headers=headers)
+    body = {"detail": detail, "error": type(exc).__name__, **getattr(exc, "details", {})}
+    return JSONResponse(body, status, headers=headers)
 
 
 def build_app(settings: Settings | None = None) -> FastAPI:
-    """Create the server app; many concurrent WebSocket sessions, one environment each."""
+    """Create the server app from ``settings`` (default: read from the environment, once)."""
     settings = settings or Settings.from_env()
+    catalog = default_catalog(settings.catalog.splits)
+    executor = make_executor(settings.sandbox)
+    runner = TaskRunner(executor, settings.sandbox.limits)
     app = create_app(
-        PythonEnvironment,
+        functools.partial(PythonEnvironment, catalog=catalog, runner=runner),
         CodeReviewAction,
         CodeReviewObservation,
         env_name="python_env",
-        max_concurrent_envs=settings.max_concurrent_envs,
+        max_concurrent_envs=settings.server.max_concurrent_envs,
         state_cls=CodeReviewState,
     )
+    app.state.settings, app.state.runner = settings, runner
     app.add_exception_handler(PythonEnvError, _error_response)
-    executor = shared_grader().executor
     # uvicorn re-raises SIGTERM after shutdown, so atexit never runs: stop the sandbox here.
     app.router.on_shutdown.append(executor.close)
     sandbox = executor.describe()
@@ -84,9 +95,9 @@ def main(host: str | None = None, port: int | None = None) -> None:
     uvicorn.run(
         "python_env.server.app:build_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=settings.workers,
+        host=host or settings.server.host,
+        port=port or settings.server.port,
+        workers=settings.server.workers,
         log_level="info",
     )
 

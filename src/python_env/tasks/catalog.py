@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from itertools import chain
 
-from python_env.errors import TaskNotFound
+from python_env.errors import ConfigError, TaskNotFound
 from python_env.tasks.curated import CURATED_SPLIT, load_curated
 from python_env.tasks.generate.dataset import LazyTasks, generated_splits
 from python_env.types import Category, Difficulty, Task, TaskInfo, TaskKind
@@ -52,14 +52,16 @@ class TaskCatalog:
             if task is not None:
                 break
         if task is None:
-            raise TaskNotFound(f"unknown task id {task_id!r}")
+            raise TaskNotFound(f"unknown task id {task_id!r}", task_id=task_id)
         return task
 
     def at(self, split: str, index: int) -> Task:
         tasks = self._split(split)
         if not 0 <= index < len(tasks):
             raise TaskNotFound(
-                f"index {index} is out of range for split {split!r} (0..{len(tasks) - 1})"
+                f"index {index} is out of range for split {split!r} (0..{len(tasks) - 1})",
+                split=split,
+                index=index,
             )
         return tasks[index]
 
@@ -113,13 +115,18 @@ class TaskCatalog:
             return self._splits[split]
         except KeyError:
             known = ", ".join(self._splits)
-            raise TaskNotFound(f"unknown split {split!r}; known splits: {known}") from None
+            raise TaskNotFound(
+                f"unknown split {split!r}; known splits: {known}", split=split
+            ) from None
 
 
-@lru_cache(maxsize=1)
-def default_catalog() -> TaskCatalog:
-    """The built-in tasks, loaded once per process: the curated bank, and the generated
-    ``train``/``test`` splits (read lazily, on first use)."""
-    splits: dict[str, Sequence[Task]] = {CURATED_SPLIT: load_curated()}
-    splits.update(generated_splits())
-    return TaskCatalog(splits)
+@lru_cache(maxsize=8)
+def default_catalog(splits: tuple[str, ...] | None = None) -> TaskCatalog:
+    """The built-in tasks (shipped data, loaded once per process): the curated bank, and the
+    generated ``train``/``test`` splits (read lazily, on first use); ``splits`` picks some."""
+    available: dict[str, Sequence[Task]] = {CURATED_SPLIT: load_curated()}
+    available.update(generated_splits())
+    unknown = sorted(set(splits or ()) - set(available))
+    if unknown:
+        raise ConfigError(f"no built-in split {unknown[0]!r}; there are {sorted(available)}")
+    return TaskCatalog({n: t for n, t in available.items() if splits is None or n in splits})

@@ -17,6 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from python_env.config import SandboxSettings
 from python_env.tasks.generate.corpora import CORPORA, Source, corpus_versions, load_sources
 from python_env.tasks.generate.dataset import SPLITS, write_dataset
 from python_env.tasks.generate.select import GENERATOR_VERSION
@@ -24,7 +25,7 @@ from python_env.tasks.generate.select import GENERATOR_VERSION
 _builder: Any = None
 
 
-def _init_worker(seed: int) -> None:
+def _init_worker(seed: int, sandbox: SandboxSettings) -> None:
     """Per worker process: one sandbox executor (closed when the worker exits)."""
     global _builder
     from multiprocessing import util
@@ -32,8 +33,10 @@ def _init_worker(seed: int) -> None:
     from python_env.sandbox import make_executor
     from python_env.tasks.generate.build import Builder
 
-    os.environ.setdefault("PYTHON_ENV_SANDBOX_WORKERS", "1")
-    executor = make_executor(os.environ.get("PYTHON_ENV_EXECUTOR", "forkserver"))
+    # The pool already has a process per core: one sandbox worker each, unless asked otherwise.
+    executor = make_executor(
+        sandbox if sandbox.workers else sandbox.model_copy(update={"workers": 1})
+    )
     util.Finalize(None, executor.close, exitpriority=10)
     _builder = Builder(executor, seed)
 
@@ -68,9 +71,10 @@ class Result:
 def generate(
     out: Path, seed: int, count: int | None = None, workers: int | None = None,
     corpora: Sequence[str] = CORPORA, max_sources: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, sandbox: SandboxSettings | None = None,
 ) -> Result:  # fmt: skip
     """Build up to ``count`` tasks (all sources if None) and write the dataset to ``out``."""
+    sandbox = sandbox or SandboxSettings()
     started = time.perf_counter()
     sources = source_order(load_sources(corpora), seed)[:max_sources]
     workers = workers or max(2, (os.cpu_count() or 1) + 1)
@@ -81,7 +85,7 @@ def generate(
     done = 0
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(seed,)) as pool:  # fmt: skip
+                             initargs=(seed, sandbox)) as pool:  # fmt: skip
         pending: deque[Future[Any]] = deque()
         feed = iter(sources)
         window = workers * 4

@@ -1,9 +1,8 @@
-"""Reach a python_env server: list its tasks over the Task API, or start one on 127.0.0.1."""
+"""Launch a python_env server on 127.0.0.1 for a run, or reach one: list its tasks (Task API)."""
 
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -16,7 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from python_env.errors import ConfigError, TaskNotFound
+from python_env.config import inherited_environment
+from python_env.errors import ServerUnreachable, TaskNotFound
 from python_env.types import TaskInfo
 
 ENV_NAME = "python_env"
@@ -37,7 +37,9 @@ def list_splits(base_url: str) -> list[str]:
     try:
         splits = _http(f"{base_url}/{ENV_NAME}/splits")
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot reach the python_env server at {base_url}: {exc}") from exc
+        raise ServerUnreachable(
+            f"cannot reach the python_env server at {base_url}: {exc}", url=base_url
+        ) from exc
     return [str(s["name"]) if isinstance(s, dict) else str(s) for s in splits]
 
 
@@ -49,9 +51,13 @@ def list_tasks(base_url: str, split: str) -> list[TaskInfo]:
         if exc.code in (400, 404):
             known = ", ".join(list_splits(base_url))
             raise TaskNotFound(f"the server has no split {split!r}; it lists: {known}") from exc
-        raise ConfigError(f"listing tasks on {base_url} failed: HTTP {exc.code}") from exc
+        raise ServerUnreachable(
+            f"listing tasks on {base_url} failed: HTTP {exc.code}", url=base_url
+        ) from exc
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot reach the python_env server at {base_url}: {exc}") from exc
+        raise ServerUnreachable(
+            f"cannot reach the python_env server at {base_url}: {exc}", url=base_url
+        ) from exc
     return [TaskInfo.model_validate(t) for t in body["tasks"]]
 
 
@@ -87,13 +93,14 @@ def server_process(
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Like ``embedded_server``, with extra environment variables; yields the URL and process."""
     port = free_port()
-    environ = {
-        **os.environ,
-        **(env or {}),
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "MAX_CONCURRENT_ENVS": str(max_concurrent_envs),
-    }
+    environ = inherited_environment(
+        {
+            **(env or {}),
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "MAX_CONCURRENT_ENVS": str(max_concurrent_envs),
+        }
+    )
     with tempfile.TemporaryDirectory(prefix="python-env-server-") as tmp:
         log = Path(tmp) / "server.log"
         with log.open("wb") as out:
@@ -104,7 +111,9 @@ def server_process(
         try:
             if not wait_healthy(url, proc, timeout_s):
                 tail = log.read_text(errors="replace")[-2_000:]
-                raise ConfigError(f"the embedded server did not start on {url}:\n{tail}")
+                raise ServerUnreachable(
+                    f"the embedded server did not start on {url}:\n{tail}", url=url
+                )
             yield url, proc
         finally:
             proc.terminate()

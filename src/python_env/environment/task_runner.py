@@ -1,4 +1,6 @@
-"""Runs tasks' tests through the sandbox and feeds the outcomes to the pure grading functions.
+"""The task runner: runs a task's test suites in the sandbox and grades what comes back.
+
+The orchestration between the sandbox (which runs code) and ``python_env.grading`` (pure scoring).
 
 The reference fix's and the original code's outcomes are computed once per task content and
 process, and cached: they are deterministic, and caching them keeps a graded step to one sandbox
@@ -16,28 +18,36 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from python_env.errors import SandboxError
 from python_env.grading.findings import score_findings
 from python_env.grading.performance import perf_score
-from python_env.grading.score import combine
+from python_env.grading.score import combine, component_weights
 from python_env.grading.tests import grade_suite, repair_score
 from python_env.sandbox import Executor, Job
 from python_env.types import (
+    Component,
     Evaluation,
     ExecReport,
     ExitReason,
     Finding,
+    Limits,
     PerfScore,
     ReviewScore,
+    Suite,
     Task,
     TaskKind,
     TestReport,
     TestScore,
 )
 
-VISIBLE = "visible"
-HIDDEN = "hidden"
+
+class Baseline(StrEnum):
+    """The code whose outcomes a candidate's are compared with."""
+
+    REFERENCE = "reference"  # the fix: the outcomes a passing test must reproduce
+    ORIGINAL = "original"  # the code as given: splits fail-to-pass from pass-to-pass
 
 
 @dataclass(frozen=True)
@@ -51,33 +61,23 @@ class TestRun:
     performance: PerfScore | None
 
 
-def score_weights(task: Task) -> dict[str, float]:
-    """Equal weight for each kind the task asks for (review needs an answer key to count)."""
-    weights: dict[str, float] = {}
-    if task.has(TaskKind.REVIEW) and task.issues:
-        weights["review"] = 1.0
-    if task.has(TaskKind.REPAIR):
-        weights["tests"] = 1.0
-    if task.has(TaskKind.OPTIMIZE):
-        weights["performance"] = 1.0
-    return weights
+class TaskRunner:
+    """Runs and grades tasks' code and findings; thread-safe, shared by every session."""
 
-
-class Grader:
-    """Grades code and findings for tasks; thread-safe, shared by every session of a process."""
-
-    def __init__(self, executor: Executor) -> None:
+    def __init__(self, executor: Executor, limits: Limits | None = None) -> None:
         self.executor = executor
+        self.limits = limits or Limits()
         self._lock = threading.Lock()
-        self._cache: dict[tuple[str, str, str], ExecReport] = {}  # (task digest, suite, which)
+        self._cache: dict[tuple[str, Suite, Baseline], ExecReport] = {}
 
     def review(self, task: Task, findings: Sequence[Finding]) -> ReviewScore:
+        """Findings against the task's answer key."""
         return score_findings(findings, task.issues)
 
-    def run_tests(self, task: Task, code: str, suite: str = VISIBLE) -> TestRun:
+    def run_tests(self, task: Task, code: str, suite: Suite = Suite.VISIBLE) -> TestRun:
         """Run a suite against ``code`` and grade it against the reference fix."""
-        reference = self.known_report(task, suite, "reference")
-        original = self.known_report(task, suite, "original")
+        reference = self.known_report(task, suite, Baseline.REFERENCE)
+        original = self.known_report(task, suite, Baseline.ORIGINAL)
         candidate = self.executor.run(self.job(task, code, suite))
         report = grade_suite(suite, candidate, reference, original)
         score = repair_score(report)
@@ -94,18 +94,18 @@ class Grader:
 
     def evaluate(self, task: Task, code: str, findings: Sequence[Finding]) -> Evaluation:
         """The final evaluation: hidden tests, findings against the answer key, speed-up."""
-        weights = score_weights(task)
+        weights = component_weights(task)
         components: dict[str, float] = {}
-        review = self.review(task, findings) if "review" in weights else None
+        review = self.review(task, findings) if Component.REVIEW in weights else None
         if review is not None:
-            components["review"] = review.f1
+            components[Component.REVIEW] = review.f1
         run = None
-        if "tests" in weights or "performance" in weights:
-            run = self.run_tests(task, code, HIDDEN)
-            if "tests" in weights:
-                components["tests"] = run.score.score
+        if Component.TESTS in weights or Component.PERFORMANCE in weights:
+            run = self.run_tests(task, code, Suite.HIDDEN)
+            if Component.TESTS in weights:
+                components[Component.TESTS] = run.score.score
             if run.performance is not None:
-                components["performance"] = run.performance.score
+                components[Component.PERFORMANCE] = run.performance.score
         return combine(
             components,
             weights,
@@ -116,21 +116,23 @@ class Grader:
             issues=task.issues,
         )
 
-    def job(self, task: Task, code: str, suite: str) -> Job:
+    def job(self, task: Task, code: str, suite: Suite) -> Job:
         """The sandbox job that runs ``suite`` (and the benchmark, if any) against ``code``."""
-        tests = task.hidden_tests if suite == HIDDEN else task.visible_tests
-        return Job(solution=code, tests=tests, benchmark=task.benchmark)
+        tests = task.hidden_tests if suite is Suite.HIDDEN else task.visible_tests
+        return Job(solution=code, tests=tests, benchmark=task.benchmark, limits=self.limits)
 
-    def known_report(self, task: Task, suite: str, which: str) -> ExecReport:
-        """Outcomes of the ``reference`` fix or the ``original`` code on a suite (cached)."""
+    def known_report(self, task: Task, suite: Suite, which: Baseline) -> ExecReport:
+        """Outcomes of the reference fix or the original code on a suite (cached)."""
         key = (task.digest(), suite, which)
         with self._lock:
             cached = self._cache.get(key)
         if cached is not None:
             return cached
-        code = task.fix if which == "reference" else task.code
+        code = task.fix if which is Baseline.REFERENCE else task.code
         report = self.executor.run(self.job(task, code, suite))
-        if which == "reference" and (report.exit_reason is not ExitReason.OK or report.error):
+        if which is Baseline.REFERENCE and (
+            report.exit_reason is not ExitReason.OK or report.error
+        ):
             raise SandboxError(
                 f"reference fix of {task.id} did not run cleanly ({report.exit_reason.value})"
             )

@@ -1,0 +1,1 @@
+"""The OpenEnv environment: wire models, the episode, the task runner, the reward."""
