@@ -17,9 +17,9 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from python_env.analysis import run_ruff
 from python_env.config import Settings
 from python_env.environment.task_runner import TaskRunner
-from python_env.grading.analyzers import run_ruff
 from python_env.sandbox import make_executor
 from python_env.tasks.generate.dataset import SPLITS, default_dir, read_records, split_file, to_task
 from python_env.tasks.generate.injectors.base import hunks

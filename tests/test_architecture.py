@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import python_env
 
-PURE = ["python_env.types", "python_env.tasks.catalog", "python_env.sandbox", "python_env.grading"]
+PURE = ["python_env.types", "python_env.tasks.catalog", "python_env.sandbox", "python_env.grading",
+        "python_env.analysis", "python_env.config", "python_env.errors"]  # fmt: skip
 PURE_MODULES = [
     "python_env.grading.findings",
     "python_env.grading.tests",
@@ -35,3 +38,65 @@ def test_public_api_is_lazy_and_complete() -> None:
     assert out.stdout.strip() == "False"
     for name in python_env.__all__:
         assert getattr(python_env, name) is not None
+
+
+def _all_modules() -> list[str]:
+    root = Path(python_env.__file__).parent
+    names = []
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root.parent).with_suffix("")
+        if "data" in relative.parts or path.name == "__main__.py":
+            continue  # task data, and entry points that run when imported
+        names.append(".".join(relative.parts).removesuffix(".__init__"))
+    return names
+
+
+def test_importing_any_module_starts_nothing() -> None:
+    """No process, thread, socket or sandbox worker comes from an import (settings are read
+    and things are started only where an application builds them)."""
+    code = (
+        "import importlib, os, sys, threading\n"
+        f"for name in {_all_modules()!r}:\n"
+        "    importlib.import_module(name)\n"
+        "import server.app\n"  # the OpenEnv layout shim builds its app on first access only
+        "children = open(f'/proc/{os.getpid()}/task/{os.getpid()}/children').read().split()\n"
+        "print(threading.active_count(), len(children), 'app' in vars(server.app))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        cwd=Path(python_env.__file__).parents[2],
+    )  # fmt: skip
+    assert out.stdout.split() == ["1", "0", "False"], out.stdout + out.stderr
+
+
+def _uses_environ(source: str) -> bool:
+    """``os.environ`` or ``os.getenv`` in code (not in strings such as task-code templates)."""
+    return any(
+        isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv")
+        and isinstance(node.value, ast.Name) and node.value.id == "os"
+        for node in ast.walk(ast.parse(source))
+    )  # fmt: skip
+
+
+def test_only_the_settings_read_the_environment() -> None:
+    """``Settings.from_env`` is the one reader; the sandbox child's scrubbed environment (built,
+    not read) and the launcher's pass-through for a child server go through config too."""
+    root = Path(python_env.__file__).parent
+    readers = sorted(
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if "data" not in path.parts and _uses_environ(path.read_text())
+    )
+    assert readers == ["config.py", "sandbox/confine.py"], readers
+    confine = (root / "sandbox" / "confine.py").read_text()
+    assert "os.environ.get" not in confine and "os.environ[" not in confine
+
+
+def test_all_names_the_public_api_exactly() -> None:
+    """Like httpx's test_exported_members: ``__all__`` lists what the package exposes."""
+    public = {name for name in dir(python_env) if not name.startswith("_")}
+    assert set(python_env.__all__) - {"__version__"} <= public | set(python_env._LAZY)
+    assert set(python_env._LAZY) == set(python_env.__all__) - {"__version__"}
+    for name in python_env.__all__:
+        value = getattr(python_env, name)
+        assert getattr(value, "__module__", "python_env").startswith("python_env"), name

@@ -39,6 +39,7 @@ class Severity(StrEnum):
 
     @property
     def rank(self) -> int:
+        """0 for low up to 3 for critical."""
         return list(Severity).index(self)
 
 
@@ -51,6 +52,8 @@ class TaskKind(StrEnum):
 
 
 class Difficulty(StrEnum):
+    """How hard a task is meant to be."""
+
     EASY = "easy"
     MEDIUM = "medium"
     HARD = "hard"
@@ -89,27 +92,27 @@ class Finding(_Frozen):
 class Issue(_Frozen):
     """One planted issue: an entry of a task's hidden answer key."""
 
-    id: str
-    start_line: int = Field(ge=1)
-    end_line: int = Field(ge=1)
-    category: Category
-    severity: Severity
-    rule_id: str = ""
-    explanation: str
+    id: str = Field(description="The issue's id, unique within its task.")
+    start_line: int = Field(ge=1, description="First line of the issue in the original code.")
+    end_line: int = Field(ge=1, description="Last line of the issue, inclusive.")
+    category: Category = Field(description="The review category a finding must name.")
+    severity: Severity = Field(description="How serious it is; a finding's severity earns credit.")
+    rule_id: str = Field(default="", description="The ruff or bandit rule it violates, if any.")
+    explanation: str = Field(description="What is wrong, why, and how to fix it.")
 
 
 class TaskInfo(_Frozen):
     """The public description of a task: everything except the hidden parts."""
 
-    id: str
-    title: str
-    kinds: tuple[TaskKind, ...]
-    difficulty: Difficulty
-    split: str
+    id: str = Field(description="Stable id, e.g. bill-split-lost-cents.")
+    title: str = Field(description="One line saying what the code is.")
+    kinds: tuple[TaskKind, ...] = Field(description="What is asked: review, repair, optimize.")
+    difficulty: Difficulty = Field(description="easy, medium or hard.")
+    split: str = Field(description="curated, train or test (never trained on).")
     source: str = Field(description="Where the task comes from: curated, or a generator corpus.")
     categories: tuple[Category, ...] = Field(description="Categories of the planted issues.")
-    num_issues: int
-    max_steps: int
+    num_issues: int = Field(description="How many issues are planted (the answer key's size).")
+    max_steps: int = Field(description="Actions allowed before the episode is auto-submitted.")
 
 
 class Task(_Frozen):
@@ -126,6 +129,7 @@ class Task(_Frozen):
 
     @property
     def id(self) -> str:
+        """The task's id (from its public info)."""
         return self.info.id
 
     def digest(self) -> str:
@@ -141,6 +145,7 @@ class Task(_Frozen):
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
     def has(self, kind: TaskKind) -> bool:
+        """Whether the task asks for this kind of work."""
         return kind in self.info.kinds
 
 
@@ -231,6 +236,7 @@ class ExecReport(_Frozen):
     peak_memory_kb: int = 0
 
     def outcome(self, name: str) -> TestOutcome | None:
+        """The outcome of the test called ``name``, if it ran."""
         return next((o for o in self.outcomes if o.name == name), None)
 
 
@@ -251,65 +257,77 @@ class TestReport(_Frozen):
     __test__ = False
 
     suite: Suite = Field(description="visible or hidden.")
-    exit_reason: ExitReason
-    verdicts: tuple[TestVerdict, ...]
-    error: str = ""
-    stdout: str = ""
-    stderr: str = ""
-    cpu_ms: float = 0.0
+    exit_reason: ExitReason = Field(description="How the run ended: ok, timeout, crashed, ...")
+    verdicts: tuple[TestVerdict, ...] = Field(description="Pass or fail per test, by name.")
+    error: str = Field(default="", description="Why the code or tests failed to import.")
+    stdout: str = Field(default="", description="What the code printed (visible runs only).")
+    stderr: str = Field(default="", description="What the code wrote to stderr (visible only).")
+    cpu_ms: float = Field(default=0.0, description="CPU time of the run (visible runs only).")
 
     @property
     def passed(self) -> int:
+        """How many tests passed."""
         return sum(v.passed for v in self.verdicts)
 
     @property
     def failed(self) -> int:
+        """How many tests failed."""
         return len(self.verdicts) - self.passed
 
 
 class MatchedFinding(_Frozen):
-    finding_index: int
-    issue_id: str
-    credit: float
+    """A finding paired with the planted issue it matched, and the credit it earned."""
+
+    finding_index: int = Field(description="Index of the finding in the episode's list.")
+    issue_id: str = Field(description="The answer-key issue it matched.")
+    credit: float = Field(description="1 for the right severity, 0.5 one level off, else 0.25.")
 
 
 class ReviewScore(_Frozen):
-    precision: float
-    recall: float
-    f1: float
-    matched: tuple[MatchedFinding, ...] = ()
+    """Findings against the answer key: precision, recall and F1 over credited matches."""
+
+    precision: float = Field(description="Credit / findings reported.")
+    recall: float = Field(description="Credit / issues planted.")
+    f1: float = Field(description="Harmonic mean of precision and recall: the review component.")
+    matched: tuple[MatchedFinding, ...] = Field(default=(), description="Credited matches.")
     unmatched_findings: tuple[int, ...] = Field(
         default=(), description="Indices of findings that matched no planted issue (or duplicates)."
     )
-    missed_issues: tuple[str, ...] = ()
+    missed_issues: tuple[str, ...] = Field(default=(), description="Issues no finding matched.")
 
 
 class TestScore(_Frozen):
+    """The repair score: fail-to-pass pass rate times pass-to-pass pass rate."""
+
     __test__ = False
 
-    score: float
+    score: float = Field(description="The tests component, in [0, 1].")
     fail_to_pass: tuple[int, int] = Field(description="(passed, total) of fail-to-pass tests.")
     pass_to_pass: tuple[int, int] = Field(description="(passed, total) of pass-to-pass tests.")
 
 
 class PerfScore(_Frozen):
-    score: float
-    baseline_cost: int
-    reference_cost: int
-    candidate_cost: int | None
-    note: str = ""
+    """The optimize score: share of the reference's speed-up, from counted costs."""
+
+    score: float = Field(description="The performance component, in [0, 1].")
+    baseline_cost: int = Field(description="Counted cost of the original code's benchmark.")
+    reference_cost: int = Field(description="Counted cost of the reference fix's benchmark.")
+    candidate_cost: int | None = Field(description="Counted cost of the candidate (None: failed).")
+    note: str = Field(default="", description="Why the score is 0, when it is.")
 
 
 class Evaluation(_Frozen):
     """The final, complete grade of an episode; every component is in [0, 1]."""
 
-    score: float = Field(ge=0.0, le=1.0)
+    score: float = Field(ge=0.0, le=1.0, description="The final task score.")
     components: dict[str, float] = Field(description="Component name -> score in [0, 1].")
-    weights: dict[str, float]
-    review: ReviewScore | None = None
-    tests: TestScore | None = None
-    performance: PerfScore | None = None
-    hidden_tests: TestReport | None = None
+    weights: dict[str, float] = Field(description="Component name -> its weight in the score.")
+    review: ReviewScore | None = Field(default=None, description="Findings vs. the answer key.")
+    tests: TestScore | None = Field(default=None, description="The repair score's parts.")
+    performance: PerfScore | None = Field(default=None, description="The speed-up's parts.")
+    hidden_tests: TestReport | None = Field(
+        default=None, description="Hidden verdicts by name (nothing the code printed or raised)."
+    )
     issues: tuple[Issue, ...] = Field(
         default=(), description="The answer key, revealed at the end."
     )

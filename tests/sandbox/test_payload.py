@@ -8,7 +8,7 @@ import json
 import marshal
 from typing import Any
 
-from python_env.sandbox import Job, harness
+from python_env.sandbox import Job, harness, protocol
 
 
 def _run(job: dict[str, Any]) -> list[dict[str, Any]]:
@@ -32,7 +32,9 @@ def test_task_sources_are_compiled_but_never_the_solution() -> None:
 
 def test_precompiled_code_is_what_runs() -> None:
     job = _payload("def test_a():\n    return 'source'\n")
-    other = marshal.dumps(harness.compile_source("tests", "def test_a():\n    return 'compiled'\n"))
+    other = marshal.dumps(
+        protocol.compile_source("tests", "def test_a():\n    return 'compiled'\n")
+    )
     job["compiled"]["tests"] = base64.b64encode(other).decode()
     assert _run(job)[0]["value"] == "compiled"
 

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from python_env.analysis import ruff_batch
 from python_env.config import Settings
 from python_env.tasks.generate.compose import combine, helper_single, render_helper, single
 from python_env.tasks.generate.injectors import REGISTRY, load_all
 from python_env.tasks.generate.injectors.base import Scan, apply, hunks
 from python_env.tasks.generate.injectors.security import TEMPLATE_BY_NAME
-from python_env.tasks.generate.validate import lint_verdict, ruff_batch
+from python_env.tasks.generate.validate import lint_verdict
 
 SANDBOX = Settings.from_env().sandbox  # CI may force the fallback tier
 

@@ -49,7 +49,8 @@ class Policy(Protocol):
 class PolicyFactory(Protocol):
     """Makes a fresh policy for one episode; ``seed`` makes random choices reproducible."""
 
-    def __call__(self, seed: int) -> Policy: ...
+    def __call__(self, seed: int) -> Policy:
+        """A fresh policy for one episode, seeded."""
 
 
 @dataclass
@@ -68,6 +69,7 @@ class Transition:
         return describe_action(self.action)
 
     def to_json(self) -> dict[str, Any]:
+        """The result as JSON data (one episode of an eval report)."""
         return {
             "observation": self.observation.model_dump(mode="json"),
             "action": None if self.action is None else action_json(self.action),
@@ -97,6 +99,7 @@ class EpisodeResult:
 
     @property
     def done(self) -> bool:
+        """Whether this transition ended the episode."""
         return self.evaluation is not None
 
     def summary(self) -> dict[str, Any]:
@@ -136,6 +139,7 @@ def action_json(action: CodeReviewAction) -> dict[str, Any]:
 
 
 def describe_action(action: CodeReviewAction | None) -> str:
+    """A short, single-line rendering of an action for logs (``kind(...)``)."""
     if action is None:
         return "invalid"
     if action.kind is ActionKind.REVIEW:

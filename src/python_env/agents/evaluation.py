@@ -24,6 +24,8 @@ class Episode:
 
 @dataclass
 class RunStats:
+    """Counts, wall time and per-episode results of one evaluation run."""
+
     episodes: int = 0
     errors: int = 0
     wall_s: float = 0.0
@@ -32,6 +34,7 @@ class RunStats:
 
     @property
     def episodes_per_s(self) -> float:
+        """Throughput of the run."""
         return self.episodes / self.wall_s if self.wall_s > 0 else 0.0
 
 

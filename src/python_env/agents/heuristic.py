@@ -10,8 +10,8 @@ import asyncio
 from functools import lru_cache
 
 from python_env.agents.base import Decision
+from python_env.analysis import AnalyzerHit, ruff_fix, run_bandit, run_ruff
 from python_env.environment.models import ActionKind, CodeReviewAction, CodeReviewObservation
-from python_env.grading.analyzers import AnalyzerHit, ruff_fix, run_bandit, run_ruff
 from python_env.types import MAX_FINDINGS, Finding, TaskKind
 
 
@@ -25,12 +25,14 @@ class HeuristicPolicy:
         self._plan: list[CodeReviewAction] | None = None
 
     async def act(self, observation: CodeReviewObservation) -> Decision:
+        """The next action of the plan made from the first observation."""
         if self._plan is None:
             # ruff and bandit are subprocesses: keep them off the event loop other episodes share.
             self._plan = await asyncio.to_thread(plan_for, observation)
         return self._plan.pop(0) if self._plan else CodeReviewAction(kind=ActionKind.SUBMIT)
 
     async def close(self) -> None:
+        """Nothing to release."""
         return None
 
 
@@ -75,6 +77,7 @@ def _priority(hit: AnalyzerHit) -> tuple[int, int, str]:
 
 
 def plan_for(observation: CodeReviewObservation) -> list[CodeReviewAction]:
+    """The whole episode's actions: analyzer findings, safe autofixes, tests, submit."""
     kinds = set(observation.task.kinds) if observation.task else set(TaskKind)
     plan = []
     if TaskKind.REVIEW in kinds:

@@ -65,6 +65,7 @@ class LLMPolicy:
         self.calls = 0
 
     async def act(self, observation: CodeReviewObservation) -> Decision:
+        """Ask the model for one JSON action (one retry with the problem explained)."""
         if self._original is None:
             self._original = observation.code
         if self._pending is not None:
@@ -120,4 +121,5 @@ class LLMPolicy:
         return response.choices[0].message.content or "", ""
 
     async def close(self) -> None:
+        """Close the HTTP client."""
         await self._client.close()

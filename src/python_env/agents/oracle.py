@@ -24,6 +24,7 @@ class OraclePolicy:
         self._plan: list[CodeReviewAction] | None = None
 
     async def act(self, observation: CodeReviewObservation) -> Decision:
+        """The next action of the answer-key plan for this task."""
         if self._plan is None:
             if observation.task is None:
                 return CodeReviewAction(kind=ActionKind.SUBMIT)
@@ -31,6 +32,7 @@ class OraclePolicy:
         return self._plan.pop(0) if self._plan else CodeReviewAction(kind=ActionKind.SUBMIT)
 
     async def close(self) -> None:
+        """Nothing to release."""
         return None
 
 

@@ -39,6 +39,7 @@ _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
 
 def numbered(code: str) -> str:
+    """``code`` with 1-based line numbers, as findings refer to them."""
     return "\n".join(f"{i:4d} | {line}" for i, line in enumerate(code.splitlines(), start=1))
 
 
@@ -89,6 +90,7 @@ def outcome_line(label: str, after: CodeReviewObservation) -> str:
 
 
 def invalid_line(problem: str) -> str:
+    """The line that tells the model why its last reply was refused."""
     return f"invalid reply ({problem[:80]})"
 
 

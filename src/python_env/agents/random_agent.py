@@ -22,6 +22,7 @@ class RandomPolicy:
         self._lines: int | None = None  # line count of the code as given at reset
 
     async def act(self, observation: CodeReviewObservation) -> Decision:
+        """A valid random action (submit once the budget is nearly spent)."""
         if self._lines is None:
             self._lines = max(1, len(observation.code.splitlines()))
         kind = self._rng.choice(_KINDS)
@@ -32,6 +33,7 @@ class RandomPolicy:
         return CodeReviewAction(kind=kind)
 
     async def close(self) -> None:
+        """Nothing to release."""
         return None
 
     def _findings(self, lines: int) -> list[Finding]:

@@ -61,6 +61,7 @@ def grouped(rows: Sequence[dict[str, Any]], field: str) -> dict[str, dict[str, A
 def build_report(
     agent: str, split: str, server: str, stats: RunStats, extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
+    """The eval report: run settings, per-episode results and aggregates."""
     rows = [r.summary() for r in stats.results]
     by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
@@ -89,6 +90,7 @@ def build_report(
 
 
 def load_report(path: Path) -> dict[str, Any]:
+    """Read an eval report written by ``python-env eval``."""
     data: dict[str, Any] = json.loads(path.read_text())
     if "aggregate" not in data or "episodes" not in data:
         raise ValueError(f"{path} is not a python-env eval report")

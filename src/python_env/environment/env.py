@@ -88,6 +88,7 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
     def step(
         self, action: CodeReviewAction, timeout_s: float | None = None, **kwargs: Any
     ) -> CodeReviewObservation:
+        """Apply one action; its reward is the change of the task score."""
         if self._task is None:
             raise ResetNeeded()
         if self._state.done:
@@ -101,9 +102,11 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
 
     @property
     def state(self) -> CodeReviewState:
+        """The episode's bookkeeping (OpenEnv ``state``)."""
         return self._state
 
     def get_metadata(self) -> EnvironmentMetadata:
+        """Name, description and version for ``/metadata``."""
         return EnvironmentMetadata(
             name="python_env",
             description="Review and repair Python code: planted issues, hidden tests, sandboxed "
@@ -115,20 +118,25 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
     # --- TaskProvider API (read-only; works on a freshly built instance) ---------------------
 
     def list_splits(self) -> list[str]:
+        """The splits this environment serves (Task API)."""
         return self._catalog.split_names()
 
     def list_tasks(self, split: str) -> list[dict[str, Any]]:
+        """Public descriptions of every task of ``split`` (Task API)."""
         return [info.model_dump(mode="json") for info in self._infos(split)]
 
     def num_tasks(self, split: str) -> int:
+        """How many tasks ``split`` holds (Task API)."""
         return self._catalog.size(split)
 
     def get_task(self, split: str, index: int) -> dict[str, Any]:
+        """The public description of one task (Task API)."""
         return self._catalog.at(split, index).info.model_dump(mode="json")
 
     def get_task_range(
         self, split: str, start: int | None = None, stop: int | None = None
     ) -> list[dict[str, Any]]:
+        """Public descriptions of a slice of ``split`` (Task API)."""
         return [info.model_dump(mode="json") for info in self._infos(split)[start:stop]]
 
     # --- episode logic -----------------------------------------------------------------------

@@ -24,6 +24,8 @@ from python_env.types import (
 
 
 class ActionKind(StrEnum):
+    """The four moves of an episode."""
+
     REVIEW = "review"
     EDIT = "edit"
     RUN_TESTS = "run_tests"

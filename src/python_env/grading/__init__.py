@@ -1,0 +1,1 @@
+"""Pure scoring over typed reports: findings, tests, performance, and the task score."""

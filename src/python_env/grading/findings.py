@@ -17,6 +17,7 @@ SEVERITY_CREDIT = (1.0, 0.5, 0.25, 0.25)  # indexed by the distance between seve
 
 
 def matches(finding: Finding, issue: Issue, tolerance: int = LINE_TOLERANCE) -> bool:
+    """Same category, and the finding's span lies within the issue's lines +- ``tolerance``."""
     return (
         finding.category == issue.category
         and finding.start_line >= issue.start_line - tolerance
@@ -25,6 +26,7 @@ def matches(finding: Finding, issue: Issue, tolerance: int = LINE_TOLERANCE) -> 
 
 
 def credit(finding: Finding, issue: Issue) -> float:
+    """Credit of a matching finding: 1 for the right severity, 0.5 one level off, else 0.25."""
     return SEVERITY_CREDIT[abs(finding.severity.rank - issue.severity.rank)]
 
 

@@ -19,6 +19,8 @@ def perf_score(
     tests_pass: bool,
     tampered: bool = False,
 ) -> PerfScore:
+    """Share of the reference's speed-up achieved, in [0, 1]; 0 unless every test passes."""
+
     def result(score: float, note: str) -> PerfScore:
         return PerfScore(
             score=round(score, 6),

@@ -30,8 +30,7 @@ from typing import Any
 from python_env.errors import SandboxError
 from python_env.sandbox import cgroups, fstree, isolation
 from python_env.sandbox.base import Job
-from python_env.sandbox.handle import WorkerFailure, WorkerHandle
-from python_env.sandbox.outcome import build_report
+from python_env.sandbox.handle import WorkerFailure, WorkerHandle, build_report
 from python_env.sandbox.pool import WorkerPool
 from python_env.sandbox.uids import UidBlock, kill_uid
 from python_env.types import ExecReport
@@ -355,6 +354,7 @@ class ForkServerExecutor:
         return pool
 
     def describe(self) -> dict[str, Any]:
+        """The tier, its active and missing layers (with reasons) and the self-test's checks."""
         hello = self._hello
         missing = dict(hello.get("missing", {}))
         return {

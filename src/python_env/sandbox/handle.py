@@ -1,7 +1,10 @@
 """The parent's handle on one sandbox worker process: hand it a job, read the outcome.
 
 The job travels as memfds (payload in; stdout, stderr, results out) over a SOCK_SEQPACKET socket;
-the worker answers with the exit status and resource usage only, never with job content.
+the worker answers with the exit status and resource usage only, never with job content. The
+outputs are read once the job is gone and turned into an ExecReport in one step
+(``build_report``): the exit classified by ``protocol.classify_exit``, the result channel
+validated by ``protocol.parse_records``. "Too slow" is CPU time; the wall clock is a backstop.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ import json
 import os
 import socket
 import subprocess
+from dataclasses import dataclass
 from typing import Any
 
-from python_env.sandbox.base import Job
-from python_env.sandbox.outcome import Outputs, read_outputs
-from python_env.types import Limits
+from python_env.sandbox import protocol
+from python_env.sandbox.base import Job, parse_results
+from python_env.types import ExecReport, ExitReason, Limits, TestStatus
 
 
 class WorkerFailure(Exception):
@@ -47,9 +51,11 @@ class WorkerHandle:
         self.jobs = 0
 
     def alive(self) -> bool:
+        """Whether the worker process is still running."""
         return self.proc.poll() is None
 
     def kill(self) -> None:
+        """Kill the worker (and bwrap around it) and close its socket."""
         with contextlib.suppress(OSError):
             self.sock.close()
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -86,14 +92,18 @@ class WorkerHandle:
                 raise WorkerFailure(f"worker {self.slot}: {exc or type(exc).__name__}") from exc
             if not data:
                 raise WorkerFailure(f"worker {self.slot} exited during a job")
-            reply = json.loads(data)
-            if reply.get("id") != job_id or "error" in reply:
-                raise WorkerFailure(f"worker {self.slot}: bad reply {reply!r}")
+            try:
+                reply = json.loads(data)
+            except ValueError:
+                reply = None
+            problem = protocol.check_reply(reply, job_id)
+            if problem:
+                raise WorkerFailure(f"worker {self.slot}: unusable reply: {problem}")
             self.jobs += 1
             if not reply["ready"]:
                 raise WorkerFailure(f"worker {self.slot}: job setup failed: {reply['setup_error']}")
-            problem = str(reply.get("why") or "tainted") if reply.get("tainted") else ""
-            return read_outputs(reply, fds[1:], limits), problem
+            retire = (reply["why"] or "tainted") if reply["tainted"] else ""
+            return read_outputs(reply, fds[1:], limits), retire
         finally:
             for fd in fds:
                 os.close(fd)
@@ -108,3 +118,77 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
+
+
+RESULTS_CAP = 8 << 20
+
+
+def read_capped(fd: int, cap: int) -> tuple[bytes, int]:
+    """The first ``cap`` bytes of a memfd, and its full size."""
+    size = os.fstat(fd).st_size
+    return os.pread(fd, min(size, cap), 0), size
+
+
+def capped_text(fd: int, cap: int) -> str:
+    """A memfd's first ``cap`` bytes as text, with a note of how much was cut."""
+    data, size = read_capped(fd, cap)
+    text = data.decode("utf-8", "replace")
+    if size > cap:
+        text += f"\n[... {size - cap} more bytes truncated]"
+    return text
+
+
+def exit_reason(reply: dict[str, Any], limits: Limits) -> ExitReason:
+    """Classify how the job's main process ended (``protocol.classify_exit``)."""
+    reason = protocol.classify_exit(
+        int(reply["status"]),
+        timed_out=bool(reply.get("timed_out")),
+        oom=bool(reply.get("oom")),
+        cpu_ms=float(reply.get("cpu_ms", 0)),
+        cpu_limit_s=limits.cpu_seconds,
+    )
+    return ExitReason(reason)
+
+
+def _ran_out_of_memory(report: ExecReport) -> bool:
+    if report.error.startswith("MemoryError") or report.stderr.rstrip().endswith("MemoryError"):
+        return True
+    return any(o.status is TestStatus.RAISED and o.value == "MemoryError" for o in report.outcomes)
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """What a finished job left: the worker's reply and the contents of the output memfds."""
+
+    reply: dict[str, Any]
+    results: bytes
+    stdout: str
+    stderr: str
+
+
+def read_outputs(reply: dict[str, Any], fds: list[int], limits: Limits) -> Outputs:
+    """``fds`` are the stdout, stderr and results memfds, read after the job is gone."""
+    stdout_fd, stderr_fd, results_fd = fds
+    return Outputs(
+        reply=reply,
+        results=read_capped(results_fd, RESULTS_CAP)[0],
+        stdout=capped_text(stdout_fd, limits.output_bytes),
+        stderr=capped_text(stderr_fd, limits.output_bytes),
+    )
+
+
+def build_report(outputs: Outputs, limits: Limits) -> ExecReport:
+    """Parse the results and classify the exit (done after the worker went back to the pool)."""
+    reply = outputs.reply
+    report = parse_results(
+        outputs.results,
+        exit_reason(reply, limits),
+        stdout=outputs.stdout,
+        stderr=outputs.stderr,
+        cpu_ms=float(reply["cpu_ms"]),
+        wall_ms=float(reply["wall_ms"]),
+        peak_memory_kb=int(reply["maxrss_kb"]),
+    )
+    if report.exit_reason in (ExitReason.OK, ExitReason.CRASHED) and _ran_out_of_memory(report):
+        report = report.model_copy(update={"exit_reason": ExitReason.MEMORY})
+    return report

@@ -1,19 +1,9 @@
 """Test harness that runs inside the sandboxed child process. Standard library only.
 
-Protocol: the job arrives as one JSON object ``{"solution", "tests", "benchmark"}`` and every result
-is written as one JSON line to the result channel::
-
-    {"t": "test", "name": ..., "status": "returned" | "raised", "value": ..., "message": ...}
-    {"t": "error", "message": ...}          the solution or test module failed to import
-    {"t": "cost", "value": N, "tampered": bool}
-    {"t": "done"}
-
-The job may carry ``"compiled": {"magic", "tests", "benchmark"}``: base64 marshalled code of those
-trusted sources, compiled by the server with ``compile_source`` (never the candidate's solution),
-sent instead of their source. It runs only when ``magic`` matches this interpreter.
-
-``run_job`` empties the job dict before the candidate's code runs, so no frame or global holds
-it; with the tests compiled, their source is not in the child at all.
+It reads the job, imports the solution and the tests, runs every ``test_*`` function and the
+benchmark, and writes one result record per outcome to the result channel; the job and record
+formats are ``protocol``'s. ``run_job`` empties the job dict before the candidate's code runs, so
+no frame or global holds it; with the tests compiled, their source is not in the child at all.
 
 Outcomes carry values, not verdicts: the parent compares them with the reference's outcomes, so a
 candidate that forges this channel still has to know the reference's values.
@@ -21,18 +11,24 @@ candidate that forges this channel still has to know the reference's values.
 
 from __future__ import annotations
 
-import base64
-import importlib.util
 import json
-import marshal
 import math
+import os
 import random
 import re
 import sys
 import threading
 import types
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING or __package__:
+    from python_env.sandbox import protocol
+elif "pyenv_sandbox_protocol" in sys.modules:  # loaded by file path in the sandbox worker
+    protocol = sys.modules["pyenv_sandbox_protocol"]
+else:  # run as a script by the subprocess executor: -I leaves this directory off sys.path
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import protocol
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _MAX_ITEMS = 10_000
@@ -69,29 +65,12 @@ def _sort_key(item: Any) -> str:
     return json.dumps(item, sort_keys=True)
 
 
-def compile_source(name: str, source: str) -> types.CodeType:
-    """The one compile call of the harness (the server uses it too: same flags, same code)."""
-    return compile(source, f"{name}.py", "exec")
-
-
-def _unit(job: dict[str, Any], name: str) -> types.CodeType | str:
-    """The trusted code of ``name`` (tests, benchmark): precompiled if sent, else its source."""
-    compiled = job.get("compiled") or {}
-    if not compiled.get(name):
-        return str(job.get(name) or "")
-    if compiled.get("magic") != importlib.util.MAGIC_NUMBER.hex():
-        raise ImportError(f"{name} was compiled for another Python version")
-    code = marshal.loads(base64.b64decode(compiled[name]))
-    if not isinstance(code, types.CodeType):
-        raise ImportError(f"{name} is not code")
-    return code
-
-
 def _load_module(name: str, unit: types.CodeType | str) -> types.ModuleType:
     module = types.ModuleType(name)
     module.__file__ = f"{name}.py"
     sys.modules[name] = module
-    exec(unit if isinstance(unit, types.CodeType) else compile_source(name, unit), module.__dict__)
+    code = unit if isinstance(unit, types.CodeType) else protocol.compile_source(name, unit)
+    exec(code, module.__dict__)
     return module
 
 
@@ -128,8 +107,8 @@ class _TraceGuard:
         threading.setprofile = refuse
 
 
-def _emit(out: TextIO, **record: Any) -> None:
-    out.write(json.dumps(record, default=repr) + "\n")
+def _emit(out: TextIO, record: dict[str, Any]) -> None:
+    out.write(protocol.encode_record(record))
     out.flush()
 
 
@@ -140,8 +119,8 @@ def _run_test(name: str, func: Callable[[], Any]) -> tuple[str, Any, str]:
     try:
         value = func()
     except BaseException as exc:
-        return "raised", type(exc).__name__, f"{type(exc).__name__}: {exc}"[:1_000]
-    return "returned", normalise(value), ""
+        return protocol.RAISED, type(exc).__name__, f"{type(exc).__name__}: {exc}"[:1_000]
+    return protocol.RETURNED, normalise(value), ""
 
 
 def run_job(job: dict[str, Any], out: TextIO) -> None:
@@ -152,40 +131,41 @@ def run_job(job: dict[str, Any], out: TextIO) -> None:
     solution = str(job.pop("solution", ""))
     try:
         try:
-            tests_unit, bench_unit = _unit(job, "tests"), _unit(job, "benchmark")
+            tests_unit = protocol.job_unit(job, "tests")
+            bench_unit = protocol.job_unit(job, "benchmark")
         finally:
             job.clear()  # nothing of the job stays reachable from the candidate's code
         _load_module("solution", solution)
         tests = _load_module("tests", tests_unit)
     except BaseException as exc:
-        _emit(out, t="error", message=f"{type(exc).__name__}: {exc}"[:2_000])
-        _emit(out, t="done")
+        _emit(out, protocol.error_record(f"{type(exc).__name__}: {exc}"))
+        _emit(out, protocol.DONE_RECORD)
         return
     for name, func in list(vars(tests).items()):
         if name.startswith("test") and callable(func):
-            status, value, message = _run_test(name, func)
-            _emit(out, t="test", name=name, status=status, value=value, message=message)
+            _emit(out, protocol.test_record(name, *_run_test(name, func)))
     if bench_unit:
-        _emit(out, t="cost", **_measure(bench_unit, guard))
-    _emit(out, t="done")
+        _emit(out, _measure(bench_unit, guard))
+    _emit(out, protocol.DONE_RECORD)
 
 
 def _measure(unit: types.CodeType | str, guard: _TraceGuard) -> dict[str, Any]:
+    """The cost record: line events counted while benchmark() runs."""
     random.seed("benchmark")
     try:
         bench = _load_module("benchmark", unit)
     except BaseException as exc:
-        return {"value": None, "tampered": False, "message": f"{type(exc).__name__}: {exc}"}
+        return protocol.cost_record(None, False, f"{type(exc).__name__}: {exc}")
     counter = _Counter()
     guard.settrace(counter.global_trace)
     try:
         bench.benchmark()
     except BaseException as exc:
         guard.settrace(None)
-        return {"value": None, "tampered": guard.tampered, "message": f"{type(exc).__name__}"}
+        return protocol.cost_record(None, guard.tampered, type(exc).__name__)
     intact = guard.gettrace() == counter.global_trace  # bound methods compare by ==
     guard.settrace(None)
-    return {"value": counter.lines, "tampered": guard.tampered or not intact, "message": ""}
+    return protocol.cost_record(counter.lines, guard.tampered or not intact)
 
 
 def main() -> None:

@@ -16,9 +16,9 @@ import threading
 import traceback
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
+if TYPE_CHECKING or __package__:
     from python_env.sandbox import harness
-else:
+else:  # loaded by file path in the sandbox worker, after the harness (see worker.py)
     harness = sys.modules["pyenv_sandbox_harness"]
 
 

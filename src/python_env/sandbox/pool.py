@@ -108,6 +108,7 @@ class WorkerPool:
             self._cond.notify_all()
 
     def close(self) -> None:
+        """Refuse new jobs and wake every waiter (they raise ``SandboxError``)."""
         with self._cond:
             self.closed = True
             self._cond.notify_all()

@@ -16,12 +16,11 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+if TYPE_CHECKING or __package__:
     from python_env.sandbox import cgroups, confine, landlock, seccomp
-else:
-    _mods = sys.modules
+else:  # loaded by file path in the sandbox worker, after these siblings (see worker.py)
     landlock, seccomp, cgroups, confine = (
-        _mods[f"pyenv_sandbox_{n}"] for n in ("landlock", "seccomp", "cgroups", "confine")
+        sys.modules[f"pyenv_sandbox_{n}"] for n in ("landlock", "seccomp", "cgroups", "confine")
     )
 
 EXEC_ROOTS = ["/usr/bin", "/bin", "/usr/local/bin", "/usr/lib", "/usr/lib64", "/lib", "/lib64"]

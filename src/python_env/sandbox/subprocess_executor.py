@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from python_env.errors import ExecutorOverloaded, SandboxError
-from python_env.sandbox import harness
+from python_env.sandbox import harness, protocol
 from python_env.sandbox.base import Job, parse_results
 from python_env.types import ExecReport, ExitReason, Limits
 
@@ -39,15 +39,6 @@ def apply_limits(limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def classify_exit(returncode: int) -> ExitReason:
-    """Map a child's exit status to an exit reason; SIGXCPU/SIGKILL come from the CPU rlimit."""
-    if returncode in (-signal.SIGXCPU, -signal.SIGKILL):
-        return ExitReason.TIMEOUT
-    if returncode == -signal.SIGXFSZ:
-        return ExitReason.OUTPUT_LIMIT
-    return ExitReason.OK if returncode == 0 else ExitReason.CRASHED
-
-
 class SubprocessExecutor:
     """One fresh interpreter per job; at most ``max_parallel`` jobs at once."""
 
@@ -58,6 +49,7 @@ class SubprocessExecutor:
         self._queue_timeout_s = queue_timeout_s
 
     def describe(self) -> dict[str, Any]:
+        """What isolation there is: none beyond a process and rlimits (UNISOLATED)."""
         return {
             "executor": self.name,
             "isolation": "UNISOLATED",
@@ -73,6 +65,7 @@ class SubprocessExecutor:
         """Nothing to release: every job's process is gone when run() returns."""
 
     def run(self, job: Job) -> ExecReport:
+        """Run one job in a fresh interpreter; at most ``max_parallel`` at once."""
         if not self._slots.acquire(timeout=self._queue_timeout_s):
             raise ExecutorOverloaded(f"no free slot within {self._queue_timeout_s}s")
         try:
@@ -130,13 +123,14 @@ class SubprocessExecutor:
             proc.stdout.close()
             proc.stderr.close()
         cpu_s = usage.ru_utime + usage.ru_stime
-        reason = ExitReason.TIMEOUT if timed_out else classify_exit(proc.returncode)
+        cpu_ms = round(cpu_s * 1000, 3)
+        reason = protocol.classify_exit(status, timed_out, False, cpu_ms, limits.cpu_seconds)
         return parse_results(
             bytes(sinks["results"]),
-            reason,
+            ExitReason(reason),
             stdout=sinks["stdout"].decode("utf-8", "replace"),
             stderr=sinks["stderr"].decode("utf-8", "replace"),
-            cpu_ms=round(cpu_s * 1000, 3),
+            cpu_ms=cpu_ms,
             wall_ms=round((time.perf_counter() - started) * 1000, 3),
             peak_memory_kb=usage.ru_maxrss,
         )

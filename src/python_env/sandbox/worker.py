@@ -66,8 +66,8 @@ def _load(name: str) -> ModuleType:
 if TYPE_CHECKING:
     from python_env.sandbox import cgroups, confine, fstree, jobchild, landlock, probes, uids
 else:  # order matters: later modules find earlier ones in sys.modules
-    landlock, seccomp, cgroups, confine, harness = map(
-        _load, ("landlock", "seccomp", "cgroups", "confine", "harness")
+    protocol, landlock, seccomp, cgroups, confine, harness = map(
+        _load, ("protocol", "landlock", "seccomp", "cgroups", "confine", "harness")
     )
     probes, jobchild, fstree, uids = map(_load, ("probes", "jobchild", "fstree", "uids"))
 

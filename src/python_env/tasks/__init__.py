@@ -1,0 +1,1 @@
+"""Tasks: the domain model's loaders, the curated bank, the generated splits, the catalog."""

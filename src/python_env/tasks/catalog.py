@@ -37,15 +37,19 @@ class TaskCatalog:
         self._matches: dict[tuple[object, ...], tuple[Task, ...]] = {}
 
     def split_names(self) -> list[str]:
+        """The splits, in the order given."""
         return list(self._splits)
 
     def infos(self, split: str) -> list[TaskInfo]:
+        """Public descriptions of every task of ``split``."""
         return [t.info for t in self._split(split)]
 
     def size(self, split: str) -> int:
+        """How many tasks ``split`` holds."""
         return len(self._split(split))
 
     def get(self, task_id: str) -> Task:
+        """The task with this id, in any split."""
         task = self._by_id.get(task_id)
         for lazy in self._lazy if task is None else ():
             task = lazy.find(task_id)
@@ -56,6 +60,7 @@ class TaskCatalog:
         return task
 
     def at(self, split: str, index: int) -> Task:
+        """The task at ``index`` of ``split``."""
         tasks = self._split(split)
         if not 0 <= index < len(tasks):
             raise TaskNotFound(

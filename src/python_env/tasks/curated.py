@@ -17,6 +17,7 @@ _KEYS = {"title", "kinds", "difficulty", "max_steps", "instructions", "issues"}
 
 
 def curated_root() -> Traversable:
+    """The folder of the curated bank inside the installed package."""
     return resources.files("python_env.tasks").joinpath("data", "curated")
 
 
@@ -26,7 +27,9 @@ def load_task_dir(folder: Traversable, split: str = CURATED_SPLIT) -> Task:
         meta: dict[str, Any] = tomllib.loads(folder.joinpath("task.toml").read_text("utf-8"))
         unknown = set(meta) - _KEYS
         if unknown:
-            raise InvalidTask(f"{folder.name}: unknown keys in task.toml: {sorted(unknown)}")
+            raise InvalidTask(
+                f"{folder.name}: unknown keys in task.toml: {sorted(unknown)}", task_id=folder.name
+            )
         kinds = tuple(TaskKind(k) for k in meta["kinds"])
         issues = tuple(Issue(**issue) for issue in meta.get("issues", []))
         bench = folder.joinpath("benchmark.py")
@@ -51,9 +54,9 @@ def load_task_dir(folder: Traversable, split: str = CURATED_SPLIT) -> Task:
             benchmark=bench.read_text("utf-8") if bench.is_file() else "",
         )
     except (KeyError, ValueError, ValidationError, OSError, tomllib.TOMLDecodeError) as exc:
-        raise InvalidTask(f"{folder.name}: {exc}") from exc
+        raise InvalidTask(f"{folder.name}: {exc}", task_id=folder.name) from exc
     if TaskKind.OPTIMIZE in kinds and not task.benchmark:
-        raise InvalidTask(f"{folder.name}: optimize tasks need benchmark.py")
+        raise InvalidTask(f"{folder.name}: optimize tasks need benchmark.py", task_id=folder.name)
     return task
 
 

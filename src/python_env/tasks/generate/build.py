@@ -16,6 +16,7 @@ from typing import Any
 
 import libcst as cst
 
+from python_env.analysis import ruff_batch
 from python_env.sandbox import Executor, Job
 from python_env.tasks.generate.batch import JOB_LIMITS, BatchResult, digest, run_batch
 from python_env.tasks.generate.compose import (
@@ -30,13 +31,7 @@ from python_env.tasks.generate.injectors import REGISTRY, load_all
 from python_env.tasks.generate.injectors.base import Scan, Site, call_name
 from python_env.tasks.generate.injectors.security import TEMPLATE_BY_NAME
 from python_env.tasks.generate.select import choose_tasks
-from python_env.tasks.generate.validate import (
-    behaviour,
-    lint_rules,
-    lint_verdict,
-    ruff_batch,
-    verdict,
-)
+from python_env.tasks.generate.validate import behaviour, lint_rules, lint_verdict, verdict
 
 PERF_RATIO = 3  # optimize tasks: the injected code costs >= 3x the fix
 MAX_BENCH_COST = 1_500_000  # line events: keeps the traced benchmark well inside the CPU limit

@@ -10,30 +10,16 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import tempfile
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-from python_env.errors import SandboxError
-from python_env.grading.analyzers import DEFAULT_RUFF_RULES, category_of
+from python_env.analysis.linters import DEFAULT_RUFF_RULES, Hit, category_of
 from python_env.tasks.generate.compose import Candidate
 from python_env.tasks.generate.injectors import REGISTRY
 from python_env.types import Category
 
-Hit = tuple[str, int, int]  # rule id, start line, end line
 BAD_PREFIXES = ("slow", "skip", "~", "!import", "big")
-
-
-@lru_cache(maxsize=1)
-def _ruff() -> str:
-    from ruff.__main__ import find_ruff_bin
-
-    return str(find_ruff_bin())
 
 
 @lru_cache(maxsize=1)
@@ -41,29 +27,6 @@ def lint_rules() -> tuple[str, ...]:
     """Rules checked on every candidate: the default review set plus every injector's rule."""
     extra = {inj.rule_id for inj in REGISTRY.values() if inj.rule_id}
     return tuple(sorted(set(DEFAULT_RUFF_RULES) | extra))
-
-
-def ruff_batch(codes: Sequence[str], select: Sequence[str]) -> list[list[Hit]]:
-    """ruff's hits on each text, in one ruff process (same flags as ``run_ruff``)."""
-    with tempfile.TemporaryDirectory(prefix="pyenv-gen-") as tmp:
-        root = Path(tmp)
-        for i, code in enumerate(codes):
-            (root / f"c{i:05d}.py").write_text(code, encoding="utf-8")
-        try:
-            proc = subprocess.run(
-                [_ruff(), "check", "--isolated", "--no-cache", "--exit-zero", "--output-format",
-                 "json", "--select", ",".join(select), "."],
-                cwd=root, capture_output=True, text=True, timeout=120, check=False,
-            )  # fmt: skip
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise SandboxError(f"ruff failed to run: {exc}") from exc
-    hits: list[list[Hit]] = [[] for _ in codes]
-    for item in json.loads(proc.stdout or "[]"):
-        index = int(Path(item["filename"]).stem[1:])
-        rule = item["code"] or "E999"
-        start = item["location"]["row"]
-        hits[index].append((rule, start, max(start, item["end_location"]["row"])))
-    return hits
 
 
 @dataclass(frozen=True)

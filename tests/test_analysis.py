@@ -1,4 +1,4 @@
-from python_env.grading.analyzers import category_of, ruff_fix, run_bandit, run_ruff
+from python_env.analysis import category_of, ruff_fix, run_bandit, run_ruff
 from python_env.types import Category, Severity
 
 CODE = """import subprocess

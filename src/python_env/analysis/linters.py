@@ -1,7 +1,8 @@
-"""ruff and bandit as a second oracle: their findings on a piece of code, as review categories.
+"""ruff and bandit: their findings on a piece of code, as review categories.
 
 Both tools only parse the code (they never execute it), so they run directly on the text. ruff runs
-with ``--isolated`` so no project configuration changes its verdicts.
+with ``--isolated`` so no project configuration changes its verdicts; one parser reads its JSON
+for a single text (``run_ruff``) and for many at once (``ruff_batch``, the generator's path).
 """
 
 from __future__ import annotations
@@ -9,11 +10,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
-from python_env.errors import SandboxError
+from python_env.errors import AnalysisError
 from python_env.types import Category, Finding, Severity
 
 # Rules worth a reviewer's time (not docstring or annotation nits).
@@ -51,6 +55,7 @@ class AnalyzerHit:
     severity: Severity
 
     def to_finding(self) -> Finding:
+        """The hit as a review finding (its rule id in the message)."""
         return Finding(
             start_line=self.start_line,
             end_line=self.end_line,
@@ -59,6 +64,9 @@ class AnalyzerHit:
             rule_id=self.rule_id,
             message=f"{self.rule_id}: {self.message}"[:2_000],
         )
+
+
+Hit = tuple[str, int, int]  # rule id, start line, end line: what ``ruff_batch`` returns
 
 
 def category_of(rule_id: str) -> Category:
@@ -76,46 +84,63 @@ def _ruff_bin() -> str:
     return str(find_ruff_bin())
 
 
-def _run(args: Sequence[str], code: str) -> str:
+def _run(args: Sequence[str], code: str = "", cwd: str | None = None) -> str:
     try:
         proc = subprocess.run(
-            list(args), input=code, capture_output=True, text=True, timeout=60, check=False
-        )
+            list(args), input=code, capture_output=True, text=True, timeout=120, check=False,
+            cwd=cwd,
+        )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise SandboxError(f"analyzer {args[0]} failed to run: {exc}") from exc
+        raise AnalysisError(f"{Path(args[0]).name} failed to run: {exc}", tool=args[0]) from exc
     return proc.stdout
+
+
+def _ruff_args(select: Sequence[str], *extra: str) -> list[str]:
+    return [_ruff_bin(), "check", "--isolated", "--no-cache", "--select", ",".join(select), *extra]
+
+
+def _ruff_items(out: str) -> list[dict[str, Any]]:
+    try:
+        items = json.loads(out or "[]")
+    except json.JSONDecodeError as exc:
+        raise AnalysisError(f"ruff returned unreadable output: {exc}", tool="ruff") from exc
+    return list(items)
+
+
+def _span(item: dict[str, Any]) -> Hit:
+    start = int(item["location"]["row"])
+    return item["code"] or "E999", start, max(start, int(item["end_location"]["row"]))
 
 
 def run_ruff(code: str, select: Sequence[str] = DEFAULT_RUFF_RULES) -> list[AnalyzerHit]:
     """ruff's findings on ``code``, sorted by line."""
-    out = _run(
-        [_ruff_bin(), "check", "--isolated", "--no-cache", "--output-format", "json",
-         "--select", ",".join(select), "--stdin-filename", "solution.py", "-"],
-        code,
-    )  # fmt: skip
-    hits = [
-        AnalyzerHit(
-            tool="ruff",
-            rule_id=item["code"] or "E999",
-            start_line=item["location"]["row"],
-            end_line=max(item["location"]["row"], item["end_location"]["row"]),
-            message=item["message"],
-            category=category_of(item["code"] or "E999"),
-            severity=Severity.HIGH if (item["code"] or "").startswith("S") else Severity.MEDIUM,
-        )
-        for item in json.loads(out or "[]")
-    ]
+    args = _ruff_args(select, "--output-format", "json", "--stdin-filename", "solution.py", "-")
+    hits = []
+    for item in _ruff_items(_run(args, code)):
+        rule, start, end = _span(item)
+        severity = Severity.HIGH if rule.startswith("S") else Severity.MEDIUM
+        hits.append(AnalyzerHit("ruff", rule, start, end, item["message"], category_of(rule),
+                                severity))  # fmt: skip
     return sorted(hits, key=lambda h: (h.start_line, h.rule_id))
+
+
+def ruff_batch(codes: Sequence[str], select: Sequence[str]) -> list[list[Hit]]:
+    """ruff's hits on each text, in one ruff process (the same flags as ``run_ruff``)."""
+    with tempfile.TemporaryDirectory(prefix="pyenv-ruff-") as tmp:
+        for i, code in enumerate(codes):
+            (Path(tmp) / f"c{i:05d}.py").write_text(code, encoding="utf-8")
+        args = _ruff_args(select, "--exit-zero", "--output-format", "json", ".")
+        items = _ruff_items(_run(args, cwd=tmp))
+    hits: list[list[Hit]] = [[] for _ in codes]
+    for item in items:
+        hits[int(Path(item["filename"]).stem[1:])].append(_span(item))
+    return hits
 
 
 def ruff_fix(code: str, select: Sequence[str] = DEFAULT_RUFF_RULES) -> str:
     """``code`` with ruff's safe autofixes applied (unchanged when none applies)."""
-    fixed = _run(
-        [_ruff_bin(), "check", "--isolated", "--no-cache", "--fix-only", "--exit-zero",
-         "--select", ",".join(select), "--stdin-filename", "solution.py", "-"],
-        code,
-    )  # fmt: skip
-    return fixed or code
+    args = _ruff_args(select, "--fix-only", "--exit-zero", "--stdin-filename", "solution.py", "-")
+    return _run(args, code) or code
 
 
 def run_bandit(code: str) -> list[AnalyzerHit]:
@@ -124,7 +149,7 @@ def run_bandit(code: str) -> list[AnalyzerHit]:
     try:
         results = json.loads(out or "{}").get("results", [])
     except json.JSONDecodeError as exc:
-        raise SandboxError(f"bandit returned unreadable output: {exc}") from exc
+        raise AnalysisError(f"bandit returned unreadable output: {exc}", tool="bandit") from exc
     hits = [
         AnalyzerHit(
             tool="bandit",

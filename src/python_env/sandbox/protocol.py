@@ -1,0 +1,241 @@
+"""The sandbox protocol, in one place: the job, the result records, the worker's reply, the exit.
+
+Standard library only: the server, the fork-server worker and the job child all use this file
+(the worker loads it by path). Three messages cross the process boundaries:
+
+- **the job** (server -> child): ``{"solution", "tests", "benchmark", "compiled"}``. The task's own
+  sources travel as marshalled code compiled by the server (``encode_job``), so their text is
+  never in the child; the candidate's solution is compiled in the child.
+- **result records** (child -> server, one JSON line each on the result channel, fd 3)::
+
+      {"t": "test", "name": str, "status": "returned" | "raised", "value": any, "message": str}
+      {"t": "error", "message": str}          the solution or the tests failed to import
+      {"t": "cost", "value": int | null, "tampered": bool, "message": str}
+      {"t": "done"}
+
+  The candidate runs in that process and can write to fd 3 too: the channel is untrusted input.
+  ``parse_records`` validates every record and never raises; a malformed, unknown, duplicated or
+  late record (anything after ``done``) makes the whole job a protocol error.
+- **the worker's reply** (worker -> server, after the job and its clean-up): exit status,
+  resource use and whether the worker may serve again (``REPLY_FIELDS``; ``check_reply``).
+
+``classify_exit`` turns a wait status into the one exit reason both executors report.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import importlib.util
+import json
+import marshal
+import math
+import os
+import signal
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+TEST, ERROR, COST, DONE = "test", "error", "cost", "done"
+RETURNED, RAISED = "returned", "raised"
+MAX_NAME = 200  # a test name is an identifier: anything longer is forged
+MAX_MESSAGE = 2_000
+
+# -- the job -------------------------------------------------------------------------------
+
+
+def compile_source(name: str, source: str) -> types.CodeType:
+    """The one compile call for job code (server and child: same flags, same code objects)."""
+    return compile(source, f"{name}.py", "exec")
+
+
+def encode_job(solution: str, tests: str, benchmark: str = "") -> bytes:
+    """The job as the child reads it: task sources as code only, unless they do not compile
+    (then their text, so the child reports the error)."""
+    data: dict[str, Any] = {"solution": solution}
+    compiled: dict[str, str] = {}
+    for name, source in (("tests", tests), ("benchmark", benchmark)):
+        code = _compiled(name, source) if source else ""
+        data[name] = "" if code else source
+        if code:
+            compiled[name] = code
+    if compiled:
+        data["compiled"] = {"magic": importlib.util.MAGIC_NUMBER.hex(), **compiled}
+    return json.dumps(data).encode()
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(name: str, source: str) -> str:
+    try:
+        code = compile_source(name, source)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return ""
+    return base64.b64encode(marshal.dumps(code)).decode()
+
+
+def job_unit(job: dict[str, Any], name: str) -> types.CodeType | str:
+    """In the child: the code of ``name`` (tests, benchmark) if sent compiled, else its text."""
+    compiled = job.get("compiled") or {}
+    if not compiled.get(name):
+        return str(job.get(name) or "")
+    if compiled.get("magic") != importlib.util.MAGIC_NUMBER.hex():
+        raise ImportError(f"{name} was compiled for another Python version")
+    code = marshal.loads(base64.b64decode(compiled[name]))
+    if not isinstance(code, types.CodeType):
+        raise ImportError(f"{name} is not code")
+    return code
+
+
+# -- result records -------------------------------------------------------------------------
+
+
+def test_record(name: str, status: str, value: Any, message: str) -> dict[str, Any]:
+    """One test's outcome (the value is already JSON-normalised by the harness)."""
+    return {"t": TEST, "name": name, "status": status, "value": value, "message": message}
+
+
+def error_record(message: str) -> dict[str, Any]:
+    """The solution or the tests failed to import."""
+    return {"t": ERROR, "message": message[:MAX_MESSAGE]}
+
+
+def cost_record(value: int | None, tampered: bool, message: str = "") -> dict[str, Any]:
+    """The benchmark's counted cost, and whether the counter was tampered with."""
+    return {"t": COST, "value": value, "tampered": tampered, "message": message[:MAX_MESSAGE]}
+
+
+DONE_RECORD = {"t": DONE}
+
+
+def encode_record(record: dict[str, Any]) -> str:
+    """One line of the result channel."""
+    return json.dumps(record, default=repr) + "\n"
+
+
+@dataclass
+class Results:
+    """What the result channel said, validated: ``violation`` is set when it cannot be trusted."""
+
+    tests: list[tuple[str, str, Any, str]] = field(default_factory=list)  # name, status, value, msg
+    error: str = ""
+    cost: int | None = None
+    cost_tampered: bool = False
+    done: bool = False
+    violation: str = ""
+
+
+def parse_records(raw: bytes) -> Results:
+    """Validate the result channel line by line; never raises on what a candidate wrote."""
+    results = Results()
+    seen: set[str] = set()
+    costs = 0
+    for number, line in enumerate(raw.decode("utf-8", "replace").splitlines(), start=1):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            return Results(violation=f"line {number} is not JSON")
+        problem = _check(record, seen, costs, results.done)
+        if problem:
+            return Results(violation=f"line {number}: {problem}")
+        kind = record["t"]
+        if kind == TEST:
+            seen.add(record["name"])
+            results.tests.append(
+                (record["name"], record["status"], record.get("value"), record["message"])
+            )
+        elif kind == ERROR:
+            results.error = record["message"]
+        elif kind == COST:
+            costs += 1
+            results.cost, results.cost_tampered = record["value"], record["tampered"]
+        else:
+            results.done = True
+    return results
+
+
+def _check(record: Any, seen: set[str], costs: int, done: bool) -> str:
+    """Why a record breaks the protocol ("" if it does not)."""
+    if not isinstance(record, dict) or record.get("t") not in (TEST, ERROR, COST, DONE):
+        return "not a record of a known kind"
+    if done:
+        return "a record after done"
+    kind = record["t"]
+    expected = {
+        TEST: {"t", "name", "status", "value", "message"},
+        ERROR: {"t", "message"},
+        COST: {"t", "value", "tampered", "message"},
+        DONE: {"t"},
+    }[kind]
+    if set(record) != expected:
+        return f"a {kind} record with fields {sorted(record)}"
+    if "message" in record and not (
+        isinstance(record["message"], str) and len(record["message"]) <= MAX_MESSAGE
+    ):
+        return "a message that is not a short string"
+    if kind == TEST:
+        name, status = record["name"], record["status"]
+        if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME:
+            return "a test name that is not a short string"
+        if name in seen:
+            return f"test {name!r} reported twice"
+        if status not in (RETURNED, RAISED):
+            return f"unknown test status {status!r}"
+    if kind == COST:
+        if costs:
+            return "a second cost record"
+        value = record["value"]
+        if value is not None and (type(value) is not int or value < 0):
+            return "a cost that is not a count"
+        if type(record["tampered"]) is not bool:
+            return "a tampered flag that is not a boolean"
+    return ""
+
+
+# -- the worker's reply and the exit --------------------------------------------------------
+
+REPLY_FIELDS: dict[str, tuple[type, ...]] = {
+    "id": (int,), "status": (int,), "ready": (bool,), "setup_error": (str,),
+    "timed_out": (bool,), "cpu_ms": (int, float), "maxrss_kb": (int,), "wall_ms": (int, float),
+    "oom": (bool,), "leaked": (int,), "tainted": (bool,), "why": (str,),
+}  # fmt: skip
+
+
+def check_reply(reply: Any, job_id: int) -> str:
+    """Why a worker's reply to job ``job_id`` cannot be used ("" if it can)."""
+    if not isinstance(reply, dict):
+        return "not an object"
+    if "error" in reply:
+        return f"the worker refused the job: {reply['error']}"
+    for name, kinds in REPLY_FIELDS.items():
+        if not isinstance(reply.get(name), kinds):
+            return f"field {name!r} is missing or has the wrong type"
+    if reply["id"] != job_id:
+        return f"a reply to job {reply['id']}, not {job_id}"
+    return ""
+
+
+def classify_exit(
+    status: int, timed_out: bool, oom: bool, cpu_ms: float, cpu_limit_s: float
+) -> str:
+    """The exit reason of a job's main process from its wait status (``ExitReason`` values).
+
+    "Too slow" is CPU time: SIGXCPU at the soft limit, or SIGKILL at the hard one with the CPU
+    used at the limit. The wall clock (``timed_out``) is only the backstop for jobs that sleep.
+    """
+    if timed_out:
+        return "timeout"
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig == signal.SIGXCPU:
+            return "timeout"
+        if sig == signal.SIGXFSZ:
+            return "output_limit"
+        if sig == signal.SIGKILL:
+            if oom:
+                return "memory"
+            if cpu_ms >= max(1, math.ceil(cpu_limit_s)) * 1000 * 0.98:
+                return "timeout"
+        return "crashed"
+    if os.WEXITSTATUS(status) == 0:
+        return "ok"
+    return "memory" if oom else "crashed"
