@@ -1,9 +1,10 @@
-"""Test harness that runs inside the sandboxed child process. Standard library only.
+"""What the sandboxed job child runs: the warm-up, then the job. Standard library only.
 
-It reads the job, imports the solution and the tests, runs every ``test_*`` function and the
-benchmark, and writes one result record per outcome to the result channel; the job and record
-formats are ``protocol``'s. ``run_job`` empties the job dict before the candidate's code runs, so
-no frame or global holds it; with the tests compiled, their source is not in the child at all.
+``run_harness`` puts the job's output streams in place, ``run_job`` imports the solution and the
+tests, runs every ``test_*`` function and the benchmark, and writes one result record per outcome
+to the result channel (fd 3); the job and record formats are ``protocol``'s. ``run_job`` empties
+the job dict before the candidate's code runs, so no frame or global holds it; with the tests
+compiled, their source is not in the child at all.
 
 Outcomes carry values, not verdicts: the parent compares them with the reference's outcomes, so a
 candidate that forges this channel still has to know the reference's values.
@@ -11,6 +12,8 @@ candidate that forges this channel still has to know the reference's values.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import math
 import os
@@ -18,6 +21,7 @@ import random
 import re
 import sys
 import threading
+import traceback
 import types
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
@@ -166,6 +170,77 @@ def _measure(unit: types.CodeType | str, guard: _TraceGuard) -> dict[str, Any]:
     intact = guard.gettrace() == counter.global_trace  # bound methods compare by ==
     guard.settrace(None)
     return protocol.cost_record(counter.lines, guard.tampered or not intact)
+
+
+WARMUP_SOLUTION = (
+    "from dataclasses import dataclass, field\nfrom decimal import Decimal\n"
+    "import re, json, datetime, collections\n"
+    "@dataclass\nclass Item:\n    name: str\n    price: Decimal = Decimal('0')\n"
+    "    tags: list = field(default_factory=list)\n"
+    "def parse(text):\n    return {k: v for k, v in re.findall(r'(\\w+)=(\\w+)', text)}\n"
+    "class Store:\n    def __init__(self):\n        self.items = collections.OrderedDict()\n"
+    "    def add(self, item):\n        if item.name in self.items:\n"
+    "            raise ValueError(f'duplicate {item.name!r}')\n"
+    "        self.items[item.name] = item\n        return len(self.items)\n"
+)
+WARMUP_TESTS = (
+    "from solution import Item, Store, parse\nimport json, datetime\n"
+    "from decimal import Decimal\n"
+    "def test_parse():\n    return parse('a=1 b=2')\n"
+    "def test_store():\n    s = Store()\n    s.add(Item('x', Decimal('1.10')))\n"
+    "    try:\n        s.add(Item('x'))\n"
+    "    except ValueError as exc:\n        return str(exc)\n"
+    "def test_values():\n    return [json.dumps({'n': 1.5}), sorted({3, 1, 2}), "
+    "datetime.date(2024, 2, 29).isoformat(), str(Decimal('2.675').quantize(Decimal('0.01')))]\n"
+    "def test_fails():\n    assert 1 + 1 == 3, 'boom'\n"
+)
+
+
+def warm_up() -> None:
+    """Run a small, typical job in the standby child before any job arrives.
+
+    Its first touches of interpreter state cost copy-on-write page faults; taking them while
+    the worker is idle keeps them off the job's critical path. Nothing of it is visible later:
+    its modules are dropped and the real job re-imports solution and tests from scratch.
+    """
+    hooks = (sys.settrace, sys.setprofile, threading.settrace, threading.setprofile)
+    run_job({"solution": WARMUP_SOLUTION, "tests": WARMUP_TESTS}, io.StringIO())
+    # The harness guards the tracer for the job; the real job must find the real functions.
+    sys.settrace, sys.setprofile, threading.settrace, threading.setprofile = hooks
+    for name in ("solution", "tests", "benchmark"):
+        sys.modules.pop(name, None)
+
+
+def run_harness(box: list[bytes]) -> None:
+    """Run the job with the harness, results on fd 3, then exit without running atexit hooks.
+
+    The payload comes in a box that is emptied here, so no frame keeps it while the job runs.
+    """
+    code = 0
+    try:
+        sys.argv = [""]
+        sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
+        sys.stdout = text_stream(1)
+        sys.stderr = text_stream(2)
+        out = text_stream(3, line_buffering=False)
+        run_job(json.loads(box.pop()), out)
+        out.flush()
+    except BaseException:  # a broken harness run is reported as a crash
+        code = 1
+        with contextlib.suppress(BaseException):
+            traceback.print_exc()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BaseException):  # the candidate may have broken them
+            stream.flush()
+    os._exit(code)
+
+
+def text_stream(fd: int, line_buffering: bool = True) -> io.TextIOWrapper:
+    """A UTF-8 text stream on ``fd`` that never closes it and never fails on odd characters."""
+    raw = io.FileIO(fd, "w", closefd=False)
+    return io.TextIOWrapper(
+        raw, encoding="utf-8", errors="backslashreplace", line_buffering=line_buffering
+    )
 
 
 def main() -> None:

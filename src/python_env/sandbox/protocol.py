@@ -24,6 +24,7 @@ Standard library only: the server, the fork-server worker and the job child all 
 
 from __future__ import annotations
 
+import array
 import base64
 import functools
 import importlib.util
@@ -32,6 +33,7 @@ import marshal
 import math
 import os
 import signal
+import socket
 import types
 from dataclasses import dataclass, field
 from typing import Any
@@ -189,6 +191,27 @@ def _check(record: Any, seen: set[str], costs: int, done: bool) -> str:
         if type(record["tampered"]) is not bool:
             return "a tampered flag that is not a boolean"
     return ""
+
+
+# -- descriptors between the processes ------------------------------------------------------
+
+
+def read_all(fd: int) -> bytes:
+    """Everything in a descriptor (the job's memfd), to its end."""
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def received_fds(ancdata: list[tuple[int, int, bytes]]) -> list[int]:
+    """The descriptors passed along with a message (SCM_RIGHTS), in order."""
+    fds: list[int] = []
+    for level, kind, data in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            usable = len(data) - len(data) % 4
+            fds.extend(array.array("i", data[:usable]))
+    return fds
 
 
 # -- the worker's reply and the exit --------------------------------------------------------

@@ -64,12 +64,21 @@ def _load(name: str) -> ModuleType:
 
 
 if TYPE_CHECKING:
-    from python_env.sandbox import cgroups, confine, fstree, jobchild, landlock, probes, uids
+    from python_env.sandbox import (
+        cgroups,
+        confine,
+        fstree,
+        harness,
+        landlock,
+        probes,
+        protocol,
+        uids,
+    )
 else:  # order matters: later modules find earlier ones in sys.modules
     protocol, landlock, seccomp, cgroups, confine, harness = map(
         _load, ("protocol", "landlock", "seccomp", "cgroups", "confine", "harness")
     )
-    probes, jobchild, fstree, uids = map(_load, ("probes", "jobchild", "fstree", "uids"))
+    probes, fstree, uids = map(_load, ("probes", "fstree", "uids"))
 
 _RLIMITS = sorted({getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_")})
 
@@ -134,7 +143,7 @@ class Worker:
                 return
             if not data:
                 return  # the parent closed its end (or died): leave
-            fds = jobchild.received_fds(ancdata)
+            fds = protocol.received_fds(ancdata)
             request = json.loads(data)
             reply = self.run_job(request, fds)
             self.ctrl.send(json.dumps(reply).encode())
@@ -227,13 +236,13 @@ class Worker:
             # the warm-up would cost it CPU instead of saving it latency.
             idle = not select.select([sock], [], [], WARMUP_AFTER_IDLE_S)[0]
             if idle and self.config.get("warmup", True):
-                jobchild.warm_up()
+                harness.warm_up()
             data, ancdata, _, _ = sock.recvmsg(65536, socket.CMSG_SPACE(16 * 4))
             if not data:
                 os._exit(0)  # the worker is shutting down
-            payload_fd, *stdio = jobchild.received_fds(ancdata)
+            payload_fd, *stdio = protocol.received_fds(ancdata)
             sock.close()
-            box = [jobchild.read_all(payload_fd)]  # emptied by run_harness: no frame keeps it
+            box = [protocol.read_all(payload_fd)]  # emptied by run_harness: no frame keeps it
             os.close(payload_fd)
             confine.enter_job(self.plan, json.loads(data), stdio)
             usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -244,7 +253,7 @@ class Worker:
                 os.write(ready, f"setup failed: {type(exc).__name__}: {exc}".encode())
             finally:
                 os._exit(SETUP_FAILED)
-        jobchild.run_harness(box)
+        harness.run_harness(box)
 
     def _wait(self, standby: Standby, wall_s: float) -> tuple[int, Any, bool]:
         """Wait for the job with a wall-clock deadline; kill its process group when it passes."""
