@@ -145,6 +145,27 @@ def test_a_dead_worker_is_replaced() -> None:
         ex.close()
 
 
+def test_workers_that_died_while_idle_cost_the_job_no_retry() -> None:
+    """Every idle worker dead: the job waits for a replacement instead of failing twice."""
+    ex = ForkServerExecutor(tier=STRONGEST, pool_size=2)
+    try:
+        old = ex.worker_pids()
+        for pid in old:
+            os.killpg(pid, signal.SIGKILL)
+        for pid in old:
+            while os.path.exists(f"/proc/{pid}") and _state(pid) != "Z":
+                time.sleep(0.01)
+        assert value(ex.run(BENIGN), "test_double") == BENIGN_VALUE
+        assert not set(ex.worker_pids()) & set(old)
+    finally:
+        ex.close()
+
+
+def _state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
 def test_a_wedged_worker_is_replaced_and_the_job_retried() -> None:
     ex = ForkServerExecutor(tier=STRONGEST, pool_size=1, reply_grace_s=0.5)
     try:

@@ -275,7 +275,7 @@ class ForkServerExecutor:
         last: WorkerFailure | None = None
         hold_s = job.limits.wall_seconds + self.reply_grace_s
         for _attempt in range(2):
-            worker = self._pool.acquire(hold_s)
+            worker = self._acquire(hold_s)
             try:
                 outputs, problem = worker.execute(job, next(self._ids))
             except WorkerFailure as exc:
@@ -297,6 +297,14 @@ class ForkServerExecutor:
     async def run_async(self, job: Job) -> ExecReport:
         """run() in a thread, for callers on an event loop."""
         return await asyncio.to_thread(self.run, job)
+
+    def _acquire(self, hold_s: float) -> WorkerHandle:
+        """The next live worker: one that died while idle is retired without costing a retry."""
+        while True:
+            worker: WorkerHandle = self._pool.acquire(hold_s)
+            if worker.alive():
+                return worker
+            self._retire(worker, "the worker died while idle")
 
     def _retire(self, worker: WorkerHandle, problem: str) -> None:
         """Kill a worker and whatever its jobs left, and have it replaced in a fresh slot."""
