@@ -127,7 +127,7 @@ class Settings(_Section):
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read the variables of the module's table; a bad value raises ``ConfigError``."""
         env = os.environ if environ is None else environ
-        raw: dict[str, dict[str, Any]] = {"server": {}, "sandbox": {}, "catalog": {}, "llm": {}}
+        raw: dict[str, dict[str, Any]] = {section: {} for section in cls.model_fields}
         for variable, (section, name) in _VARIABLES.items():
             value = env.get(variable, "").strip()
             if value:
@@ -172,7 +172,7 @@ _VARIABLES = {
     "API_BASE_URL": ("llm", "base_url"),
     "MODEL_NAME": ("llm", "model"),
 }
-_BY_FIELD = {field: variable for variable, field in _VARIABLES.items()}
+_BY_FIELD: dict[tuple[str, ...], str] = {field: variable for variable, field in _VARIABLES.items()}
 
 
 def _explain(exc: ValidationError) -> str:
@@ -180,6 +180,6 @@ def _explain(exc: ValidationError) -> str:
     lines = []
     for error in exc.errors():
         where = tuple(str(p) for p in error["loc"][:2])
-        variable = _BY_FIELD.get((where[0], where[1]), ".".join(where)) if len(where) == 2 else ""
-        lines.append(f"{variable or '.'.join(where)}: {error['msg']} (got {error['input']!r})")
+        variable = _BY_FIELD.get(where, ".".join(where))
+        lines.append(f"{variable}: {error['msg']} (got {error['input']!r})")
     return "invalid settings: " + "; ".join(lines)

@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -132,6 +133,7 @@ class Task(_Frozen):
         """The task's id (from its public info)."""
         return self.info.id
 
+    @cached_property
     def digest(self) -> str:
         """SHA-256 of everything that decides the task's test outcomes (not just its id)."""
         parts = (

@@ -123,7 +123,7 @@ class TaskRunner:
 
     def known_report(self, task: Task, suite: Suite, which: Baseline) -> ExecReport:
         """Outcomes of the reference fix or the original code on a suite (cached)."""
-        key = (task.digest(), suite, which)
+        key = (task.digest, suite, which)
         with self._lock:
             cached = self._cache.get(key)
         if cached is not None:

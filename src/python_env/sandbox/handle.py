@@ -140,11 +140,11 @@ def capped_text(fd: int, cap: int) -> str:
 
 def exit_reason(reply: dict[str, Any], limits: Limits) -> ExitReason:
     """Classify how the job's main process ended (``protocol.classify_exit``)."""
-    reason = protocol.classify_exit(
-        int(reply["status"]),
-        timed_out=bool(reply.get("timed_out")),
-        oom=bool(reply.get("oom")),
-        cpu_ms=float(reply.get("cpu_ms", 0)),
+    reason = protocol.classify_exit(  # the reply passed protocol.check_reply
+        reply["status"],
+        timed_out=reply["timed_out"],
+        oom=reply["oom"],
+        cpu_ms=reply["cpu_ms"],
         cpu_limit_s=limits.cpu_seconds,
     )
     return ExitReason(reason)

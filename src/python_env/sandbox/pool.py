@@ -116,7 +116,7 @@ class WorkerPool:
     def snapshot(self) -> dict[str, Any]:
         """Live workers, queue depth and every slot's history, for /health."""
         with self._cond:
-            live = sum(r.state in ("idle", "busy") for r in self._slots.values())
+            live = self._live()
             return {
                 "size": self.size,
                 "live_workers": live,
@@ -141,8 +141,10 @@ class WorkerPool:
         horizon = max([self._progress + self.stall_timeout_s, *running])
         return horizon - now
 
+    def _live(self) -> int:
+        return sum(r.state in ("idle", "busy") for r in self._slots.values())
+
     def _stall_message(self) -> str:
-        live = sum(r.state in ("idle", "busy") for r in self._slots.values())
-        if not live:
+        if not self._live():
             return "no sandbox worker is alive and none could be started; see the server log"
         return f"no sandbox worker became free within {self.stall_timeout_s:g}s"

@@ -155,6 +155,14 @@ def parse_records(raw: bytes) -> Results:
     return results
 
 
+_FIELDS = {
+    TEST: {"t", "name", "status", "value", "message"},
+    ERROR: {"t", "message"},
+    COST: {"t", "value", "tampered", "message"},
+    DONE: {"t"},
+}
+
+
 def _check(record: Any, seen: set[str], costs: int, done: bool) -> str:
     """Why a record breaks the protocol ("" if it does not)."""
     if not isinstance(record, dict) or record.get("t") not in (TEST, ERROR, COST, DONE):
@@ -162,13 +170,7 @@ def _check(record: Any, seen: set[str], costs: int, done: bool) -> str:
     if done:
         return "a record after done"
     kind = record["t"]
-    expected = {
-        TEST: {"t", "name", "status", "value", "message"},
-        ERROR: {"t", "message"},
-        COST: {"t", "value", "tampered", "message"},
-        DONE: {"t"},
-    }[kind]
-    if set(record) != expected:
+    if set(record) != _FIELDS[kind]:
         return f"a {kind} record with fields {sorted(record)}"
     if "message" in record and not (
         isinstance(record["message"], str) and len(record["message"]) <= MAX_MESSAGE
