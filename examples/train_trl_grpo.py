@@ -31,8 +31,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from python_env.agents.prompting import render_observation
 from python_env.agents.launcher import embedded_server, list_tasks
+from python_env.agents.prompting import render_observation
 from python_env.client import PythonEnv
 from python_env.environment.models import CodeReviewAction, CodeReviewObservation
 
@@ -71,7 +71,13 @@ class PythonEnvTools:
         return f"{text} Score so far: {self._obs.score:.2f}. Steps left: {self._obs.steps_left}."
 
     def report_finding(
-        self, start_line: int, end_line: int, category: str, severity: str, message: str
+        self,
+        start_line: int,
+        end_line: int,
+        category: str,
+        severity: str,
+        message: str,
+        suggested_fix: str = "",
     ) -> str:
         """Report one problem in the original code.
 
@@ -81,13 +87,15 @@ class PythonEnvTools:
             category: One of bug, security, performance, maintainability, style.
             severity: One of low, medium, high, critical.
             message: What is wrong and why.
+            suggested_fix: Optional replacement for lines start_line..end_line, indented as in
+                the file; a fix that works doubles the finding's credit.
 
         Returns:
             The environment's feedback.
         """
         finding = {
             "start_line": start_line, "end_line": end_line, "category": category,
-            "severity": severity, "message": message,
+            "severity": severity, "message": message, "suggested_fix": suggested_fix,
         }  # fmt: skip
         return self._act(kind="review", findings=[finding])
 

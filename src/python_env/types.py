@@ -76,7 +76,11 @@ class Finding(_Frozen):
     )
     message: str = Field(min_length=1, max_length=2_000, description="What is wrong and why.")
     suggested_fix: str = Field(
-        default="", max_length=4_000, description="Optional replacement code or advice."
+        default="",
+        max_length=4_000,
+        description="Optional replacement for lines start_line..end_line of the original code, "
+        "with their indentation. At submit the grader applies it alone to the original and "
+        "checks it in the sandbox; a fix that works doubles the finding's credit.",
     )
 
     @model_validator(mode="after")
@@ -99,7 +103,33 @@ class Issue(_Frozen):
     category: Category = Field(description="The review category a finding must name.")
     severity: Severity = Field(description="How serious it is; a finding's severity earns credit.")
     rule_id: str = Field(default="", description="The ruff or bandit rule it violates, if any.")
+    alt_spans: tuple[tuple[int, int], ...] = Field(
+        default=(), description="Other spans that locate it too, e.g. root cause and symptom."
+    )
+    alt_categories: tuple[Category, ...] = Field(
+        default=(), description="Other categories a careful reviewer could file it under."
+    )
     explanation: str = Field(description="What is wrong, why, and how to fix it.")
+
+    @model_validator(mode="after")
+    def _spans_ordered(self) -> Self:
+        for start, end in self.spans:
+            if not 1 <= start <= end:
+                raise PydanticCustomError(
+                    "span_order", "span ({start}, {end}) is not 1 <= start <= end",
+                    {"start": start, "end": end},
+                )  # fmt: skip
+        return self
+
+    @property
+    def spans(self) -> tuple[tuple[int, int], ...]:
+        """Every span that locates the issue: its own first, then the alternatives."""
+        return ((self.start_line, self.end_line), *self.alt_spans)
+
+    @property
+    def categories(self) -> tuple[Category, ...]:
+        """Every category a finding may name: its own first, then the alternatives."""
+        return (self.category, *self.alt_categories)
 
 
 class TaskInfo(_Frozen):
@@ -233,6 +263,7 @@ class ExecReport(_Frozen):
     stdout: str = ""
     stderr: str = ""
     error: str = Field(default="", description="Import or collection error, if any.")
+    unfinished: str = Field(default="", description="The test the job ended in, if it did.")
     cpu_ms: float = 0.0
     wall_ms: float = 0.0
     peak_memory_kb: int = 0
@@ -277,12 +308,24 @@ class TestReport(_Frozen):
         return len(self.verdicts) - self.passed
 
 
+class FixStatus(StrEnum):
+    """What became of a matched finding's ``suggested_fix``."""
+
+    NONE = "none"  # no fix given: the finding earns the located credit
+    PENDING = "pending"  # checked at submit
+    VERIFIED = "verified"  # applied alone to the original, it fixes the issue: full credit
+    FAILED = "failed"  # it does not fix the issue, or breaks a test: the located credit
+    SKIPPED = "skipped"  # over the episode's budget of fix checks: the located credit
+    UNCHECKABLE = "uncheckable"  # nothing can check a fix for this issue: locating it is all
+
+
 class MatchedFinding(_Frozen):
     """A finding paired with the planted issue it matched, and the credit it earned."""
 
     finding_index: int = Field(description="Index of the finding in the episode's list.")
     issue_id: str = Field(description="The answer-key issue it matched.")
-    credit: float = Field(description="1 for the right severity, 0.5 one level off, else 0.25.")
+    credit: float = Field(description="Located (0.5) or fixed (1.0), times the severity factor.")
+    fix: FixStatus = Field(default=FixStatus.NONE, description="What became of its fix.")
 
 
 class ReviewScore(_Frozen):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from python_env.grading.reference import reference_finding
 from python_env.tasks.catalog import default_catalog
 
 
@@ -26,13 +27,10 @@ Responder = Callable[[dict[str, Any]], Reply]
 
 
 def answer_key_review(task_id: str) -> str:
-    """A scripted reply: the review action that reports the task's whole answer key."""
+    """A scripted reply: the review action that reports the task's whole answer key, each
+    finding with its part of the reference fix."""
     task = default_catalog().get(task_id)
-    findings = [
-        {"start_line": i.start_line, "end_line": i.end_line, "category": i.category.value,
-         "severity": i.severity.value, "message": i.explanation}
-        for i in task.issues
-    ]  # fmt: skip
+    findings = [reference_finding(task, i).model_dump(mode="json") for i in task.issues]
     return json.dumps({"kind": "review", "findings": findings})
 
 

@@ -10,6 +10,7 @@ from types import ModuleType
 
 import pytest
 
+from python_env.grading.reference import reference_finding
 from python_env.tasks.catalog import default_catalog
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "train_trl_grpo.py"
@@ -30,10 +31,11 @@ def test_tool_calls_play_an_episode_and_the_reward_is_the_score(example: ModuleT
     tools = example.PythonEnvTools()
     text = tools.reset(task_id=task.id, prompt=[{"role": "user", "content": "x"}])
     assert "   1 | " in text and task.info.title in text
-    issue = task.issues[0]
+    own = reference_finding(task, task.issues[0])  # with its part of the reference fix
     feedback = tools.report_finding(
-        issue.start_line, issue.end_line, issue.category.value, issue.severity.value, "SQL built"
-    )
+        own.start_line, own.end_line, own.category.value, own.severity.value, "SQL built",
+        own.suggested_fix,
+    )  # fmt: skip
     assert feedback.startswith("Recorded 1 finding")
     assert "Code updated" in tools.edit_code(task.fix)
     assert "passed" in tools.run_tests()

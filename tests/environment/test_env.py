@@ -13,6 +13,7 @@ from python_env.tasks.catalog import TaskCatalog
 from python_env.types import Task
 
 BUG = {"start_line": 5, "end_line": 5, "category": "bug", "severity": "high", "message": "+1"}
+FIXED_BUG = BUG | {"suggested_fix": "    return sum(values) / len(values)"}
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def test_full_episode_rewards_sum_to_final_score(env: PythonEnvironment, tiny_ta
     assert obs.reward is None and obs.score == 0.0 and obs.code == tiny_task.code
     rewards = []
     for action in (
-        CodeReviewAction(kind="review", findings=[BUG]),
+        CodeReviewAction(kind="review", findings=[FIXED_BUG]),
         CodeReviewAction(kind="run_tests"),
         CodeReviewAction(kind="edit", code=tiny_task.fix),
         CodeReviewAction(kind="run_tests"),

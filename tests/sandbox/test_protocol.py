@@ -15,7 +15,9 @@ from python_env.types import ExitReason
 from tests.sandbox.helpers import run
 
 GOOD = [
+    protocol.start_record("test_a"),
     protocol.test_record("test_a", protocol.RETURNED, [1, 2], ""),
+    protocol.start_record("test_b"),
     protocol.test_record("test_b", protocol.RAISED, "ValueError", "ValueError: no"),
     protocol.cost_record(1234, False),
     protocol.DONE_RECORD,
@@ -29,23 +31,33 @@ def _channel(*records: object) -> bytes:
 def test_a_well_formed_channel_is_read() -> None:
     results = protocol.parse_records(_channel(*GOOD))
     assert results.violation == "" and results.done and results.cost == 1234
-    assert [t[0] for t in results.tests] == ["test_a", "test_b"]
+    assert [t[0] for t in results.tests] == ["test_a", "test_b"] and results.unfinished == ""
+
+
+def test_a_job_that_ends_inside_a_test_names_it() -> None:
+    results = protocol.parse_records(_channel(*GOOD[:2], GOOD[2]))
+    assert results.violation == "" and results.unfinished == "test_b" and not results.done
 
 
 FORGERIES = {
     "not json": b"PASSED\n",
     "unknown kind": _channel({"t": "verdict", "name": "x"}),
-    "bogus status": _channel({**GOOD[0], "status": "bogus"}),
-    "missing field": _channel({"t": "test", "name": "x", "status": "returned"}),
-    "extra field": _channel({**GOOD[0], "passed": True}),
+    "bogus status": _channel(GOOD[0], {**GOOD[1], "status": "bogus"}),
+    "missing field": _channel(GOOD[0], {"t": "test", "name": "test_a", "status": "returned"}),
+    "extra field": _channel(GOOD[0], {**GOOD[1], "passed": True}),
     "not an object": _channel(["t", "test"]),
-    "name not a string": _channel({**GOOD[0], "name": 7}),
-    "endless name": _channel({**GOOD[0], "name": "x" * 10_000}),
-    "duplicate test": _channel(GOOD[0], GOOD[0]),
-    "second cost": _channel(GOOD[2], protocol.cost_record(1, False)),
+    "name not a string": _channel({"t": "start", "name": 7}),
+    "endless name": _channel({"t": "start", "name": "x" * 10_000}),
+    "duplicate test": _channel(*GOOD[:2], *GOOD[:2]),
+    "test without its start": _channel(GOOD[1]),
+    "test under another's start": _channel(GOOD[0], GOOD[3]),
+    "start while a test runs": _channel(GOOD[0], GOOD[2]),
+    "cost while a test runs": _channel(GOOD[0], GOOD[4]),
+    "start never finished before done": _channel(GOOD[0], protocol.DONE_RECORD),
+    "second cost": _channel(GOOD[4], protocol.cost_record(1, False)),
     "cost not a count": _channel(protocol.cost_record(-5, False)),
-    "cost a float": _channel({**GOOD[2], "value": 1.5}),
-    "tampered not a bool": _channel({**GOOD[2], "tampered": "no"}),
+    "cost a float": _channel({**GOOD[4], "value": 1.5}),
+    "tampered not a bool": _channel({**GOOD[4], "tampered": "no"}),
     "record after done": _channel(protocol.DONE_RECORD, GOOD[0]),
     "message not a string": _channel({"t": "error", "message": {"x": 1}}),
 }

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from python_env.environment.task_runner import Baseline, TaskRunner
+from python_env.environment.task_runner import TaskRunner
 from python_env.sandbox import SubprocessExecutor
 from python_env.tasks.catalog import default_catalog
 from python_env.types import Category, Difficulty, ExitReason, Suite, Task, TaskKind
@@ -50,7 +50,7 @@ def test_task_is_valid(task_id: str, grader: TaskRunner) -> None:
     reference = grader.executor.run(grader.job(t, t.fix, Suite.HIDDEN))  # a second, uncached run
     for outcome in reference.outcomes:
         assert outcome.status is Status.RETURNED and outcome.value is not None, outcome.name
-    assert reference.outcomes == grader.known_report(t, Suite.HIDDEN, Baseline.REFERENCE).outcomes
+    assert reference.outcomes == grader.prepare(t).reference[Suite.HIDDEN].outcomes
 
     original = grader.run_tests(t, t.code, Suite.HIDDEN)
     has_bug = any(i.category is Category.BUG for i in t.issues)

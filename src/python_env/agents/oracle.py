@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from python_env.agents.base import Decision
 from python_env.environment.models import ActionKind, CodeReviewAction, CodeReviewObservation
+from python_env.grading.reference import reference_finding
 from python_env.tasks.catalog import default_catalog
-from python_env.types import MAX_FINDINGS, Finding, Task, TaskKind
+from python_env.types import MAX_FINDINGS, Task, TaskKind
 
 
 class OraclePolicy:
-    """Reviews with the answer-key issues, edits to the reference fix, submits."""
+    """Reviews with the answer-key issues (each with its part of the reference fix), edits to
+    the reference fix, submits."""
 
     name = "oracle"
 
@@ -39,17 +41,7 @@ class OraclePolicy:
 def plan_for(task: Task, code: str) -> list[CodeReviewAction]:
     """The perfect episode for ``task``: review (if graded), edit (if graded), submit."""
     plan = []
-    findings = [
-        Finding(
-            start_line=i.start_line,
-            end_line=i.end_line,
-            category=i.category,
-            severity=i.severity,
-            rule_id=i.rule_id,
-            message=i.explanation[:2_000],
-        )
-        for i in task.issues
-    ]
+    findings = [reference_finding(task, issue) for issue in task.issues]
     if task.has(TaskKind.REVIEW):
         for start in range(0, len(findings), MAX_FINDINGS):
             chunk = findings[start : start + MAX_FINDINGS]

@@ -17,10 +17,13 @@ Each turn you receive the task and the current state, and you answer with exactl
 single JSON object, with no other text. The four actions:
 
 {"kind": "review", "findings": [{"start_line": 12, "end_line": 13, "category": "bug",
-  "severity": "high", "rule_id": "", "message": "what is wrong and why"}]}
+  "severity": "high", "rule_id": "", "message": "what is wrong and why",
+  "suggested_fix": "    replacement for lines 12-13, indented as in the file\n"}]}
     Report problems. category: bug | security | performance | maintainability | style.
     severity: low | medium | high | critical. Line numbers refer to the ORIGINAL code.
     Findings are graded against a hidden answer key: false alarms and duplicates cost points.
+    A finding in the right place earns half; its suggested_fix (the replacement code for
+    exactly its lines) earns the other half when, applied alone, it fixes the problem.
 {"kind": "edit", "code": "<the complete new file>"}
     Replace the whole file with your repaired or faster version.
 {"kind": "run_tests"}

@@ -66,6 +66,7 @@ class AnalyzerHit:
         )
 
 
+RUFF_FAILED = 2  # ruff's exit status when it could not run (1 only means it found something)
 Hit = tuple[str, int, int]  # rule id, start line, end line: what ``ruff_batch`` returns
 
 
@@ -84,7 +85,8 @@ def _ruff_bin() -> str:
     return str(find_ruff_bin())
 
 
-def _run(args: Sequence[str], code: str = "", cwd: str | None = None) -> str:
+def _run(args: Sequence[str], code: str = "", cwd: str | None = None, fatal: int = 99) -> str:
+    """The tool's stdout; ``fatal`` is the exit status that means the tool itself failed."""
     try:
         proc = subprocess.run(
             list(args), input=code, capture_output=True, text=True, timeout=120, check=False,
@@ -92,6 +94,9 @@ def _run(args: Sequence[str], code: str = "", cwd: str | None = None) -> str:
         )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise AnalysisError(f"{Path(args[0]).name} failed to run: {exc}", tool=args[0]) from exc
+    if proc.returncode == fatal:
+        why = proc.stderr.strip().splitlines()[-1:] or ["no message"]
+        raise AnalysisError(f"{Path(args[0]).name} failed: {why[0][:300]}", tool=args[0])
     return proc.stdout
 
 
@@ -112,11 +117,25 @@ def _span(item: dict[str, Any]) -> Hit:
     return item["code"] or "E999", start, max(start, int(item["end_location"]["row"]))
 
 
+def known_rules(rules: Sequence[str]) -> frozenset[str]:
+    """The rule codes ruff knows (an answer key may name a bandit id ruff has no selector for)."""
+    return frozenset(rule for rule in rules if _ruff_knows(rule))
+
+
+@lru_cache(maxsize=512)
+def _ruff_knows(rule: str) -> bool:
+    try:
+        _run(_ruff_args([rule], "--stdin-filename", "x.py", "-"), "", fatal=RUFF_FAILED)
+    except AnalysisError:
+        return False
+    return True
+
+
 def run_ruff(code: str, select: Sequence[str] = DEFAULT_RUFF_RULES) -> list[AnalyzerHit]:
     """ruff's findings on ``code``, sorted by line."""
     args = _ruff_args(select, "--output-format", "json", "--stdin-filename", "solution.py", "-")
     hits = []
-    for item in _ruff_items(_run(args, code)):
+    for item in _ruff_items(_run(args, code, fatal=RUFF_FAILED)):
         rule, start, end = _span(item)
         severity = Severity.HIGH if rule.startswith("S") else Severity.MEDIUM
         hits.append(AnalyzerHit("ruff", rule, start, end, item["message"], category_of(rule),

@@ -68,6 +68,7 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
                 field=unknown[0],
             )
         task = self._pick(seed, options)
+        self._runner.prepare(task)  # an unfair task is rejected here, before it is served
         self._task = task
         self._code = task.code
         self._findings = []

@@ -1,56 +1,115 @@
 """Matches reported findings against a task's answer key (pure functions).
 
-A finding matches a planted issue when the categories are equal and the finding's span lies
-inside the issue's span widened by ``tolerance`` lines on each side (no whole-file claims).
-Each issue is matched at most once; the credit of a match depends on how close the severity is.
-Unmatched findings and duplicates count against precision.
+The rule, term by term (the README's credit table is produced from it by a test):
+
+- **Place**: a finding locates an issue when its span overlaps one of the issue's spans (its own,
+  or an alternative the answer key lists, such as the root cause of a symptom) widened by
+  ``LINE_TOLERANCE`` lines, and is not much larger than that span: at most
+  ``max(MIN_SPAN_LIMIT, SPAN_FACTOR x span)`` lines. Pointing at the whole function earns nothing.
+- **Category**: the issue's category or one of its acceptable alternatives.
+- **Substance**: a located finding earns ``LOCATED_CREDIT``; one whose ``suggested_fix`` the
+  grader applied alone to the original and verified earns full credit. An issue no check can
+  verify (no failing test and no analyzer rule) gives full credit for locating it.
+- **Severity** multiplies the credit: 1 when right, 0.5 one level off, else 0.25.
+- Each issue is matched at most once and each finding at most once; unmatched findings and
+  duplicates count against precision.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from python_env.types import Finding, Issue, MatchedFinding, ReviewScore
+from python_env.types import Finding, FixStatus, Issue, MatchedFinding, ReviewScore
 
 LINE_TOLERANCE = 2
+MIN_SPAN_LIMIT = 6
+SPAN_FACTOR = 3
+LOCATED_CREDIT = 0.5
 SEVERITY_CREDIT = (1.0, 0.5, 0.25, 0.25)  # indexed by the distance between severity ranks
+FULL_CREDIT_FIXES = (FixStatus.VERIFIED, FixStatus.UNCHECKABLE)
 
 
-def matches(finding: Finding, issue: Issue, tolerance: int = LINE_TOLERANCE) -> bool:
-    """Same category, and the finding's span lies within the issue's lines +- ``tolerance``."""
+def locates(finding: Finding, span: tuple[int, int], tolerance: int = LINE_TOLERANCE) -> bool:
+    """The finding overlaps ``span`` +- ``tolerance`` and is not much larger than it."""
+    start, end = span
+    size = finding.end_line - finding.start_line + 1
     return (
-        finding.category == issue.category
-        and finding.start_line >= issue.start_line - tolerance
-        and finding.end_line <= issue.end_line + tolerance
+        finding.start_line <= end + tolerance
+        and finding.end_line >= start - tolerance
+        and size <= max(MIN_SPAN_LIMIT, SPAN_FACTOR * (end - start + 1))
     )
 
 
-def credit(finding: Finding, issue: Issue) -> float:
-    """Credit of a matching finding: 1 for the right severity, 0.5 one level off, else 0.25."""
-    return SEVERITY_CREDIT[abs(finding.severity.rank - issue.severity.rank)]
+def matches(finding: Finding, issue: Issue, tolerance: int = LINE_TOLERANCE) -> bool:
+    """An acceptable category, and a span that locates the issue."""
+    return finding.category in issue.categories and any(
+        locates(finding, span, tolerance) for span in issue.spans
+    )
+
+
+def credit(finding: Finding, issue: Issue, fix: FixStatus = FixStatus.NONE) -> float:
+    """Located or fixed credit, times the severity factor."""
+    base = 1.0 if fix in FULL_CREDIT_FIXES else LOCATED_CREDIT
+    return base * SEVERITY_CREDIT[abs(finding.severity.rank - issue.severity.rank)]
+
+
+def candidate_pairs(
+    findings: Sequence[Finding], issues: Sequence[Issue], tolerance: int = LINE_TOLERANCE
+) -> list[tuple[int, int]]:
+    """Every (finding index, issue index) that matches, before one-to-one pairing."""
+    return [
+        (i, j)
+        for i, f in enumerate(findings)
+        for j, issue in enumerate(issues)
+        if matches(f, issue, tolerance)
+    ]
 
 
 def score_findings(
-    findings: Sequence[Finding], issues: Sequence[Issue], tolerance: int = LINE_TOLERANCE
+    findings: Sequence[Finding],
+    issues: Sequence[Issue],
+    fixes: Mapping[tuple[int, str], FixStatus] | None = None,
+    uncheckable: frozenset[str] = frozenset(),
+    tolerance: int = LINE_TOLERANCE,
 ) -> ReviewScore:
-    """Precision, recall and F1 of ``findings`` against ``issues``, with the pairing used."""
-    candidates = sorted(
+    """Precision, recall and F1 of ``findings`` against ``issues``, with the pairing used.
+
+    ``fixes`` maps (finding index, issue id) to what became of the finding's fix for that
+    issue; ``uncheckable`` names the issues no check can verify a fix for.
+    """
+    fixes = fixes or {}
+
+    def status(i: int, issue: Issue) -> FixStatus:
+        if issue.id in uncheckable:
+            return FixStatus.UNCHECKABLE
+        default = FixStatus.PENDING if findings[i].suggested_fix else FixStatus.NONE
+        return fixes.get((i, issue.id), default)
+
+    ranked = sorted(
         (
-            (-credit(f, issue), abs(f.start_line - issue.start_line), i, j)
-            for i, f in enumerate(findings)
-            for j, issue in enumerate(issues)
-            if matches(f, issue, tolerance)
+            -credit(findings[i], issues[j], status(i, issues[j])),
+            abs(findings[i].start_line - issues[j].start_line),
+            i,
+            j,
         )
+        for i, j in candidate_pairs(findings, issues, tolerance)
     )
     used_findings: set[int] = set()
     used_issues: set[int] = set()
     matched: list[MatchedFinding] = []
-    for neg_credit, _, i, j in candidates:
+    for neg_credit, _, i, j in ranked:
         if i in used_findings or j in used_issues:
             continue
         used_findings.add(i)
         used_issues.add(j)
-        matched.append(MatchedFinding(finding_index=i, issue_id=issues[j].id, credit=-neg_credit))
+        matched.append(
+            MatchedFinding(
+                finding_index=i,
+                issue_id=issues[j].id,
+                credit=-neg_credit,
+                fix=status(i, issues[j]),
+            )
+        )
     total = sum(m.credit for m in matched)
     precision = total / len(findings) if findings else 0.0
     recall = total / len(issues) if issues else 0.0

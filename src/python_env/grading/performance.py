@@ -32,10 +32,10 @@ def perf_score(
 
     if tampered:
         return result(0.0, "the benchmark's operation counter was tampered with")
-    if candidate_cost is None:
-        return result(0.0, "benchmark() did not complete")
     if not tests_pass:
         return result(0.0, "a speed-up only counts when every test passes")
+    if candidate_cost is None:
+        return result(0.0, "benchmark() did not complete")
     if candidate_cost >= baseline_cost:
         return result(0.0, "no faster than the original")
     target = math.log(baseline_cost / max(1, reference_cost))

@@ -2,16 +2,22 @@
 
 A test passes when the candidate's outcome equals the reference fix's outcome. Comparing with the
 original code's outcomes splits hidden tests into fail-to-pass (the bug) and pass-to-pass (behaviour
-that must survive). The repair score multiplies the two pass rates, so leaving the bug in place and
-deleting the function body both score 0.
+that must survive). An answer-key rule the reference fix silences is a fail-to-pass check too
+(``static_verdicts``): a security hole the tests cannot see is not repaired while it is there.
+The repair score multiplies the two pass rates, so leaving the bug in place and deleting the
+function body both score 0, and a suite with nothing that fails before the fix pays nothing.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from python_env.types import (
     ExecReport,
     ExitReason,
     Suite,
+    TestOutcome,
     TestReport,
     TestScore,
     TestVerdict,
@@ -30,11 +36,8 @@ def grade_suite(
         same = before is not None and before.same_as(expected)
         kind = VerdictKind.PASS_TO_PASS if same else VerdictKind.FAIL_TO_PASS
         passed = got is not None and got.same_as(expected)
-        verdicts.append(
-            TestVerdict(
-                name=expected.name, passed=passed, kind=kind, message=_why(got, passed, candidate)
-            )
-        )
+        message = "" if passed else _why(got, expected, candidate)
+        verdicts.append(TestVerdict(name=expected.name, passed=passed, kind=kind, message=message))
     return TestReport(
         suite=suite,
         exit_reason=candidate.exit_reason,
@@ -46,24 +49,74 @@ def grade_suite(
     )
 
 
-def _why(got: object, passed: bool, candidate: ExecReport) -> str:
-    if passed:
-        return ""
+def _why(got: TestOutcome | None, expected: TestOutcome, candidate: ExecReport) -> str:
     if got is None:
         if candidate.error:
             return f"not run: {candidate.error}"
         return f"not run ({candidate.exit_reason.value})"
-    message = getattr(got, "message", "")
-    return message or "result differs from the expected behaviour"
+    if got.message:
+        return got.message
+    return _first_difference(got.value, expected.value)
+
+
+def _first_difference(got: Any, expected: Any) -> str:
+    """Which check (rewritten assert) of a test saw other values than the reference's."""
+    if not (_has_checks(got) and _has_checks(expected)):
+        return f"returned {_short(got)}, expected {_short(expected)}"
+    for mine, theirs in zip(got["checks"], expected["checks"], strict=False):
+        if mine != theirs:
+            return (
+                f"assert on line {theirs[0]}: got {_short(mine[1])}, expected {_short(theirs[1])}"
+            )
+    if len(got["checks"]) != len(expected["checks"]):
+        return f"{len(got['checks'])} asserts ran, expected {len(expected['checks'])}"
+    return f"returned {_short(got['returned'])}, expected {_short(expected['returned'])}"
+
+
+def _has_checks(value: Any) -> bool:
+    return isinstance(value, Mapping) and isinstance(value.get("checks"), list)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def static_verdicts(
+    report: TestReport,
+    rules: frozenset[str],
+    candidate: Mapping[str, int],
+    fix: Mapping[str, int],
+) -> tuple[TestVerdict, ...]:
+    """One fail-to-pass check per answer-key rule the reference fix silences.
+
+    The candidate passes it when the rule fires no more often than on the fix (-1: the code does
+    not parse) *and* the code still does its job: every pass-to-pass test passes and, if the
+    suite has fail-to-pass tests, at least one of them does. Deleting the code silences every
+    rule; it must not earn the check.
+    """
+    p2p = [v.passed for v in report.verdicts if v.kind is VerdictKind.PASS_TO_PASS]
+    f2p = [v.passed for v in report.verdicts if v.kind is VerdictKind.FAIL_TO_PASS]
+    working = all(p2p) and (any(f2p) or not f2p) and (bool(p2p) or any(f2p))
+    return tuple(
+        TestVerdict(
+            name=f"static:{rule}",
+            passed=working and 0 <= candidate.get(rule, 0) <= fix.get(rule, 0),
+            kind=VerdictKind.FAIL_TO_PASS,
+            message=f"{rule} fires {candidate.get(rule, 0)} time(s), the fix {fix.get(rule, 0)}",
+        )
+        for rule in sorted(rules)
+    )
 
 
 def repair_score(report: TestReport) -> TestScore:
-    """F2P pass rate * P2P pass rate, each 1.0 when the suite has no test of that kind."""
+    """F2P pass rate * P2P pass rate: 0 with no fail-to-pass check (nothing shows a repair),
+    and a P2P rate of 1.0 when the suite has no pass-to-pass test."""
     f2p = [v for v in report.verdicts if v.kind is VerdictKind.FAIL_TO_PASS]
     p2p = [v for v in report.verdicts if v.kind is VerdictKind.PASS_TO_PASS]
     f2p_passed = sum(v.passed for v in f2p)
     p2p_passed = sum(v.passed for v in p2p)
-    rate_f2p = f2p_passed / len(f2p) if f2p else 1.0
+    rate_f2p = f2p_passed / len(f2p) if f2p else 0.0
     rate_p2p = p2p_passed / len(p2p) if p2p else 1.0
     if report.exit_reason is ExitReason.PROTOCOL_ERROR:
         rate_f2p = rate_p2p = 0.0

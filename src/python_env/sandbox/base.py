@@ -22,10 +22,11 @@ class Job:
     tests: str
     benchmark: str = ""
     limits: Limits = field(default_factory=Limits)
+    skip: tuple[str, ...] = ()  # tests not to run: an earlier job of the suite settled them
 
     def payload(self) -> bytes:
         """The job as the child reads it (``protocol.encode_job``)."""
-        return protocol.encode_job(self.solution, self.tests, self.benchmark)
+        return protocol.encode_job(self.solution, self.tests, self.benchmark, self.skip)
 
 
 class Executor(Protocol):
@@ -68,5 +69,6 @@ def parse_results(raw: bytes, exit_reason: ExitReason, **extra: Any) -> ExecRepo
         cost=results.cost,
         cost_tampered=results.cost_tampered,
         error=results.error,
+        unfinished=results.unfinished,
         **extra,
     )

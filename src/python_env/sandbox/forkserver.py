@@ -152,7 +152,11 @@ class ForkServerExecutor:
             self.tier = tier
             self._log_layers()
             return
-        raise SandboxError(f"no sandbox tier could start: {self.tried}")
+        raise SandboxError(
+            f"no sandbox tier could start: {self.tried}. Fix: install bubblewrap "
+            "(apt-get install bubblewrap) or allow another tier (PYTHON_ENV_SANDBOX_TIER=auto); "
+            "for local experiments only, PYTHON_ENV_EXECUTOR=subprocess runs jobs UNISOLATED"
+        )
 
     def _start_tier(self, tier: str) -> None:
         self._tier_try = tier

@@ -6,8 +6,10 @@ to the result channel (fd 3); the job and record formats are ``protocol``'s. ``r
 the job dict before the candidate's code runs, so no frame or global holds it; with the tests
 compiled, their source is not in the child at all.
 
-Outcomes carry values, not verdicts: the parent compares them with the reference's outcomes, so a
-candidate that forges this channel still has to know the reference's values.
+Outcomes carry values, not verdicts: a test's outcome is its return value, plus the values its
+asserts compared (``protocol.compile_tests`` turned them into checks). The parent compares them
+with the reference's outcomes, so a candidate that forges this channel still has to produce the
+reference's values, which never enter this process.
 """
 
 from __future__ import annotations
@@ -69,9 +71,12 @@ def _sort_key(item: Any) -> str:
     return json.dumps(item, sort_keys=True)
 
 
-def _load_module(name: str, unit: types.CodeType | str) -> types.ModuleType:
+def _load_module(
+    name: str, unit: types.CodeType | str, names: dict[str, Any] | None = None
+) -> types.ModuleType:
     module = types.ModuleType(name)
     module.__file__ = f"{name}.py"
+    module.__dict__.update(names or {})
     sys.modules[name] = module
     code = unit if isinstance(unit, types.CodeType) else protocol.compile_source(name, unit)
     exec(code, module.__dict__)
@@ -116,14 +121,30 @@ def _emit(out: TextIO, record: dict[str, Any]) -> None:
     out.flush()
 
 
-def _run_test(name: str, func: Callable[[], Any]) -> tuple[str, Any, str]:
+class _Checks:
+    """The checks (rewritten asserts) of the test that is running, as the hook records them."""
+
+    def __init__(self) -> None:
+        self.made: list[Any] = []
+
+    def hook(self, line: int, kind: str, *values: Any) -> None:
+        if kind == protocol.TRUTH:
+            self.made.append([line, bool(values[0])])
+        else:
+            self.made.append([line, [normalise(v) for v in values]])
+
+
+def _run_test(name: str, func: Callable[[], Any], checks: _Checks) -> tuple[str, Any, str]:
     # Forked children inherit their worker's random state: reseed, or code that uses `random`
     # would get different values (and verdicts) on different workers.
     random.seed(name)
+    checks.made = []
     try:
         value = func()
     except BaseException as exc:
         return protocol.RAISED, type(exc).__name__, f"{type(exc).__name__}: {exc}"[:1_000]
+    if checks.made:
+        return protocol.RETURNED, {"checks": checks.made, "returned": normalise(value)}, ""
     return protocol.RETURNED, normalise(value), ""
 
 
@@ -133,6 +154,8 @@ def run_job(job: dict[str, Any], out: TextIO) -> None:
     guard.install()
     random.seed(0)  # module-level code of the solution and tests, as in each test below
     solution = str(job.pop("solution", ""))
+    skip = {str(name) for name in job.pop("skip", None) or ()}
+    checks = _Checks()
     try:
         try:
             tests_unit = protocol.job_unit(job, "tests")
@@ -140,14 +163,15 @@ def run_job(job: dict[str, Any], out: TextIO) -> None:
         finally:
             job.clear()  # nothing of the job stays reachable from the candidate's code
         _load_module("solution", solution)
-        tests = _load_module("tests", tests_unit)
+        tests = _load_module("tests", tests_unit, {protocol.CHECK_HOOK: checks.hook})
     except BaseException as exc:
         _emit(out, protocol.error_record(f"{type(exc).__name__}: {exc}"))
         _emit(out, protocol.DONE_RECORD)
         return
     for name, func in list(vars(tests).items()):
-        if name.startswith("test") and callable(func):
-            _emit(out, protocol.test_record(name, *_run_test(name, func)))
+        if name.startswith("test") and callable(func) and name not in skip:
+            _emit(out, protocol.start_record(name))
+            _emit(out, protocol.test_record(name, *_run_test(name, func, checks)))
     if bench_unit:
         _emit(out, _measure(bench_unit, guard))
     _emit(out, protocol.DONE_RECORD)
@@ -204,7 +228,7 @@ def warm_up() -> None:
     its modules are dropped and the real job re-imports solution and tests from scratch.
     """
     hooks = (sys.settrace, sys.setprofile, threading.settrace, threading.setprofile)
-    run_job({"solution": WARMUP_SOLUTION, "tests": WARMUP_TESTS}, io.StringIO())
+    run_job(json.loads(protocol.encode_job(WARMUP_SOLUTION, WARMUP_TESTS)), io.StringIO())
     # The harness guards the tracer for the job; the real job must find the real functions.
     sys.settrace, sys.setprofile, threading.settrace, threading.setprofile = hooks
     for name in ("solution", "tests", "benchmark"):

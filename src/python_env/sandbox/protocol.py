@@ -3,19 +3,27 @@
 Standard library only: the server, the fork-server worker and the job child all use this file
 (the worker loads it by path). Three messages cross the process boundaries:
 
-- **the job** (server -> child): ``{"solution", "tests", "benchmark", "compiled"}``. The task's own
-  sources travel as marshalled code compiled by the server (``encode_job``), so their text is
-  never in the child; the candidate's solution is compiled in the child.
+- **the job** (server -> child): ``{"solution", "tests", "benchmark", "skip", "compiled"}``. The
+  task's own sources travel as marshalled code compiled by the server (``encode_job``), so their
+  text is never in the child; the candidate's solution is compiled in the child. ``skip`` names
+  tests not to run (those a previous job of the same suite already settled).
+- **checks**: the server rewrites every ``assert`` of the tests (``compile_tests``) into a call
+  of ``CHECK_HOOK`` that hands the harness the values the assert compares, and the harness
+  records them as the test's outcome. The expected side of ``x == <literal>`` is dropped, so the
+  values a test pins never enter the child: the server compares them with the reference's.
 - **result records** (child -> server, one JSON line each on the result channel, fd 3)::
 
+      {"t": "start", "name": str}            a test is about to run
       {"t": "test", "name": str, "status": "returned" | "raised", "value": any, "message": str}
       {"t": "error", "message": str}          the solution or the tests failed to import
       {"t": "cost", "value": int | null, "tampered": bool, "message": str}
       {"t": "done"}
 
   The candidate runs in that process and can write to fd 3 too: the channel is untrusted input.
-  ``parse_records`` validates every record and never raises; a malformed, unknown, duplicated or
-  late record (anything after ``done``) makes the whole job a protocol error.
+  ``parse_records`` validates every record and never raises; a malformed, unknown, duplicated,
+  out-of-order (a test without its start, a start while another test runs) or late record
+  (anything after ``done``) makes the whole job a protocol error. A start without its test
+  names the test that was running when the job ended (it ran out of CPU time, say).
 - **the worker's reply** (worker -> server, after the job and its clean-up): exit status,
   resource use and whether the worker may serve again (``REPLY_FIELDS``; ``check_reply``).
 
@@ -25,6 +33,7 @@ Standard library only: the server, the fork-server worker and the job child all 
 from __future__ import annotations
 
 import array
+import ast
 import base64
 import functools
 import importlib.util
@@ -38,7 +47,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Any
 
-TEST, ERROR, COST, DONE = "test", "error", "cost", "done"
+START, TEST, ERROR, COST, DONE = "start", "test", "error", "cost", "done"
 RETURNED, RAISED = "returned", "raised"
 MAX_NAME = 200  # a test name is an identifier: anything longer is forged
 MAX_MESSAGE = 2_000
@@ -51,10 +60,10 @@ def compile_source(name: str, source: str) -> types.CodeType:
     return compile(source, f"{name}.py", "exec")
 
 
-def encode_job(solution: str, tests: str, benchmark: str = "") -> bytes:
+def encode_job(solution: str, tests: str, benchmark: str = "", skip: tuple[str, ...] = ()) -> bytes:
     """The job as the child reads it: task sources as code only, unless they do not compile
-    (then their text, so the child reports the error)."""
-    data: dict[str, Any] = {"solution": solution}
+    (then their text, so the child reports the error). The tests' asserts become checks."""
+    data: dict[str, Any] = {"solution": solution, "skip": list(skip)}
     compiled: dict[str, str] = {}
     for name, source in (("tests", tests), ("benchmark", benchmark)):
         code = _compiled(name, source) if source else ""
@@ -69,10 +78,52 @@ def encode_job(solution: str, tests: str, benchmark: str = "") -> bytes:
 @functools.lru_cache(maxsize=512)
 def _compiled(name: str, source: str) -> str:
     try:
-        code = compile_source(name, source)
+        code = compile_tests(source) if name == "tests" else compile_source(name, source)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return ""
     return base64.b64encode(marshal.dumps(code)).decode()
+
+
+# -- checks: asserts that carry values ------------------------------------------------------
+
+CHECK_HOOK = "__pyenv_check__"
+VALUES, TRUTH = "values", "truth"
+_PINNING = (ast.Eq, ast.Is)  # comparisons whose operands are the values a test pins
+
+
+def compile_tests(source: str) -> types.CodeType:
+    """Compile a test file with every ``assert`` turned into a check (server side only).
+
+    ``assert a == b`` and ``assert a is b`` hand over the operands that are not literals (the
+    literal is what the test expects: it stays on the server, in the reference's outcome). Any
+    other assert hands over its truth value. Either way the test goes on after the check; the
+    server decides, by comparing the checks with the reference's.
+    """
+    tree = _AssertsToChecks().visit(ast.parse(source, "tests.py"))
+    return compile(ast.fix_missing_locations(tree), "tests.py", "exec")
+
+
+class _AssertsToChecks(ast.NodeTransformer):
+    def visit_Assert(self, node: ast.Assert) -> ast.stmt:
+        test = node.test
+        if isinstance(test, ast.Compare) and all(isinstance(op, _PINNING) for op in test.ops):
+            kind, operands = VALUES, [o for o in (test.left, *test.comparators) if not _literal(o)]
+        else:
+            kind, operands = TRUTH, [test]
+        call = ast.Call(
+            func=ast.Name(CHECK_HOOK, ast.Load()),
+            args=[ast.Constant(node.lineno), ast.Constant(kind), *operands],
+            keywords=[],
+        )
+        return ast.copy_location(ast.Expr(call), node)
+
+
+def _literal(node: ast.expr) -> bool:
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
 
 
 def job_unit(job: dict[str, Any], name: str) -> types.CodeType | str:
@@ -89,6 +140,11 @@ def job_unit(job: dict[str, Any], name: str) -> types.CodeType | str:
 
 
 # -- result records -------------------------------------------------------------------------
+
+
+def start_record(name: str) -> dict[str, Any]:
+    """A test is about to run (so a job that dies in it says which one it was)."""
+    return {"t": START, "name": name}
 
 
 def test_record(name: str, status: str, value: Any, message: str) -> dict[str, Any]:
@@ -123,6 +179,7 @@ class Results:
     cost: int | None = None
     cost_tampered: bool = False
     done: bool = False
+    unfinished: str = ""  # the test that started and never reported (the job ended in it)
     violation: str = ""
 
 
@@ -136,12 +193,15 @@ def parse_records(raw: bytes) -> Results:
             record = json.loads(line)
         except ValueError:
             return Results(violation=f"line {number} is not JSON")
-        problem = _check(record, seen, costs, results.done)
+        problem = _check(record, seen, costs, results)
         if problem:
             return Results(violation=f"line {number}: {problem}")
         kind = record["t"]
-        if kind == TEST:
+        if kind == START:
+            results.unfinished = record["name"]
+        elif kind == TEST:
             seen.add(record["name"])
+            results.unfinished = ""
             results.tests.append(
                 (record["name"], record["status"], record.get("value"), record["message"])
             )
@@ -152,10 +212,13 @@ def parse_records(raw: bytes) -> Results:
             results.cost, results.cost_tampered = record["value"], record["tampered"]
         else:
             results.done = True
+    if results.done and results.unfinished:
+        return Results(violation=f"test {results.unfinished!r} started and never reported")
     return results
 
 
 _FIELDS = {
+    START: {"t", "name"},
     TEST: {"t", "name", "status", "value", "message"},
     ERROR: {"t", "message"},
     COST: {"t", "value", "tampered", "message"},
@@ -163,11 +226,11 @@ _FIELDS = {
 }
 
 
-def _check(record: Any, seen: set[str], costs: int, done: bool) -> str:
+def _check(record: Any, seen: set[str], costs: int, so_far: Results) -> str:
     """Why a record breaks the protocol ("" if it does not)."""
-    if not isinstance(record, dict) or record.get("t") not in (TEST, ERROR, COST, DONE):
+    if not isinstance(record, dict) or record.get("t") not in _FIELDS:
         return "not a record of a known kind"
-    if done:
+    if so_far.done:
         return "a record after done"
     kind = record["t"]
     if set(record) != _FIELDS[kind]:
@@ -176,14 +239,20 @@ def _check(record: Any, seen: set[str], costs: int, done: bool) -> str:
         isinstance(record["message"], str) and len(record["message"]) <= MAX_MESSAGE
     ):
         return "a message that is not a short string"
-    if kind == TEST:
-        name, status = record["name"], record["status"]
+    if kind in (START, TEST):
+        name = record["name"]
         if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME:
             return "a test name that is not a short string"
         if name in seen:
             return f"test {name!r} reported twice"
-        if status not in (RETURNED, RAISED):
-            return f"unknown test status {status!r}"
+        if kind == START and so_far.unfinished:
+            return f"test {name!r} started while {so_far.unfinished!r} was running"
+        if kind == TEST and name != so_far.unfinished:
+            return f"test {name!r} reported without its start"
+        if kind == TEST and record["status"] not in (RETURNED, RAISED):
+            return f"unknown test status {record['status']!r}"
+    elif so_far.unfinished:
+        return f"a {kind} record while {so_far.unfinished!r} was running"
     if kind == COST:
         if costs:
             return "a second cost record"

@@ -58,8 +58,8 @@ class SubprocessExecutor:
         }
 
     def health(self) -> dict[str, Any]:
-        """A fresh process per job: it serves while the host can start processes."""
-        return {"serving": True}
+        """A fresh process per job: it serves, but never fit for graded traffic (UNISOLATED)."""
+        return {"serving": True, "isolated": False}
 
     def close(self) -> None:
         """Nothing to release: every job's process is gone when run() returns."""

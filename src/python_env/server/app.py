@@ -79,9 +79,12 @@ def build_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/health", tags=["Health"])
     def health() -> JSONResponse:
-        """Healthy (200) while the sandbox can serve jobs, else 503; layers and pool state."""
+        """Healthy (200) while an isolated sandbox can serve jobs, else 503 (``unhealthy``, or
+        ``unisolated``: jobs run without a sandbox, unfit for graded traffic); layers, pool."""
         pool = executor.health()
         status = "healthy" if pool.get("serving") else "unhealthy"
+        if status == "healthy" and pool.get("isolated") is False:
+            status = "unisolated"
         body = {"status": status, "sandbox": {**sandbox, "pool": pool}}
         return JSONResponse(body, 200 if status == "healthy" else 503)
 

@@ -12,7 +12,7 @@ from python_env.tasks.generate.corpora import Source
 from python_env.tasks.generate.texts import instructions, title
 from python_env.types import Category, Difficulty, Issue, Task, TaskInfo, TaskKind
 
-GENERATOR_VERSION = "1.1.0"
+GENERATOR_VERSION = "1.2.0"
 LONG_CODE = 60
 OPTIMIZE_RATIO = 3
 _CORPUS_TAG = {"codeio": "cio", "codeio-hq": "ciohq", "humaneval": "he"}
@@ -94,6 +94,7 @@ def record(
             category=comp.spec.category,
             severity=comp.spec.severity,
             rule_id=comp.spec.rule_id,
+            alt_categories=comp.spec.alt_categories,
             explanation=comp.explanation,
         )
         for k, (comp, (start, end)) in enumerate(zip(cand.components, cand.spans, strict=True), 1)

@@ -30,6 +30,7 @@ class Injector:
     rule_id: str  # analyzer rule that must fire (static) or that also applies (bug), or ""
     subtlety: int  # 1 = obvious once read, 2 = needs reasoning; drives difficulty
     find: Callable[[Scan], list[Site]]
+    alt_categories: tuple[Category, ...] = ()  # other categories a careful reviewer could use
 
 
 REGISTRY: dict[str, Injector] = {}
@@ -42,11 +43,12 @@ def register(
     severity: Severity,
     rule_id: str = "",
     subtlety: int = 1,
+    alt: tuple[Category, ...] = (),
 ) -> Callable[[Callable[[Scan], list[Site]]], Callable[[Scan], list[Site]]]:
     def wrap(find: Callable[[Scan], list[Site]]) -> Callable[[Scan], list[Site]]:
         if name in REGISTRY:
             raise ValueError(f"injector {name!r} registered twice")
-        REGISTRY[name] = Injector(name, family, category, severity, rule_id, subtlety, find)
+        REGISTRY[name] = Injector(name, family, category, severity, rule_id, subtlety, find, alt)
         return find
 
     return wrap

@@ -230,7 +230,15 @@ def loop_control(scan: Scan) -> list[Site]:
 _EMPTY_VALUES = ("[]", "{}", "set()", "list()", "dict()")
 
 
-@register("mutable_default", "bug", BUG, Severity.HIGH, rule_id="B006", subtlety=2)
+@register(
+    "mutable_default",
+    "bug",
+    BUG,
+    Severity.HIGH,
+    rule_id="B006",
+    subtlety=2,
+    alt=(Category.MAINTAINABILITY,),
+)
 def mutable_default(scan: Scan) -> list[Site]:
     sites = []
     for func in scan.all_functions():

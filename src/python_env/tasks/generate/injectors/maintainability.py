@@ -51,7 +51,9 @@ def _insert_at(index: int, stmt: cst.SimpleStatementLine) -> Edit:
     return insert
 
 
-@register("bare_except", "static", MAINT, Severity.MEDIUM, rule_id="E722", subtlety=1)
+@register(
+    "bare_except", "static", MAINT, Severity.MEDIUM, rule_id="E722", subtlety=1, alt=(Category.BUG,)
+)
 def bare_except(scan: Scan) -> list[Site]:
     sites = []
     for handler, info in scan.of_type(cst.ExceptHandler):
@@ -79,7 +81,15 @@ def bare_except(scan: Scan) -> list[Site]:
     return sites
 
 
-@register("swallowed_exception", "static", MAINT, Severity.MEDIUM, rule_id="S110", subtlety=1)
+@register(
+    "swallowed_exception",
+    "static",
+    MAINT,
+    Severity.MEDIUM,
+    rule_id="S110",
+    subtlety=1,
+    alt=(Category.BUG,),
+)
 def swallowed_exception(scan: Scan) -> list[Site]:
     sites = []
     for line, info in scan.of_type(cst.SimpleStatementLine):
@@ -117,7 +127,15 @@ def swallowed_exception(scan: Scan) -> list[Site]:
     return sites
 
 
-@register("unused_import", "static", MAINT, Severity.LOW, rule_id="F401", subtlety=1)
+@register(
+    "unused_import",
+    "static",
+    MAINT,
+    Severity.LOW,
+    rule_id="F401",
+    subtlety=1,
+    alt=(Category.STYLE,),
+)
 def unused_import(scan: Scan) -> list[Site]:
     body = list(scan.module.body)
     used = {n.value for n, _ in scan.of_type(cst.Name)}
@@ -148,7 +166,15 @@ def unused_import(scan: Scan) -> list[Site]:
     return sites
 
 
-@register("unused_variable", "static", MAINT, Severity.LOW, rule_id="F841", subtlety=1)
+@register(
+    "unused_variable",
+    "static",
+    MAINT,
+    Severity.LOW,
+    rule_id="F841",
+    subtlety=1,
+    alt=(Category.STYLE,),
+)
 def unused_variable(scan: Scan) -> list[Site]:
     sites = []
     used = {n.value for n, _ in scan.of_type(cst.Name)}
@@ -189,7 +215,9 @@ def _then(stmt: cst.SimpleStatementLine) -> Edit:
     return lambda n: cst.FlattenSentinel([n, stmt])
 
 
-@register("print_debug", "static", MAINT, Severity.LOW, rule_id="T201", subtlety=1)
+@register(
+    "print_debug", "static", MAINT, Severity.LOW, rule_id="T201", subtlety=1, alt=(Category.STYLE,)
+)
 def print_debug(scan: Scan) -> list[Site]:
     sites = []
     for line, assign in single_statements(scan, cst.Assign):
@@ -211,7 +239,15 @@ def print_debug(scan: Scan) -> list[Site]:
     return sites
 
 
-@register("type_comparison", "static", Category.STYLE, Severity.LOW, rule_id="E721", subtlety=1)
+@register(
+    "type_comparison",
+    "static",
+    Category.STYLE,
+    Severity.LOW,
+    rule_id="E721",
+    subtlety=1,
+    alt=(Category.MAINTAINABILITY,),
+)
 def type_comparison(scan: Scan) -> list[Site]:
     sites = []
     allowed = (cst.If, cst.While, cst.BooleanOperation, cst.UnaryOperation, cst.Return)

@@ -22,7 +22,15 @@ SEC = Category.SECURITY
 _SPACE = cst.SimpleWhitespace(" ")
 
 
-@register("assert_validation", "static", SEC, Severity.MEDIUM, rule_id="S101", subtlety=1)
+@register(
+    "assert_validation",
+    "static",
+    SEC,
+    Severity.MEDIUM,
+    rule_id="S101",
+    subtlety=1,
+    alt=(Category.BUG,),
+)
 def assert_validation(scan: Scan) -> list[Site]:
     sites = []
     for node in lone_ifs(scan):

@@ -31,7 +31,15 @@ _YODA: dict[type[Any], type[Any]] = {
 }  # fmt: skip
 
 
-@register("none_comparison", "static", STYLE, Severity.LOW, rule_id="E711", subtlety=1)
+@register(
+    "none_comparison",
+    "static",
+    STYLE,
+    Severity.LOW,
+    rule_id="E711",
+    subtlety=1,
+    alt=(Category.MAINTAINABILITY,),
+)
 def none_comparison(scan: Scan) -> list[Site]:
     sites = []
     for node, info in scan.of_type(cst.Comparison):
@@ -48,7 +56,15 @@ def none_comparison(scan: Scan) -> list[Site]:
     return sites
 
 
-@register("negated_membership", "static", STYLE, Severity.LOW, rule_id="E713", subtlety=1)
+@register(
+    "negated_membership",
+    "static",
+    STYLE,
+    Severity.LOW,
+    rule_id="E713",
+    subtlety=1,
+    alt=(Category.MAINTAINABILITY,),
+)
 def negated_membership(scan: Scan) -> list[Site]:
     sites = []
     for node, info in scan.of_type(cst.Comparison):
@@ -69,7 +85,15 @@ def negated_membership(scan: Scan) -> list[Site]:
     return sites
 
 
-@register("lambda_assignment", "static", STYLE, Severity.LOW, rule_id="E731", subtlety=1)
+@register(
+    "lambda_assignment",
+    "static",
+    STYLE,
+    Severity.LOW,
+    rule_id="E731",
+    subtlety=1,
+    alt=(Category.MAINTAINABILITY,),
+)
 def lambda_assignment(scan: Scan) -> list[Site]:
     sites = []
     for func in scan.all_functions():
@@ -108,7 +132,15 @@ def lambda_assignment(scan: Scan) -> list[Site]:
     return sites
 
 
-@register("collapsible_if", "static", MAINT, Severity.LOW, rule_id="SIM102", subtlety=1)
+@register(
+    "collapsible_if",
+    "static",
+    MAINT,
+    Severity.LOW,
+    rule_id="SIM102",
+    subtlety=1,
+    alt=(Category.STYLE,),
+)
 def collapsible_if(scan: Scan) -> list[Site]:
     sites = []
     for node in lone_ifs(scan):
@@ -133,7 +165,15 @@ def collapsible_if(scan: Scan) -> list[Site]:
     return sites
 
 
-@register("needless_bool", "static", MAINT, Severity.LOW, rule_id="SIM103", subtlety=1)
+@register(
+    "needless_bool",
+    "static",
+    MAINT,
+    Severity.LOW,
+    rule_id="SIM103",
+    subtlety=1,
+    alt=(Category.STYLE,),
+)
 def needless_bool(scan: Scan) -> list[Site]:
     sites = []
     for line, ret in single_statements(scan, cst.Return):
@@ -158,7 +198,15 @@ def needless_bool(scan: Scan) -> list[Site]:
     return sites
 
 
-@register("superfluous_else", "static", MAINT, Severity.LOW, rule_id="RET505", subtlety=1)
+@register(
+    "superfluous_else",
+    "static",
+    MAINT,
+    Severity.LOW,
+    rule_id="RET505",
+    subtlety=1,
+    alt=(Category.STYLE,),
+)
 def superfluous_else(scan: Scan) -> list[Site]:
     sites = []
     for node in lone_ifs(scan):
@@ -192,7 +240,15 @@ def superfluous_else(scan: Scan) -> list[Site]:
     return sites
 
 
-@register("format_call", "static", STYLE, Severity.LOW, rule_id="UP032", subtlety=1)
+@register(
+    "format_call",
+    "static",
+    STYLE,
+    Severity.LOW,
+    rule_id="UP032",
+    subtlety=1,
+    alt=(Category.MAINTAINABILITY,),
+)
 def format_call(scan: Scan) -> list[Site]:
     sites = []
     for node, info in scan.of_type(cst.FormattedString):
@@ -235,7 +291,15 @@ def format_call(scan: Scan) -> list[Site]:
     return sites
 
 
-@register("yoda_condition", "static", MAINT, Severity.LOW, rule_id="SIM300", subtlety=1)
+@register(
+    "yoda_condition",
+    "static",
+    MAINT,
+    Severity.LOW,
+    rule_id="SIM300",
+    subtlety=1,
+    alt=(Category.STYLE,),
+)
 def yoda_condition(scan: Scan) -> list[Site]:
     sites = []
     constants = (cst.Integer, cst.Float, cst.SimpleString)
