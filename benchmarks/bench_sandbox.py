@@ -180,8 +180,8 @@ def typical_task(task_id: str | None, split: str) -> Task:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tier", default=None, help="auto, bwrap, native or fallback")
-    parser.add_argument("--workers", type=int, default=None, help="fork-server pool size")
+    parser.add_argument("--tier", default="auto", help="auto, bwrap, native or fallback")
+    parser.add_argument("--workers", type=int, default=0, help="pool size (0: 2 x cores)")
     parser.add_argument("--task", default=None, help="task id (default: the split's median task)")
     parser.add_argument("--split", default="curated", help="the typical task's split")
     parser.add_argument("--runs", type=int, default=300, help="samples per latency figure")

@@ -1,9 +1,11 @@
 """WebSocket latency of reset and of a review step, with 1 and 16 concurrent clients.
 
 Starts ``python -m python_env.server`` on a free 127.0.0.1 port (or uses ``--url``), then prints the
-median and p95 latency per operation and the aggregate throughput. Run by hand::
+median and p95 latency per operation and the aggregate throughput, twice: first on tasks the
+server has not seen (a reset validates its task: reference and original runs in the sandbox),
+then on the same tasks again (validated, cached). Run by hand::
 
-    .venv/bin/python benchmarks/bench_server.py [--rounds 200] [--url http://127.0.0.1:8000]
+    .venv/bin/python benchmarks/bench_server.py [--rounds 200] [--split curated] [--url URL]
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ FINDING = Finding(
 )
 
 
-async def client_loop(url: str, rounds: int, seed: int) -> dict[str, list[float]]:
+async def client_loop(url: str, rounds: int, seed: int, split: str) -> dict[str, list[float]]:
     """Alternate resets and review steps; re-reset before the step budget would auto-submit."""
     times: dict[str, list[float]] = {"reset": [], "review": []}
     review = CodeReviewAction(kind="review", findings=[FINDING])
@@ -34,7 +36,7 @@ async def client_loop(url: str, rounds: int, seed: int) -> dict[str, list[float]
         for i in range(rounds):
             if steps_left <= 1:
                 start = time.perf_counter()
-                result = await env.reset(seed=seed + i)
+                result = await env.reset(seed=seed + i, split=split)
                 times["reset"].append(time.perf_counter() - start)
                 steps_left = result.observation.steps_left
             start = time.perf_counter()
@@ -53,11 +55,12 @@ def summary(name: str, samples: list[float], wall: float) -> str:
     )
 
 
-async def run(url: str, clients: int, rounds: int) -> None:
+async def run(url: str, clients: int, rounds: int, split: str, label: str) -> None:
     start = time.perf_counter()
-    results = await asyncio.gather(*(client_loop(url, rounds, 1000 * c) for c in range(clients)))
+    loops = (client_loop(url, rounds, 1000 * c, split) for c in range(clients))
+    results = await asyncio.gather(*loops)
     wall = time.perf_counter() - start
-    print(f"-- {clients} client(s), {rounds} review steps each")
+    print(f"-- {clients} client(s), {rounds} review steps each, {label}")
     for op in ("reset", "review"):
         print("  " + summary(op, [t for r in results for t in r[op]], wall))
 
@@ -66,10 +69,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="use a running server instead of starting one")
     parser.add_argument("--rounds", type=int, default=200, help="review steps per client")
+    parser.add_argument("--split", default="curated", help="the split resets pick tasks from")
     args = parser.parse_args()
     with embedded_server() if args.url is None else _given(args.url) as url:
-        for clients in (1, 16):
-            asyncio.run(run(url, clients, args.rounds))
+        for label in ("tasks new to the server", "the same tasks again"):
+            for clients in (1, 16):
+                asyncio.run(run(url, clients, args.rounds, args.split, label))
 
 
 @contextmanager

@@ -79,8 +79,9 @@ class Finding(_Frozen):
         default="",
         max_length=4_000,
         description="Optional replacement for lines start_line..end_line of the original code, "
-        "with their indentation. At submit the grader applies it alone to the original and "
-        "checks it in the sandbox; a fix that works doubles the finding's credit.",
+        "with their indentation, at most max(12, 4 x span) lines (empty: no fix; to delete a "
+        "line, replace it with its neighbour). At submit the grader runs it on the hidden tests "
+        "in the sandbox; a fix that works doubles the finding's credit.",
     )
 
     @model_validator(mode="after")
@@ -313,7 +314,7 @@ class FixStatus(StrEnum):
 
     NONE = "none"  # no fix given: the finding earns the located credit
     PENDING = "pending"  # checked at submit
-    VERIFIED = "verified"  # applied alone to the original, it fixes the issue: full credit
+    VERIFIED = "verified"  # in place of the finding's lines, it fixes the issue: full credit
     FAILED = "failed"  # it does not fix the issue, or breaks a test: the located credit
     SKIPPED = "skipped"  # over the episode's budget of fix checks: the located credit
     UNCHECKABLE = "uncheckable"  # nothing can check a fix for this issue: locating it is all

@@ -48,6 +48,7 @@ ROWS: list[tuple[str, list[Finding], float]] = [
     ("right place, verified fix", [at(10, suggested_fix=FIXED)], 1.0),
     ("right place, fix that breaks tests", [at(10, suggested_fix=BROKEN)], 0.5),
     ("right place, advice instead of code", [at(10, suggested_fix="use // 100")], 0.5),
+    ("right place, a whole module as the fix", [at(10, suggested_fix=FIXED + "\n    pass" * 15)], 0.5),
     ("B006 as maintainability (its category)", [reference_finding(TASK, COUPONS)], 1.0),
     (
         "B006 as bug (an acceptable alternative)",

@@ -23,7 +23,7 @@ single JSON object, with no other text. The four actions:
     severity: low | medium | high | critical. Line numbers refer to the ORIGINAL code.
     Findings are graded against a hidden answer key: false alarms and duplicates cost points.
     A finding in the right place earns half; its suggested_fix (the replacement code for
-    exactly its lines) earns the other half when, applied alone, it fixes the problem.
+    exactly its lines, at most a dozen lines) earns the other half when it fixes the problem.
 {"kind": "edit", "code": "<the complete new file>"}
     Replace the whole file with your repaired or faster version.
 {"kind": "run_tests"}

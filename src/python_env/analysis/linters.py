@@ -126,14 +126,22 @@ def known_rules(rules: Sequence[str]) -> frozenset[str]:
 def _ruff_knows(rule: str) -> bool:
     try:
         _run(_ruff_args([rule], "--stdin-filename", "x.py", "-"), "", fatal=RUFF_FAILED)
-    except AnalysisError:
-        return False
+    except AnalysisError as exc:
+        if "Unknown rule selector" in str(exc):
+            return False
+        raise  # ruff itself failed: not cached, and never taken for "no such rule"
     return True
 
 
-def run_ruff(code: str, select: Sequence[str] = DEFAULT_RUFF_RULES) -> list[AnalyzerHit]:
-    """ruff's findings on ``code``, sorted by line."""
-    args = _ruff_args(select, "--output-format", "json", "--stdin-filename", "solution.py", "-")
+def run_ruff(
+    code: str, select: Sequence[str] = DEFAULT_RUFF_RULES, ignore_noqa: bool = False
+) -> list[AnalyzerHit]:
+    """ruff's findings on ``code``, sorted by line (``ignore_noqa``: ``# noqa`` silences
+    nothing, as when grading code whose author wants a rule to stop firing)."""
+    extra = ("--ignore-noqa",) if ignore_noqa else ()
+    args = _ruff_args(
+        select, *extra, "--output-format", "json", "--stdin-filename", "solution.py", "-"
+    )
     hits = []
     for item in _ruff_items(_run(args, code, fatal=RUFF_FAILED)):
         rule, start, end = _span(item)
@@ -143,12 +151,15 @@ def run_ruff(code: str, select: Sequence[str] = DEFAULT_RUFF_RULES) -> list[Anal
     return sorted(hits, key=lambda h: (h.start_line, h.rule_id))
 
 
-def ruff_batch(codes: Sequence[str], select: Sequence[str]) -> list[list[Hit]]:
+def ruff_batch(
+    codes: Sequence[str], select: Sequence[str], ignore_noqa: bool = False
+) -> list[list[Hit]]:
     """ruff's hits on each text, in one ruff process (the same flags as ``run_ruff``)."""
     with tempfile.TemporaryDirectory(prefix="pyenv-ruff-") as tmp:
         for i, code in enumerate(codes):
             (Path(tmp) / f"c{i:05d}.py").write_text(code, encoding="utf-8")
-        args = _ruff_args(select, "--exit-zero", "--output-format", "json", ".")
+        extra = ("--ignore-noqa",) if ignore_noqa else ()
+        args = _ruff_args(select, *extra, "--exit-zero", "--output-format", "json", ".")
         items = _ruff_items(_run(args, cwd=tmp))
     hits: list[list[Hit]] = [[] for _ in codes]
     for item in items:

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from python_env.analysis.linters import known_rules, run_ruff
+from python_env.analysis.linters import known_rules, ruff_batch
 from python_env.errors import InvalidTask
-from python_env.grading.fixes import Check, apply_fix, check_for, fix_status
-from python_env.grading.reference import reference_finding
+from python_env.grading.fixes import Check, check_for, fits, fix_status
+from python_env.grading.reference import Counterfactual, counterfactual, reference_finding
 from python_env.grading.tests import grade_suite
 from python_env.sandbox import Executor, Job
 from python_env.types import (
@@ -30,6 +31,7 @@ from python_env.types import (
     ExitReason,
     Finding,
     FixStatus,
+    Issue,
     Limits,
     Suite,
     Task,
@@ -39,40 +41,36 @@ from python_env.types import (
     TestStatus,
 )
 
-MAX_TIMEOUTS = 2  # slow tests per suite run that get a job of their own; the rest are not run
+MAX_SUITE_JOBS = 3  # jobs per suite run: the first, then one after each of 2 slow tests
 MIN_SPEEDUP = 3.0  # an optimize task's fix must be this much cheaper in the cost measure
 TIMEOUT_VALUE = "CPUTimeExceeded"
 
 
-def run_suite(executor: Executor, job: Job) -> ExecReport:
-    """Run ``job``'s tests with a CPU budget each (the job's limit): one slow test times out
-    alone and the tests after it still run."""
+def run_suite(executor: Executor, job: Job, max_jobs: int = MAX_SUITE_JOBS) -> ExecReport:
+    """Run ``job``'s tests with a CPU budget each (the job's limit): a test that runs out of CPU
+    time ends its job, and the next job goes on after it (at most ``max_jobs`` jobs; later tests
+    count as not run). A job that breaks the protocol makes the whole run a protocol error."""
     report = executor.run(dataclasses.replace(job, benchmark=""))
-    outcomes = list(report.outcomes)
-    runs = [report]
-    while report.exit_reason is ExitReason.TIMEOUT and report.unfinished:
-        message = f"ran out of its CPU budget ({job.limits.cpu_seconds:g} s)"
-        outcomes.append(
-            TestOutcome(
-                name=report.unfinished,
-                status=TestStatus.RAISED,
-                value=TIMEOUT_VALUE,
-                message=message,
-            )
-        )
-        if len(runs) > MAX_TIMEOUTS:
-            break
-        skip = (*job.skip, *(o.name for o in outcomes))
+    runs, outcomes, slow = [report], list(report.outcomes), []
+    while _ran_out_of_cpu(report, job) and len(runs) < max_jobs:
+        slow.append(report.unfinished)
+        skip = (*job.skip, *(o.name for o in outcomes), *slow)
         report = executor.run(dataclasses.replace(job, benchmark="", skip=skip))
-        outcomes.extend(report.outcomes)
         runs.append(report)
-    if len(runs) == 1:
+        outcomes.extend(report.outcomes)
+    if _ran_out_of_cpu(report, job):
+        slow.append(report.unfinished)
+    if not slow:
         return report
-    timed_out = any(o.value == TIMEOUT_VALUE for o in outcomes if o.status is TestStatus.RAISED)
+    message = f"ran out of its CPU budget ({job.limits.cpu_seconds:g} s)"
+    outcomes += [TestOutcome(name=n, status=TestStatus.RAISED, value=TIMEOUT_VALUE, message=message)
+                 for n in slow]  # fmt: skip
+    forged = any(r.exit_reason is ExitReason.PROTOCOL_ERROR for r in runs)
     return report.model_copy(
         update={
-            "exit_reason": ExitReason.TIMEOUT if timed_out else report.exit_reason,
+            "exit_reason": ExitReason.PROTOCOL_ERROR if forged else ExitReason.TIMEOUT,
             "outcomes": tuple(outcomes),
+            "unfinished": "",
             "stdout": "".join(r.stdout for r in runs)[-job.limits.output_bytes :],
             "stderr": "".join(r.stderr for r in runs)[-job.limits.output_bytes :],
             "error": next((r.error for r in runs if r.error), ""),
@@ -83,29 +81,84 @@ def run_suite(executor: Executor, job: Job) -> ExecReport:
     )
 
 
+def _ran_out_of_cpu(report: ExecReport, job: Job) -> bool:
+    """The job ended inside a test because that test used up the CPU budget (not the wall
+    clock: a test that sleeps does not get more jobs)."""
+    spent = report.cpu_ms >= 0.9 * job.limits.cpu_seconds * 1000
+    return report.exit_reason is ExitReason.TIMEOUT and bool(report.unfinished) and spent
+
+
 def run_benchmark(executor: Executor, code: str, task: Task, limits: Limits) -> ExecReport:
     """The benchmark of ``task`` against ``code``, alone in its job."""
     return executor.run(Job(solution=code, tests="", benchmark=task.benchmark, limits=limits))
 
 
 def rule_counts(code: str, rules: frozenset[str]) -> Counter[str]:
-    """How often each of ``rules`` fires on ``code`` (code that does not parse counts as -1:
-    it can never be shown free of a rule)."""
+    """How often each of ``rules`` fires on ``code``, ``# noqa`` comments ignored (code that
+    does not parse counts as -1: it can never be shown free of a rule)."""
+    return rule_counts_of([code], rules)[0]
+
+
+def rule_counts_of(codes: Sequence[str], rules: frozenset[str]) -> list[Counter[str]]:
+    """``rule_counts`` of many texts, in one ruff process."""
     if not rules:
-        return Counter()
-    hits = run_ruff(code, select=sorted(rules))
-    if any(h.rule_id == "E999" or not h.rule_id for h in hits):
-        return Counter(dict.fromkeys(rules, -1))
-    return Counter(h.rule_id for h in hits if h.rule_id in rules)
+        return [Counter() for _ in codes]
+    counts = []
+    for hits in ruff_batch(codes, sorted(rules), ignore_noqa=True):
+        if any(rule == "E999" for rule, _, _ in hits):
+            counts.append(Counter(dict.fromkeys(rules, -1)))
+        else:
+            counts.append(Counter(rule for rule, _, _ in hits if rule in rules))
+    return counts
+
+
+def _undone_is_visible(
+    executor: Executor,
+    task: Task,
+    base: Baselines,
+    undone: str,
+    undone_counts: Counter[str],
+    issue: Issue,
+    kind: Check,
+    limits: Limits,
+) -> bool:
+    """Whether the check sees the issue in the counterfactual: a hidden test fails there, or
+    the issue's rule fires there more often than on the fix."""
+    if kind is Check.STATIC:
+        rule = issue.rule_id
+        return undone_counts[rule] > base.fix_rule_counts[rule]
+    hidden = base.reference[Suite.HIDDEN], base.original[Suite.HIDDEN]
+    if undone == task.code:  # the issue's part is the whole fix: the original's outcomes
+        return grade_suite(Suite.HIDDEN, hidden[1], *hidden).failed > 0
+    outcome = run_suite(executor, Job(undone, task.hidden_tests, limits=limits))
+    return grade_suite(Suite.HIDDEN, outcome, *hidden).failed > 0
+
+
+def _baseline_run(executor: Executor, code: str, tests: str, limits: Limits) -> ExecReport:
+    """A baseline's run of a suite, as kept: outcomes, exit and costs (not its output)."""
+    report = run_suite(executor, Job(code, tests, limits=limits))
+    return report.model_copy(update={"stdout": "", "stderr": ""})
 
 
 def try_fix(
-    executor: Executor, task: Task, base: Baselines, finding: Finding, limits: Limits
-) -> tuple[TestReport, Counter[str]]:
-    """Apply one finding's fix alone to the original: its graded hidden run, its rule counts."""
-    patched = apply_fix(task.code, finding)
-    outcome = run_suite(executor, Job(patched, task.hidden_tests, limits=limits))
+    executor: Executor,
+    task: Task,
+    base: Baselines,
+    finding: Finding,
+    issue: Issue,
+    limits: Limits,
+    max_jobs: int = MAX_SUITE_JOBS,
+) -> tuple[TestReport, Counter[str]] | None:
+    """A finding's fix for ``issue``, in the program it should complete (the reference fix with
+    the issue's part undone): its graded hidden run and rule counts. None when the fix's lines
+    belong to another issue's change."""
+    patched = base.counterfactuals[issue.id].apply(finding)
+    if patched is None:
+        return None
     hidden = base.reference[Suite.HIDDEN], base.original[Suite.HIDDEN]
+    if patched == task.fix:  # the reference itself: its outcomes are known
+        return grade_suite(Suite.HIDDEN, hidden[0], *hidden), base.fix_rule_counts
+    outcome = run_suite(executor, Job(patched, task.hidden_tests, limits=limits), max_jobs)
     return grade_suite(Suite.HIDDEN, outcome, *hidden), rule_counts(patched, base.static_rules)
 
 
@@ -120,6 +173,7 @@ class Baselines:
     fix_rule_counts: Counter[str]
     code_rule_counts: Counter[str]
     checks: dict[str, Check] = dataclasses.field(default_factory=dict)
+    counterfactuals: dict[str, Counterfactual] = dataclasses.field(default_factory=dict)
 
     @property
     def static_rules(self) -> frozenset[str]:
@@ -137,8 +191,8 @@ class Baselines:
         suites = {s: task.hidden_tests if s is Suite.HIDDEN else task.visible_tests for s in Suite}
         reference, original = {}, {}
         for suite, tests in suites.items():
-            reference[suite] = run_suite(executor, Job(task.fix, tests, limits=limits))
-            original[suite] = run_suite(executor, Job(task.code, tests, limits=limits))
+            reference[suite] = _baseline_run(executor, task.fix, tests, limits)
+            original[suite] = _baseline_run(executor, task.code, tests, limits)
             ref = reference[suite]
             if ref.exit_reason is not ExitReason.OK or ref.error:
                 why = ref.error or ref.exit_reason.value
@@ -146,18 +200,21 @@ class Baselines:
                     f"{task.id}: the reference fix does not pass its {suite} tests ({why})",
                     task_id=task.id,
                 )
+            if suite is Suite.HIDDEN and not ref.outcomes:
+                raise InvalidTask(f"{task.id}: the hidden suite has no test", task_id=task.id)
         rules = known_rules(sorted({i.rule_id for i in task.issues if i.rule_id}))
+        fix_counts, code_counts = rule_counts_of([task.fix, task.code], rules)
         made = cls(
             reference=reference,
             original=original,
             reference_cost=None,
             original_cost=None,
-            fix_rule_counts=rule_counts(task.fix, rules),
-            code_rule_counts=rule_counts(task.code, rules),
+            fix_rule_counts=fix_counts,
+            code_rule_counts=code_counts,
         )
         if task.has(TaskKind.OPTIMIZE):
             made = made._with_costs(executor, task, limits)
-        made = dataclasses.replace(made, checks=made._checks(executor, task, limits))
+        made = made._with_checks(executor, task, limits)
         if task.has(TaskKind.REPAIR) and not made.fail_to_pass_count():
             raise InvalidTask(
                 f"{task.id}: a repair task needs a hidden test that fails before the fix (or an "
@@ -178,22 +235,32 @@ class Baselines:
             for o in self.reference[Suite.HIDDEN].outcomes
         )
 
-    def _checks(self, executor: Executor, task: Task, limits: Limits) -> dict[str, Check]:
-        """How a fix for each issue is checked: the check its kind calls for, if the issue's own
-        part of the reference fix passes it (else nothing checks it: ``Check.NONE``)."""
+    def _with_checks(self, executor: Executor, task: Task, limits: Limits) -> Baselines:
+        """How a fix for each issue is checked: the check its kind calls for, if undoing the
+        issue's part of the reference fix is visible to it and the part itself passes it (else
+        nothing checks it: ``Check.NONE``)."""
         has_f2p = self.test_fail_to_pass() > 0
+        made = dataclasses.replace(
+            self, counterfactuals={i.id: counterfactual(task, i) for i in task.issues}
+        )
+        undone = [made.counterfactuals[i.id].code for i in task.issues]
+        counts = rule_counts_of(undone, self.static_rules)
         checks = {}
-        for issue in task.issues:
-            check = check_for(issue, self.static_rules, has_f2p)
+        for k, issue in enumerate(task.issues):
+            kind = check_for(issue, self.static_rules, has_f2p)
             own = reference_finding(task, issue)
-            if check is not Check.NONE and own.suggested_fix:
-                report, counts = try_fix(executor, task, self, own, limits)
-                status = fix_status(check, issue, report, counts, self.code_rule_counts)
-                check = check if status is FixStatus.VERIFIED else Check.NONE
-            elif not own.suggested_fix:
-                check = Check.NONE
-            checks[issue.id] = check
-        return checks
+            if kind is not Check.NONE and own.suggested_fix and fits(own):
+                seen = _undone_is_visible(
+                    executor, task, made, undone[k], counts[k], issue, kind, limits
+                )
+                trial = try_fix(executor, task, made, own, issue, limits) if seen else None
+                verified = trial and fix_status(kind, issue, *trial, self.fix_rule_counts)
+                if verified is not FixStatus.VERIFIED:
+                    kind = Check.NONE
+            else:
+                kind = Check.NONE
+            checks[issue.id] = kind
+        return dataclasses.replace(made, checks=checks)
 
     def _with_costs(self, executor: Executor, task: Task, limits: Limits) -> Baselines:
         costs = []

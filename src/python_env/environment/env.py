@@ -19,6 +19,7 @@ from python_env.environment.models import (
 from python_env.environment.rubric import ProgressRubric
 from python_env.environment.task_runner import TaskRunner
 from python_env.errors import EpisodeFinished, InvalidRequest, ResetNeeded
+from python_env.grading.fixes import source_lines
 from python_env.grading.score import component_weights, weighted_score
 from python_env.tasks.catalog import TaskCatalog
 from python_env.types import (
@@ -171,7 +172,7 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         return self._finish(task, "Submitted.")
 
     def _review(self, task: Task, findings: list[Finding]) -> CodeReviewObservation:
-        lines = len(task.code.splitlines())
+        lines = len(source_lines(task.code))
         outside = [i for i, f in enumerate(findings) if f.end_line > lines]
         if outside:
             return self._observe(

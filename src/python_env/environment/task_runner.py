@@ -3,22 +3,28 @@
 The orchestration between the sandbox (which runs code) and ``python_env.grading`` (pure scoring).
 
 What the reference fix and the original code do (``Baselines``) is computed once per task content
-and process, and cached: it is deterministic, and caching it keeps a graded step to one sandbox
-job. The key is a digest of the task's code, fix and tests (two tasks sharing an id never share a
-report). Building the baselines validates the task, so an unfair task is rejected when an episode
-starts on it, never scored. Every job starts in a slot its worker verified as pristine after the
-previous job, so no candidate can poison the outcomes computed after it.
+and process, and cached (the most recent ``MAX_TASKS_CACHED`` tasks): it is deterministic, and
+caching it keeps a graded step to one sandbox job per suite run (more only after a test that ran
+out of CPU time). The key is a digest of the task's code, fix and tests (two tasks sharing an id
+never share a report); one session builds a task's baselines while others wait for it. Building
+them validates the task, so an unfair task is rejected when an episode starts on it, never
+scored (a rejection is remembered for ``REJECTION_TTL_S``, then checked again). Every job starts
+in a slot its worker verified as pristine after the previous job, so no candidate can poison the
+outcomes computed after it.
 
 What the agent sees of a hidden run is a pass/fail per test name and the exit reason: the
 candidate's stdout, stderr, messages and CPU time on hidden inputs never leave the server.
-At submit, each matched finding's ``suggested_fix`` (at most ``MAX_FIX_CHECKS`` findings) is
-applied alone to the original code and checked on the hidden tests (``grading.fixes``).
+At submit, each matched finding's ``suggested_fix`` (at most ``MAX_FIX_CHECKS`` of them, one job
+each; after a fix whose run times out the rest are skipped) is put in the program it should
+complete (the reference fix with its issue's part undone) and checked on the hidden tests
+(``grading.fixes``).
 """
 
 from __future__ import annotations
 
 import threading
-from collections import Counter
+import time
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,7 +37,7 @@ from python_env.environment.baselines import (
 )
 from python_env.errors import InvalidTask
 from python_env.grading.findings import candidate_pairs, score_findings
-from python_env.grading.fixes import Check, fix_status
+from python_env.grading.fixes import Check, fits, fix_status
 from python_env.grading.performance import perf_score
 from python_env.grading.score import combine, component_weights
 from python_env.grading.tests import grade_suite, repair_score, static_verdicts
@@ -42,6 +48,7 @@ from python_env.types import (
     ExitReason,
     Finding,
     FixStatus,
+    Issue,
     Limits,
     PerfScore,
     ReviewScore,
@@ -53,6 +60,8 @@ from python_env.types import (
 )
 
 MAX_FIX_CHECKS = 10  # suggested fixes checked per episode (one sandbox job each)
+MAX_TASKS_CACHED = 4096  # tasks whose baselines are kept
+REJECTION_TTL_S = 60.0  # a rejected task is checked again after this long (faults can pass)
 
 
 @dataclass(frozen=True)
@@ -73,22 +82,44 @@ class TaskRunner:
         self.executor = executor
         self.limits = limits or Limits()
         self._lock = threading.Lock()
-        self._baselines: dict[str, Baselines | InvalidTask] = {}
+        self._baselines: OrderedDict[str, Baselines | _Rejection] = OrderedDict()
+        self._building: dict[str, threading.Lock] = {}
 
     def prepare(self, task: Task) -> Baselines:
         """The task's baselines (cached by content); raise ``InvalidTask`` if it is unfair."""
-        with self._lock:
-            known = self._baselines.get(task.digest)
+        known = self._cached(task.digest)
         if known is None:
-            try:
-                known = Baselines.build(self.executor, task, self.limits)
-            except InvalidTask as exc:
-                known = exc
             with self._lock:
-                self._baselines[task.digest] = known
-        if isinstance(known, InvalidTask):
-            raise known
+                building = self._building.setdefault(task.digest, threading.Lock())
+            with building:  # one session builds; the others wait and read the cache
+                known = self._cached(task.digest)
+                if known is None:
+                    known = self._build(task)
+            with self._lock:
+                self._building.pop(task.digest, None)
+        if isinstance(known, _Rejection):
+            raise InvalidTask(known.message, task_id=task.id)
         return known
+
+    def _cached(self, digest: str) -> Baselines | _Rejection | None:
+        with self._lock:
+            known = self._baselines.get(digest)
+            if isinstance(known, _Rejection) and known.expires < time.monotonic():
+                known = self._baselines.pop(digest) and None
+            if known is not None:
+                self._baselines.move_to_end(digest)
+            return known
+
+    def _build(self, task: Task) -> Baselines | _Rejection:
+        try:
+            made: Baselines | _Rejection = Baselines.build(self.executor, task, self.limits)
+        except InvalidTask as exc:
+            made = _Rejection(str(exc), time.monotonic() + REJECTION_TTL_S)
+        with self._lock:
+            self._baselines[task.digest] = made
+            while len(self._baselines) > MAX_TASKS_CACHED:
+                self._baselines.popitem(last=False)
+        return made
 
     def review(self, task: Task, findings: Sequence[Finding]) -> ReviewScore:
         """Findings against the task's answer key, fixes not yet checked (as after a review)."""
@@ -152,26 +183,49 @@ class TaskRunner:
 
     def _final_review(self, task: Task, findings: Sequence[Finding]) -> ReviewScore:
         base = self.prepare(task)
-        checks = base.checks
         pairs = [
             (i, task.issues[j])
             for i, j in candidate_pairs(findings, task.issues)
-            if findings[i].suggested_fix and checks[task.issues[j].id] is not Check.NONE
+            if findings[i].suggested_fix and base.checks[task.issues[j].id] is not Check.NONE
         ]
-        checked = set(sorted({i for i, _ in pairs})[:MAX_FIX_CHECKS])
+        budget = pairs[:MAX_FIX_CHECKS]
+        trials = self._try_fixes(task, findings, budget)
         fixes: dict[tuple[int, str], FixStatus] = {}
-        trials: dict[int, tuple[TestReport, Counter[str]]] = {}
         for i, issue in pairs:
-            if i not in checked:
-                fixes[(i, issue.id)] = FixStatus.SKIPPED
-                continue
-            if i not in trials:
-                trials[i] = try_fix(self.executor, task, base, findings[i], self.limits)
-            report, counts = trials[i]
-            fixes[(i, issue.id)] = fix_status(
-                checks[issue.id], issue, report, counts, base.code_rule_counts
-            )
+            trial = trials.get((i, issue.id))
+            if trial is not None:
+                check = base.checks[issue.id]
+                status = fix_status(check, issue, *trial, base.fix_rule_counts)
+            elif (i, issue) in budget and (i, issue.id) in trials:
+                status = FixStatus.FAILED  # too large, or on another issue's lines
+            else:
+                status = FixStatus.SKIPPED
+            fixes[(i, issue.id)] = status
         return score_findings(findings, task.issues, fixes, self._uncheckable(task))
+
+    def _try_fixes(
+        self, task: Task, findings: Sequence[Finding], pairs: Sequence[tuple[int, Issue]]
+    ) -> dict[tuple[int, str], tuple[TestReport, Counter[str]] | None]:
+        """Try each (finding, issue) fix, one job each (None: it does not fit or touches another
+        issue's lines); a fix whose run times out spends what is left of the budget."""
+        base = self.prepare(task)
+        trials: dict[tuple[int, str], tuple[TestReport, Counter[str]] | None] = {}
+        for i, issue in pairs:
+            trial = None
+            if fits(findings[i]):
+                trial = try_fix(self.executor, task, base, findings[i], issue, self.limits, 1)
+            trials[(i, issue.id)] = trial
+            if trial is not None and trial[0].exit_reason is ExitReason.TIMEOUT:
+                break
+        return trials
+
+
+@dataclass(frozen=True)
+class _Rejection:
+    """A task found unfair, remembered until ``expires`` (time.monotonic)."""
+
+    message: str
+    expires: float
 
 
 def _public(hidden: TestReport) -> TestReport:

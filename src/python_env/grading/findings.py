@@ -5,11 +5,12 @@ The rule, term by term (the README's credit table is produced from it by a test)
 - **Place**: a finding locates an issue when its span overlaps one of the issue's spans (its own,
   or an alternative the answer key lists, such as the root cause of a symptom) widened by
   ``LINE_TOLERANCE`` lines, and is not much larger than that span: at most
-  ``max(MIN_SPAN_LIMIT, SPAN_FACTOR x span)`` lines. Pointing at the whole function earns nothing.
+  ``max(MIN_SPAN_LIMIT, SPAN_FACTOR x span)`` lines. Pointing at a long function or the whole
+  file earns nothing.
 - **Category**: the issue's category or one of its acceptable alternatives.
 - **Substance**: a located finding earns ``LOCATED_CREDIT``; one whose ``suggested_fix`` the
-  grader applied alone to the original and verified earns full credit. An issue no check can
-  verify (no failing test and no analyzer rule) gives full credit for locating it.
+  grader verified (``grading.fixes``) earns full credit. An issue no check can see gives full
+  credit for locating it.
 - **Severity** multiplies the credit: 1 when right, 0.5 one level off, else 0.25.
 - Each issue is matched at most once and each finding at most once; unmatched findings and
   duplicates count against precision.

@@ -1,19 +1,19 @@
-"""Suggested fixes: applying one to the original code, and judging what it did (pure functions).
+"""Suggested fixes: where one goes, how big it may be, and what it did (pure functions).
 
-A fix is applied alone to the original code and run on the hidden tests (the sandbox work is the
-task runner's). How it is checked depends on the issue (``check_for``):
-
-- **static** (an analyzer rule the reference fix silences): the rule fires less often than on
-  the original;
-- **behaviour** (a bug or security issue of a task with fail-to-pass tests): at least one
-  fail-to-pass test now passes;
-
-and in both cases no pass-to-pass test breaks. An issue neither can check (a performance or
-maintainability issue without a rule) is ``uncheckable``: locating it earns full credit.
+A fix for one issue is judged in the program it should complete: the reference fix with that
+issue's part undone (``grading.reference.counterfactual``), so the other issues never stand in
+its way. The fix replaces its finding's lines there, the hidden tests run in the sandbox (the task
+runner's work), and it verifies when every test then behaves as on the reference fix, and, for a
+**static** issue (an analyzer rule the reference fix silences), the rule fires no more often than
+on the fix. A **behaviour** issue (bug or security) is checkable when undoing its part makes a
+hidden test fail; an issue no check can see (a performance or maintainability issue without a
+rule) is ``uncheckable``: locating it earns full credit. A fix is a block about the size of its
+finding's lines (``fits``), not a rewritten module.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from enum import StrEnum
 
@@ -24,7 +24,6 @@ from python_env.types import (
     FixStatus,
     Issue,
     TestReport,
-    VerdictKind,
 )
 
 
@@ -36,6 +35,10 @@ class Check(StrEnum):
     NONE = "none"
 
 
+MIN_FIX_LINES = 12  # a suggested fix may have max(MIN_FIX_LINES, FIX_LINES_FACTOR x span) lines
+FIX_LINES_FACTOR = 4
+
+
 def check_for(issue: Issue, static_rules: frozenset[str], has_fail_to_pass: bool) -> Check:
     """Which check can verify a fix for ``issue`` on its task."""
     if issue.rule_id and issue.rule_id in static_rules:
@@ -45,11 +48,27 @@ def check_for(issue: Issue, static_rules: frozenset[str], has_fail_to_pass: bool
     return Check.NONE
 
 
+def fits(finding: Finding) -> bool:
+    """A suggested fix replaces its finding's lines with a like-sized block, not a module."""
+    span = finding.end_line - finding.start_line + 1
+    lines = len(source_lines(finding.suggested_fix))
+    return 0 < lines <= max(MIN_FIX_LINES, FIX_LINES_FACTOR * span)
+
+
+def source_lines(code: str) -> list[str]:
+    """``code`` split into lines as Python numbers them (only \\n, \\r\\n and \\r end a
+    line; ``str.splitlines`` also splits on form feeds and Unicode separators)."""
+    return [line for line in _LINE.findall(code) if line]
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
 def apply_fix(code: str, finding: Finding) -> str:
     """The original ``code`` with the finding's lines replaced by its ``suggested_fix``."""
-    lines = code.splitlines(keepends=True)
+    lines = source_lines(code)
     replacement = finding.suggested_fix
-    if replacement and not replacement.endswith("\n"):
+    if replacement and not replacement.endswith(("\n", "\r")):
         replacement += "\n"
     head, tail = "".join(lines[: finding.start_line - 1]), "".join(lines[finding.end_line :])
     return head + replacement + tail
@@ -60,19 +79,17 @@ def fix_status(
     issue: Issue,
     report: TestReport,
     rule_counts: Mapping[str, int],
-    original_rule_counts: Mapping[str, int],
+    fix_rule_counts: Mapping[str, int],
 ) -> FixStatus:
-    """Whether a patched original (``report``: its hidden run) fixes ``issue``."""
+    """Whether a fix fixes ``issue``, from the hidden run of the program it completes (the
+    reference fix with this issue's part undone, then the fix applied): every test must behave
+    as on the reference, and for a static issue its rule fire no more often than on the fix."""
     if check is Check.NONE:
         return FixStatus.UNCHECKABLE
-    if report.exit_reason is ExitReason.PROTOCOL_ERROR or report.error:
-        return FixStatus.FAILED
-    verdicts = [v for v in report.verdicts if not v.name.startswith("static:")]
-    if not all(v.passed for v in verdicts if v.kind is VerdictKind.PASS_TO_PASS):
+    if report.exit_reason is not ExitReason.OK or report.error or report.failed:
         return FixStatus.FAILED
     if check is Check.STATIC:
         rule = issue.rule_id
-        fixed = 0 <= rule_counts.get(rule, 0) < original_rule_counts.get(rule, 0)
-    else:
-        fixed = any(v.passed for v in verdicts if v.kind is VerdictKind.FAIL_TO_PASS)
-    return FixStatus.VERIFIED if fixed else FixStatus.FAILED
+        if not 0 <= rule_counts.get(rule, 0) <= fix_rule_counts.get(rule, 0):
+            return FixStatus.FAILED
+    return FixStatus.VERIFIED

@@ -130,6 +130,8 @@ class _Checks:
     def hook(self, line: int, kind: str, *values: Any) -> None:
         if kind == protocol.TRUTH:
             self.made.append([line, bool(values[0])])
+        elif kind == protocol.COMPARE:
+            self.made.append([line, [normalise(v) for v in values[:-1]], bool(values[-1])])
         else:
             self.made.append([line, [normalise(v) for v in values]])
 

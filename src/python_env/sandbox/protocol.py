@@ -87,35 +87,72 @@ def _compiled(name: str, source: str) -> str:
 # -- checks: asserts that carry values ------------------------------------------------------
 
 CHECK_HOOK = "__pyenv_check__"
-VALUES, TRUTH = "values", "truth"
-_PINNING = (ast.Eq, ast.Is)  # comparisons whose operands are the values a test pins
+VALUES, COMPARE, TRUTH = "values", "compare", "truth"
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def compile_tests(source: str) -> types.CodeType:
-    """Compile a test file with every ``assert`` turned into a check (server side only).
+    """Compile a test file with every ``assert`` in a function turned into a check (server
+    side only). The hook gets the assert's line, a kind, and what the assert compares:
 
-    ``assert a == b`` and ``assert a is b`` hand over the operands that are not literals (the
-    literal is what the test expects: it stays on the server, in the reference's outcome). Any
-    other assert hands over its truth value. Either way the test goes on after the check; the
-    server decides, by comparing the checks with the reference's.
+    - ``values``: ``assert x == <literal>`` (or ``x is None/True/False``) hands over ``x`` alone;
+      the literal is what the test expects, and it stays on the server, in the reference's
+      outcome;
+    - ``compare``: ``assert a == b`` of two computed values hands over both and the truth of the
+      comparison (``__eq__`` still decides);
+    - ``truth``: any other assert hands over its truth value.
+
+    The test goes on after a check; the server decides, by comparing the checks with the
+    reference's. Module-level asserts stay asserts (they run at import, outside every test).
     """
     tree = _AssertsToChecks().visit(ast.parse(source, "tests.py"))
     return compile(ast.fix_missing_locations(tree), "tests.py", "exec")
 
 
 class _AssertsToChecks(ast.NodeTransformer):
+    def __init__(self) -> None:
+        self.scopes: list[ast.AST] = []
+
+    def _scoped(self, node: ast.AST) -> ast.AST:
+        self.scopes.append(node)
+        try:
+            return self.generic_visit(node)
+        finally:
+            self.scopes.pop()
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _scoped
+
     def visit_Assert(self, node: ast.Assert) -> ast.stmt:
-        test = node.test
-        if isinstance(test, ast.Compare) and all(isinstance(op, _PINNING) for op in test.ops):
-            kind, operands = VALUES, [o for o in (test.left, *test.comparators) if not _literal(o)]
-        else:
-            kind, operands = TRUTH, [test]
-        call = ast.Call(
-            func=ast.Name(CHECK_HOOK, ast.Load()),
-            args=[ast.Constant(node.lineno), ast.Constant(kind), *operands],
-            keywords=[],
-        )
+        if not self.scopes:
+            return node
+        args = self._check(node.test)
+        call = ast.Call(ast.Name(CHECK_HOOK, ast.Load()), [ast.Constant(node.lineno), *args], [])
         return ast.copy_location(ast.Expr(call), node)
+
+    def _check(self, test: ast.expr) -> list[ast.expr]:
+        if not isinstance(test, ast.Compare):
+            return [ast.Constant(TRUTH), test]
+        operands = [test.left, *test.comparators]
+        computed = [o for o in operands if not _literal(o)]
+        equal = all(isinstance(op, ast.Eq) for op in test.ops)
+        identical = all(isinstance(op, ast.Is) for op in test.ops)
+        if equal and len(computed) < len(operands):
+            return [ast.Constant(VALUES), *computed]
+        if identical and len(computed) == 1 and all(_singleton(o) for o in operands if _literal(o)):
+            return [ast.Constant(VALUES), *computed]
+        if equal and isinstance(self.scopes[-1], ast.FunctionDef | ast.AsyncFunctionDef):
+            names = [f"__pyenv_v{i}" for i in range(len(operands))]
+            held = [
+                ast.NamedExpr(ast.Name(n, ast.Store()), o)
+                for n, o in zip(names, operands, strict=True)
+            ]
+            loads: list[ast.expr] = [ast.Name(n, ast.Load()) for n in names]
+            return [ast.Constant(COMPARE), *held, ast.Compare(loads[0], test.ops, loads[1:])]
+        return [ast.Constant(TRUTH), test]
+
+
+def _singleton(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value in (None, True, False)
 
 
 def _literal(node: ast.expr) -> bool:
