@@ -23,6 +23,7 @@ TASK = fixture_task("assert-style-discount")
 DIVISOR, COUPONS = TASK.issues[0], TASK.issues[2]  # line 10 (bug); lines 24-26 (B006)
 FIXED = "    return total_cents - total_cents * percent // 100"
 BROKEN = "    return total_cents // 100"
+WHOLE = FIXED + "\n    pass" * 15  # a fix far larger than its finding
 
 
 def at(start: int, end: int | None = None, **change: Any) -> Finding:
@@ -48,7 +49,7 @@ ROWS: list[tuple[str, list[Finding], float]] = [
     ("right place, verified fix", [at(10, suggested_fix=FIXED)], 1.0),
     ("right place, fix that breaks tests", [at(10, suggested_fix=BROKEN)], 0.5),
     ("right place, advice instead of code", [at(10, suggested_fix="use // 100")], 0.5),
-    ("right place, a whole module as the fix", [at(10, suggested_fix=FIXED + "\n    pass" * 15)], 0.5),
+    ("right place, a whole module as the fix", [at(10, suggested_fix=WHOLE)], 0.5),
     ("B006 as maintainability (its category)", [reference_finding(TASK, COUPONS)], 1.0),
     (
         "B006 as bug (an acceptable alternative)",
