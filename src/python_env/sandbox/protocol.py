@@ -43,6 +43,7 @@ import math
 import os
 import signal
 import socket
+import threading
 import types
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,8 +106,12 @@ def compile_tests(source: str) -> types.CodeType:
     The test goes on after a check; the server decides, by comparing the checks with the
     reference's. Module-level asserts stay asserts (they run at import, outside every test).
     """
-    tree = _AssertsToChecks().visit(ast.parse(source, "tests.py"))
-    return compile(ast.fix_missing_locations(tree), "tests.py", "exec")
+    with _AST_LOCK:  # CPython 3.11 converts ASTs with a process-wide depth counter: one at a time
+        tree = _AssertsToChecks().visit(ast.parse(source, "tests.py"))
+        return compile(ast.fix_missing_locations(tree), "tests.py", "exec")
+
+
+_AST_LOCK = threading.Lock()
 
 
 class _AssertsToChecks(ast.NodeTransformer):
