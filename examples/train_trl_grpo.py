@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -44,18 +45,28 @@ INSTRUCTION = (
 )
 
 
+RESET_COLUMNS = ("seed", "split", "kind", "difficulty", "category")  # dataset columns for reset
+
+
 class PythonEnvTools:
-    """One python_env episode at a time, driven by the model's tool calls."""
+    """One python_env episode at a time, driven by the model's tool calls.
+
+    Holds one WebSocket session (one of the server's MAX_CONCURRENT_ENVS) until it is collected
+    (TRL makes one per concurrent rollout; its public methods other than ``reset`` are tools).
+    """
 
     def __init__(self) -> None:
         self._env = PythonEnv(base_url=ENV_URL).sync()
         self._env.connect()
+        self._closer = weakref.finalize(self, self._env.close)  # the session ends with us
         self._obs: CodeReviewObservation | None = None
         self._original = ""
 
-    def reset(self, task_id: str, **row: Any) -> str:
-        """Start an episode on ``task_id`` (a dataset column); the text joins the prompt."""
-        self._obs = self._env.reset(task_id=task_id).observation
+    def reset(self, task_id: str | None = None, **row: Any) -> str:
+        """Start an episode from the dataset row's columns: ``task_id``, or a seeded pick with
+        ``seed``, ``split``, ``kind``, ``difficulty``, ``category``; the text joins the prompt."""
+        options = {k: row[k] for k in RESET_COLUMNS if row.get(k) is not None}
+        self._obs = self._env.reset(task_id=task_id, **options).observation
         self._original = self._obs.code
         return "\n\n" + render_observation(self._obs, self._original).rsplit("\n\n", 1)[0]
 

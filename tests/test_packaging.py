@@ -40,13 +40,20 @@ def test_readme_has_space_front_matter_and_both_setup_commands() -> None:
     assert 'pip install --quiet -e ".[dev,generate]"' in ci and "python -m pytest -q" in ci
 
 
-def test_readme_client_example_runs_an_episode(server_url: str) -> None:
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Run an episode", 1)[1]
-    example = section.split("```python\n", 1)[1].split("```", 1)[0]
-    assert len(example.strip().splitlines()) <= 12
-    code = example.replace("http://127.0.0.1:8000", server_url)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    last = out.stdout.strip().splitlines()[-1].split()
-    assert last[0] == "True" and 0.0 <= float(last[1]) <= 1.0
+def test_readme_client_examples_run_and_print_what_the_readme_shows(server_url: str) -> None:
+    section = (ROOT / "README.md").read_text().split("## Run an episode", 1)[1]
+    section = section.split("## Actions", 1)[0]
+    examples = [block.split("```", 1)[0] for block in section.split("```python\n")[1:]]
+    shown = section.split("It prints:\n\n```\n", 1)[1].split("```", 1)[0]
+    assert len(examples) == 2
+    outputs = []
+    for example in examples:
+        code = example.replace("http://127.0.0.1:8000", server_url)
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+        )
+        assert out.returncode == 0, out.stderr
+        outputs.append(out.stdout)
+    assert outputs[0] == shown  # the curated episode: rewards that sum to the score, as printed
+    task_line, score_line = outputs[1].strip().splitlines()
+    assert task_line.startswith("gen-") and score_line.startswith("score 0.0 | planted: [")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from python_env.agents.launcher import server_process
 from python_env.cli import main
 from python_env.tasks.catalog import default_catalog
 
@@ -61,7 +62,7 @@ def test_limit_cycles_over_the_split_and_report_compares(
     assert main(["report", *files, "--plot", str(plot)]) == 0
     table = capsys.readouterr().out.splitlines()
     assert table[0] == "| metric | random | oracle |"
-    mean_row = next(line for line in table if line.startswith("| mean score |"))
+    mean_row = next(line for line in table if line.startswith("| mean score (completed) |"))
     assert mean_row.endswith("| 1.000 |")
     assert any(line.startswith("| score: kind optimize |") for line in table)
     assert plot.read_bytes().startswith(PNG_MAGIC)
@@ -118,3 +119,50 @@ def test_rollouts_can_keep_only_good_episodes(server_url: str, tmp_path: Path) -
     argv = ["rollouts", "--agent", "random", "--url", server_url, "--limit", "3", "--quiet"]
     assert main([*argv, "--min-score", "0.5", "--out", str(out)]) == 0
     assert out.read_text() == ""  # random play never scores 0.5 on these tasks
+
+
+def test_failed_episodes_are_counted_apart_and_fail_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """More sessions than the server holds (asked for): refused sessions are failures, not 0s."""
+    env = {"PYTHON_ENV_SANDBOX_WORKERS": "1"}
+    with server_process(max_concurrent_envs=1, timeout_s=60, env=env) as (url, _proc):
+        base = ["eval", "--agent", "random", "--url", url, "--limit", "6", "--quiet", "--no-plot"]
+        assert main([*base, "--concurrency", "3", "--out", str(tmp_path / "x.json")]) == 2
+        assert "above the 1 sessions" in capsys.readouterr().err  # refused before starting
+        out = tmp_path / "over.json"
+        argv = [*base, "--concurrency", "3", "--oversubscribe", "--out", str(out)]
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        report = json.loads(out.read_text())
+        overall = report["aggregate"]["overall"]
+        assert overall["errors"] >= 1 and overall["completed"] >= 1
+        assert overall["completed"] + overall["errors"] == 6 and "failed" in err
+        done = [e["score"] for e in report["episodes"] if e["error"] is None]
+        assert overall["mean_score"] == pytest.approx(sum(done) / len(done), abs=1e-4)
+        assert overall["error_kinds"] and sum(overall["error_kinds"].values()) == overall["errors"]
+        again = [*argv[:-1], str(tmp_path / "again.json"), "--allow-errors"]
+        assert main(again) == 0
+
+
+def test_outputs_are_never_overwritten_without_force(
+    server_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "kept.json"
+    out.write_text("precious")
+    argv = ["eval", "--url", server_url, "--limit", "1", "--out", str(out), "--no-plot", "--quiet"]
+    assert main(argv) == 2
+    assert "already exists; pass --force" in capsys.readouterr().err
+    assert out.read_text() == "precious"
+    assert main([*argv, "--force"]) == 0 and out.read_text() != "precious"
+    jsonl = tmp_path / "r.jsonl"
+    jsonl.write_text("kept\n")
+    rollouts = ["rollouts", "--url", server_url, "--limit", "1", "--quiet", "--out", str(jsonl)]
+    assert main(rollouts) == 2 and jsonl.read_text() == "kept\n"
+
+
+def test_a_url_without_a_scheme_is_taken_as_http(server_url: str, tmp_path: Path) -> None:
+    bare = server_url.removeprefix("http://")
+    out = tmp_path / "bare.json"
+    argv = ["eval", "--url", bare, "--limit", "1", "--out", str(out), "--no-plot", "--quiet"]
+    assert main(argv) == 0 and json.loads(out.read_text())["run"]["episodes"] == 1

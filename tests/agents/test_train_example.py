@@ -3,6 +3,7 @@ reset with a dataset row, tool calls as plain method calls, get_reward at the en
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import inspect
 from pathlib import Path
@@ -45,6 +46,14 @@ def test_tool_calls_play_an_episode_and_the_reward_is_the_score(example: ModuleT
     tools.reset(task_id=task.id)
     assert "Invalid action" in tools.report_finding(1, 1, "typo", "high", "not a category")
     assert tools.get_reward() == 0.0
+    # Dataset columns other than task_id pick a task too; the session ends with the object.
+    text = tools.reset(split="curated", seed=3, kind="optimize", prompt=[])
+    picked = default_catalog().get(tools._obs.task.id)
+    assert "optimize" in picked.info.kinds and picked.info.title in text
+    closer = tools._closer
+    del tools
+    gc.collect()
+    assert not closer.alive
 
 
 def test_every_tool_has_the_docstring_trl_turns_into_a_schema(example: ModuleType) -> None:

@@ -11,10 +11,12 @@ Every agent plays through ``python_env.agents.base.play_episode``, i.e. through 
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from python_env.agents.base import Policy, PolicyFactory
 from python_env.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from python_env.agents.base import Policy, PolicyFactory
 
 AGENTS = ("random", "heuristic", "oracle", "llm")
 
@@ -40,6 +42,16 @@ def make_factory(name: str, **options: Any) -> PolicyFactory:
         config = options.get("config") or LLMConfig.from_settings(Settings.from_env().llm)
         return functools.partial(LLMPolicy, config=config)
     raise InvalidRequest(f"unknown agent {name!r}; choose from {', '.join(AGENTS)}", field="agent")
+
+
+def __getattr__(name: str) -> Any:
+    # The policy types come with the client (and OpenEnv): loaded when asked for, so listing
+    # the agents (every CLI command does) stays fast.
+    if name in ("Policy", "PolicyFactory"):
+        from python_env.agents import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["AGENTS", "Policy", "PolicyFactory", "make_factory"]

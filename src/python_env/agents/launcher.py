@@ -43,6 +43,26 @@ def list_splits(base_url: str) -> list[str]:
     return [str(s["name"]) if isinstance(s, dict) else str(s) for s in splits]
 
 
+def session_limit(base_url: str) -> int | None:
+    """How many sessions the server at ``base_url`` holds at once (its ``/health``), if it says."""
+    try:
+        body = _http(f"{base_url}/health", timeout=10)
+    except urllib.error.HTTPError as exc:
+        body = json.loads(exc.read(65_536) or b"null")  # unhealthy still states its size
+    except (OSError, ValueError) as exc:
+        raise ServerUnreachable(
+            f"cannot reach the python_env server at {base_url}: {exc}", url=base_url
+        ) from exc
+    limit = body.get("max_concurrent_envs") if isinstance(body, dict) else None
+    return limit if isinstance(limit, int) else None
+
+
+def normalise_url(url: str) -> str:
+    """A server URL as given, with ``http://`` added when it has no scheme."""
+    url = url.strip().rstrip("/")
+    return url if "://" in url else f"http://{url}"
+
+
 def list_tasks(base_url: str, split: str) -> list[TaskInfo]:
     """The public descriptions of every task of ``split`` on the server at ``base_url``."""
     try:

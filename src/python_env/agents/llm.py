@@ -106,14 +106,15 @@ class LLMPolicy:
         except openai.APIConnectionError as exc:
             raise AgentUnavailable(
                 f"cannot reach the LLM endpoint {self._config.base_url} ({exc.__cause__ or exc}); "
-                "start one or set API_BASE_URL"
+                "start it, or point to another (--llm-url or API_BASE_URL)"
             ) from exc
         except openai.APIStatusError as exc:
             if exc.status_code in (401, 403, 404):
                 # Wrong key or model name: retrying every turn would only repeat the error.
                 raise AgentUnavailable(
                     f"the LLM endpoint {self._config.base_url} refused the request "
-                    f"(HTTP {exc.status_code}: {exc.message}); check the key and MODEL_NAME"
+                    f"(HTTP {exc.status_code}: {exc.message}); check the key (HF_TOKEN or "
+                    "API_KEY) and the model name (--model or MODEL_NAME)"
                 ) from exc
             return None, f"endpoint error HTTP {exc.status_code}"
         if not response.choices:

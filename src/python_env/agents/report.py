@@ -4,15 +4,18 @@ table of several reports, and a plot of the score distribution per agent."""
 from __future__ import annotations
 
 import json
+import math
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from python_env import __version__
-from python_env.agents.evaluation import RunStats
+
+if TYPE_CHECKING:
+    from python_env.agents.evaluation import RunStats
 
 GROUPS = (("difficulty", "difficulty"), ("kind", "kinds"), ("category", "categories"))
 
@@ -23,29 +26,48 @@ def _mean(values: Iterable[float]) -> float | None:
 
 
 def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Summary statistics of a set of episode rows."""
-    scores = [r["score"] for r in rows]
-    turns = sum(r["steps"] + r["invalid_actions"] for r in rows)
-    findings = [r["findings"] for r in rows if r["findings"] is not None]
+    """Summary statistics of a set of episode rows. Scores are over the episodes that completed;
+    an episode the infrastructure failed (``error``) is counted apart, never as a 0."""
+    done = [r for r in rows if r["error"] is None]
+    scores = [r["score"] for r in done]
+    turns = sum(r["steps"] + r["invalid_actions"] for r in done)
+    findings = [r["findings"] for r in done if r["findings"] is not None]
     # Component scores only where the task grades them (optimize tasks run tests but grade speed).
-    tests = [r["components"]["tests"] for r in rows if "tests" in r["components"]]
-    perf = [r["components"]["performance"] for r in rows if "performance" in r["components"]]
+    tests = [r["components"]["tests"] for r in done if "tests" in r["components"]]
+    perf = [r["components"]["performance"] for r in done if "performance" in r["components"]]
+    kinds = Counter(str(r["error"]).split(":", 1)[0] for r in rows if r["error"] is not None)
     return {
         "episodes": len(rows),
+        "completed": len(done),
         "mean_score": _mean(scores),
+        "score_ci95": _ci95(scores),
         "median_score": round(statistics.median(scores), 4) if scores else None,
         "solved": sum(s >= 0.99 for s in scores),
-        "mean_reward_sum": _mean(r["reward_sum"] for r in rows),
-        "mean_steps": _mean(r["steps"] for r in rows),
-        "invalid_rate": round(sum(r["invalid_actions"] for r in rows) / turns, 4) if turns else 0.0,
+        "mean_reward_sum": _mean(r["reward_sum"] for r in done),
+        "mean_steps": _mean(r["steps"] for r in done),
+        "invalid_rate": round(sum(r["invalid_actions"] for r in done) / turns, 4) if turns else 0.0,
         "precision": _mean(f["precision"] for f in findings),
         "recall": _mean(f["recall"] for f in findings),
         "f1": _mean(f["f1"] for f in findings),
         "tests": _mean(tests),
         "performance": _mean(perf),
-        "mean_wall_s": _mean(r["wall_s"] for r in rows),
-        "errors": sum(r["error"] is not None for r in rows),
+        "mean_wall_s": _mean(r["wall_s"] for r in done),
+        "errors": len(rows) - len(done),
+        "error_kinds": dict(sorted(kinds.items())),
     }
+
+
+def _completed(stats: dict[str, Any]) -> int:
+    """Episodes that completed (reports written before errors were counted apart: all)."""
+    return int(stats.get("completed", stats.get("episodes", 0)))
+
+
+def _ci95(values: Sequence[float]) -> float | None:
+    """Half-width of the normal-approximation 95 % interval of the mean."""
+    if len(values) < 2:
+        return None
+    half: float = 1.96 * statistics.stdev(values) / math.sqrt(len(values))
+    return round(half, 4)
 
 
 def grouped(rows: Sequence[dict[str, Any]], field: str) -> dict[str, dict[str, Any]]:
@@ -115,7 +137,10 @@ def _cell(value: Any) -> str:
 
 TABLE_ROWS = (
     ("episodes", "episodes"),
-    ("mean score", "mean_score"),
+    ("completed", "completed"),
+    ("errors (not scored)", "errors"),
+    ("mean score (completed)", "mean_score"),
+    ("± 95 % CI", "score_ci95"),
     ("median score", "median_score"),
     ("solved (≥ 0.99)", "solved"),
     ("mean reward sum", "mean_reward_sum"),
@@ -126,7 +151,6 @@ TABLE_ROWS = (
     ("findings F1", "f1"),
     ("tests component", "tests"),
     ("performance component", "performance"),
-    ("errors", "errors"),
 )
 
 
@@ -146,16 +170,21 @@ def side_by_side(reports: Sequence[dict[str, Any]], paths: Sequence[Path | None]
             for r in reports:
                 agg = r["aggregate"][f"by_{name}"].get(group)
                 cells.append(
-                    "-" if agg is None else f"{agg['mean_score']:.3f} (n={agg['episodes']})"
+                    "-" if agg is None else f"{_cell(agg['mean_score'])} (n={_completed(agg)})"
                 )
             lines.append(f"| score: {name} {group} | " + " | ".join(cells) + " |")
+    kinds = [r["aggregate"]["overall"].get("error_kinds") or {} for r in reports]
+    if any(kinds):
+        cells = [", ".join(f"{k}: {n}" for k, n in x.items()) or "-" for x in kinds]
+        lines.append("| error kinds | " + " | ".join(cells) + " |")
     run = [r.get("run", {}) for r in reports]
     lines.append("| episodes/s | " + " | ".join(_cell(x.get("episodes_per_s")) for x in run) + " |")
     return "\n".join(lines)
 
 
 def plot_scores(reports: Sequence[dict[str, Any]], path: Path, title: str = "") -> Path:
-    """Histogram of episode scores, one bar series per agent, saved as PNG."""
+    """Mean score ± 95 % CI per agent, overall and per task kind and category, saved as PNG;
+    the title names the split(s), episode counts and date."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display needed
@@ -163,16 +192,44 @@ def plot_scores(reports: Sequence[dict[str, Any]], path: Path, title: str = "") 
 
     taken: set[str] = set()
     labels = [_label(r, None, taken) for r in reports]
-    scores = [[row["score"] for row in r["episodes"]] for r in reports]
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
-    bins = [i / 10 for i in range(11)]
-    ax.hist(scores, bins=bins, label=labels, rwidth=0.9)
-    ax.set_xlabel("task score")
-    ax.set_ylabel("episodes")
-    ax.set_xlim(0, 1)
-    ax.set_title(title or "python_env: score distribution per agent")
-    ax.legend()
-    fig.tight_layout()
+    panels = [("overall", None), ("by task kind", "by_kind"), ("by category", "by_category")]
+    fig, axes = plt.subplots(
+        1, 3, figsize=(13, 4.2), dpi=120, gridspec_kw={"width_ratios": [1, 2, 3]}
+    )
+    width = 0.8 / max(1, len(reports))
+    for ax, (name, key) in zip(axes, panels, strict=True):
+        groups = (
+            ["all"] if key is None else sorted({g for r in reports for g in r["aggregate"][key]})
+        )
+        for k, (report, label) in enumerate(zip(reports, labels, strict=True)):
+            stats = [
+                report["aggregate"]["overall"] if key is None else report["aggregate"][key].get(g)
+                for g in groups
+            ]
+            means = [(s or {}).get("mean_score") or 0.0 for s in stats]
+            errs = [(s or {}).get("score_ci95") or 0.0 for s in stats]
+            xs = [i + (k - (len(reports) - 1) / 2) * width for i in range(len(groups))]
+            ax.bar(xs, means, width, yerr=errs, capsize=3, label=label)
+            for x, s in zip(xs, stats, strict=True):
+                ax.annotate(f"n={_completed(s or {})}", (x, 0.01), ha="center",
+                            fontsize=6, rotation=90, va="bottom")  # fmt: skip
+        ax.set_xticks(range(len(groups)), groups, rotation=20, fontsize=8)
+        ax.set_ylim(0, 1)
+        ax.set_title(name, fontsize=9)
+    axes[0].set_ylabel("mean task score (± 95 % CI)")
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=len(reports), fontsize=8, frameon=False)
+    splits = ", ".join(sorted({str(r["split"]) for r in reports}))
+    counts = ", ".join(
+        f"{lab}: {_completed(r['aggregate']['overall'])}/{r['aggregate']['overall']['episodes']}"
+        for lab, r in zip(labels, reports, strict=True)
+    )
+    dates = sorted({str(r.get("created", ""))[:10] for r in reports})
+    fig.suptitle(
+        title or f"python_env · split {splits} · completed episodes {counts} · {', '.join(dates)}",
+        fontsize=10,
+    )
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)

@@ -8,6 +8,7 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 
+from python_env.cli.help import did_you_mean
 from python_env.errors import PythonEnvError
 
 COMMANDS = ("serve", "tasks", "eval", "report", "rollouts", "generate")
@@ -23,8 +24,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line, with mistakes reported by the command they belong to and the closest
+    valid spelling suggested."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        parser.error(
+            f"unknown command {argv[0]!r}{did_you_mean(argv[0], COMMANDS)}; "
+            f"choose from {', '.join(COMMANDS)}"
+        )
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        command = _subparser(parser, args.command)
+        options = [o for a in command._actions for o in a.option_strings]
+        hints = "".join(did_you_mean(e.split("=")[0], options) for e in extras if e.startswith("-"))
+        command.error(f"unrecognized arguments: {' '.join(extras)}{hints}")
+    return args
+
+
+def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found: argparse.ArgumentParser = action.choices[name]
+            return found
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

@@ -10,50 +10,102 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from python_env.cli.help import Formatter, at_least, choice, plain
+
 
 def add_agent_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``eval`` and ``rollouts``: agent, tasks, server, concurrency, LLM."""
     from python_env.agents import AGENTS
+    from python_env.types import Category, Difficulty, TaskKind
 
-    parser.add_argument("--agent", choices=AGENTS, default="heuristic", help="agent to run")
-    parser.add_argument("--split", default="curated", help="task split (default: curated)")
+    def values(enum: Any) -> list[str]:
+        return [member.value for member in enum]
+
     parser.add_argument(
-        "--limit",
-        type=int,
-        default=None,
-        help="episodes to run, cycling over the split's tasks (default: each once)",
-    )
-    parser.add_argument("--kind", default=None, help="only tasks of this kind")
-    parser.add_argument("--difficulty", default=None, help="only tasks of this difficulty")
-    parser.add_argument("--concurrency", type=int, default=16, help="parallel sessions")
+        "--agent", type=choice(list(AGENTS), "agent"), default="heuristic",
+        help=f"agent to run: {', '.join(AGENTS)}",
+    )  # fmt: skip
+    parser.add_argument("--split", default="curated", help="task split (see python-env tasks)")
+    parser.add_argument(
+        "--limit", type=at_least(1), default=None,
+        help="episodes to run, cycling over the split's tasks (default: each task once)",
+    )  # fmt: skip
+    for name, enum in (("kind", TaskKind), ("difficulty", Difficulty), ("category", Category)):
+        parser.add_argument(
+            f"--{name}", type=choice(values(enum), name), default=None,
+            help=f"only tasks with this {name}: {', '.join(values(enum))}",
+        )  # fmt: skip
+    parser.add_argument(
+        "--concurrency", type=at_least(1), default=16,
+        help="parallel sessions (at most the server's session limit, see --oversubscribe)",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="seed of the first episode")
     parser.add_argument(
-        "--url",
-        default=None,
-        help="a running server (default: start one on 127.0.0.1 and stop it after)",
-    )
+        "--url", default=None,
+        help="a running server, e.g. http://127.0.0.1:8000 (default: start one on 127.0.0.1 "
+        "sized for --concurrency, and stop it after)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--oversubscribe", action="store_true",
+        help="run more sessions than the server holds (the extra ones fail: CAPACITY_REACHED)",
+    )  # fmt: skip
+    parser.add_argument("--force", action="store_true", help="overwrite existing output files")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     llm = parser.add_argument_group("llm agent (defaults from API_BASE_URL, MODEL_NAME, HF_TOKEN)")
     llm.add_argument("--llm-url", default=None, help="OpenAI-compatible base URL")
     llm.add_argument("--model", default=None, help="model name")
-    llm.add_argument("--temperature", type=float, default=0.0)
-    llm.add_argument("--max-tokens", type=int, default=4096)
+    llm.add_argument("--temperature", type=float, default=0.0, help="sampling temperature")
+    llm.add_argument("--max-tokens", type=int, default=4096, help="tokens per reply")
 
 
 def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser("eval", help=__doc__, description=__doc__)
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "eval", help="run an agent on a split; write a JSON report and a plot",
+        description=plain(__doc__), formatter_class=Formatter,
+    )  # fmt: skip
     add_agent_options(parser)
     parser.add_argument(
         "--out", type=Path, default=None, help="JSON report (default: eval-<agent>-<split>.json)"
     )
     parser.add_argument(
-        "--plot",
-        type=Path,
-        default=None,
-        help="PNG score histogram (default: the report's path with .png)",
-    )
+        "--plot", type=Path, default=None,
+        help="PNG: mean score ± 95%% CI overall, per kind and per category "
+        "(default: the report's path with .png)",
+    )  # fmt: skip
     parser.add_argument("--no-plot", action="store_true", help="skip the plot")
+    parser.add_argument(
+        "--allow-errors", action="store_true",
+        help="exit 0 even if some episodes failed (they are still left out of the mean)",
+    )  # fmt: skip
     parser.set_defaults(handler=run)
+
+
+def refuse_overwrite(args: argparse.Namespace, *paths: Path) -> None:
+    """Raise ``InvalidRequest`` if an output file exists and ``--force`` was not given."""
+    from python_env.errors import InvalidRequest
+
+    taken = [str(p) for p in paths if p.exists()]
+    if taken and not args.force:
+        raise InvalidRequest(
+            f"{', '.join(taken)} already exists; pass --force to overwrite it, or --out elsewhere",
+            field="out",
+        )
+
+
+def check_capacity(args: argparse.Namespace, url: str) -> None:
+    """Refuse a ``--concurrency`` above the session limit of the server at ``url``."""
+    from python_env.agents.launcher import session_limit
+    from python_env.errors import InvalidRequest
+
+    limit = session_limit(url)
+    if limit is not None and args.concurrency > limit and not args.oversubscribe:
+        raise InvalidRequest(
+            f"--concurrency {args.concurrency} is above the {limit} sessions the server at {url} "
+            "holds (its MAX_CONCURRENT_ENVS): the extra sessions would be refused "
+            "(CAPACITY_REACHED) and count as failed episodes. Lower --concurrency, start the "
+            "server with a larger MAX_CONCURRENT_ENVS, or pass --oversubscribe.",
+            field="concurrency",
+        )
 
 
 def agent_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -77,9 +129,14 @@ def agent_options(args: argparse.Namespace) -> dict[str, Any]:
 
 @contextmanager
 def server_url(args: argparse.Namespace) -> Iterator[str]:
-    """``--url`` as given, or an embedded server sized for ``--concurrency`` sessions."""
+    """``--url`` (``http://`` added if it has no scheme; its session limit checked against
+    ``--concurrency``), or an embedded server sized for ``--concurrency`` sessions."""
     if args.url:
-        yield args.url.rstrip("/")
+        from python_env.agents.launcher import normalise_url
+
+        url = normalise_url(args.url)
+        check_capacity(args, url)
+        yield url
         return
     from python_env.agents.launcher import embedded_server
 
@@ -97,6 +154,7 @@ def select_episodes(args: argparse.Namespace, url: str) -> list[Any]:
         for t in list_tasks(url, args.split)
         if (args.kind is None or args.kind in t.kinds)
         and (args.difficulty is None or t.difficulty == args.difficulty)
+        and (args.category is None or args.category in t.categories)
     ]
     if not tasks:
         raise TaskNotFound(f"no task of split {args.split!r} matches the filters")
@@ -114,10 +172,15 @@ def execute(args: argparse.Namespace, url: str, on_result: Any = None) -> Any:
     factory = make_factory(args.agent, **agent_options(args))
     with tqdm(total=len(episodes), desc=args.agent, unit="ep", disable=args.quiet) as bar:
         scores: list[float] = []
+        failed = [0]
 
         def progress(result: Any) -> None:
-            scores.append(result.score)
-            bar.set_postfix(mean=f"{sum(scores) / len(scores):.3f}", refresh=False)
+            if result.error is None:
+                scores.append(result.score)
+            else:
+                failed[0] += 1
+            mean = f"{sum(scores) / len(scores):.3f}" if scores else "-"
+            bar.set_postfix(mean=mean, errors=failed[0], refresh=False)
             bar.update()
             if on_result is not None:
                 on_result(result)
@@ -128,34 +191,38 @@ def execute(args: argparse.Namespace, url: str, on_result: Any = None) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from python_env.agents.report import build_report, plot_scores, side_by_side
-    from python_env.errors import AgentUnavailable
+    import json
 
-    if args.concurrency < 1:
-        print("python-env: error: --concurrency must be at least 1", file=sys.stderr)
-        return 2
-    try:
-        with server_url(args) as url:
-            stats = execute(args, url)
-    except AgentUnavailable as exc:
-        print(f"python-env: error: {exc}", file=sys.stderr)
-        return 2
+    from python_env.agents.report import build_report, plot_scores, side_by_side
+
+    out: Path = args.out or Path(f"eval-{args.agent}-{args.split}.json")
+    plot: Path | None = None if args.no_plot else (args.plot or out.with_suffix(".png"))
+    refuse_overwrite(args, out, *([plot] if plot else []))
+    with server_url(args) as url:
+        stats = execute(args, url)
     extra: dict[str, Any] = {"uses_answer_key": args.agent == "oracle"}
     if args.agent == "llm":
         config = agent_options(args)["config"]
         extra |= {"model": config.model, "llm_url": config.base_url, "label": f"llm:{config.model}"}
     report = build_report(args.agent, args.split, args.url or "embedded", stats, extra)
-    out: Path = args.out or Path(f"eval-{args.agent}-{args.split}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
-    import json
-
     out.write_text(json.dumps(report, indent=1) + "\n")
     print(side_by_side([report]))
+    overall = report["aggregate"]["overall"]
     print(
-        f"\n{stats.episodes} episodes ({stats.errors} errors) in {stats.wall_s:.1f}s with "
-        f"{stats.concurrency} sessions: {stats.episodes_per_s:.2f} episodes/s\nreport: {out}"
+        f"\n{stats.episodes} episodes: {overall['completed']} completed, {stats.errors} failed, "
+        f"in {stats.wall_s:.1f}s with {stats.concurrency} sessions "
+        f"({stats.episodes_per_s:.2f} episodes/s)\nreport: {out}"
     )
-    if not args.no_plot:
-        plot = plot_scores([report], args.plot or out.with_suffix(".png"))
-        print(f"plot: {plot}")
-    return 1 if stats.errors == stats.episodes else 0
+    if plot is not None:
+        print(f"plot: {plot_scores([report], plot)}")
+    if stats.errors:
+        kinds = ", ".join(f"{k}: {n}" for k, n in overall["error_kinds"].items())
+        print(
+            f"python-env: {stats.errors} of {stats.episodes} episodes failed ({kinds}); the scores "
+            "are over the episodes that completed"
+            + ("" if args.allow_errors else "; exit status 1 (pass --allow-errors to accept)"),
+            file=sys.stderr,
+        )
+        return 0 if args.allow_errors and overall["completed"] else 1
+    return 0

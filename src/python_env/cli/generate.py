@@ -7,9 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from python_env.cli.help import plain
+
 
 def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser("generate", help=__doc__)
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "generate", help=plain(__doc__).split(":", 1)[-1].strip(), description=plain(__doc__)
+    )
     parser.add_argument("--seed", type=int, default=0, help="generation seed (default: 0)")
     add = parser.add_argument
     add("--count", type=int, default=None, help="tasks to keep (default: every validated task)")

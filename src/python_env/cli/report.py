@@ -1,4 +1,4 @@
-"""``python-env report a.json b.json``: eval reports side by side (and their score histograms)."""
+"""``python-env report a.json b.json``: eval reports side by side (and a plot comparing them)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,21 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from python_env.cli.help import Formatter, plain
+
 
 def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser("report", help=__doc__, description=__doc__)
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "report", help="eval reports side by side", description=plain(__doc__),
+        formatter_class=Formatter,
+    )  # fmt: skip
     parser.add_argument("reports", nargs="+", type=Path, help="JSON reports from python-env eval")
-    parser.add_argument("--plot", type=Path, default=None, help="also write a PNG histogram here")
+    parser.add_argument(
+        "--plot", type=Path, default=None,
+        help="also write a PNG of the reports side by side (mean score ± 95%% CI per kind and "
+        "category)",
+    )  # fmt: skip
+    parser.add_argument("--force", action="store_true", help="overwrite an existing --plot file")
     parser.set_defaults(handler=run)
 
 
@@ -26,6 +36,9 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             print(f"python-env: error: cannot read {path}: {exc}", file=sys.stderr)
             return 2
+    if args.plot and args.plot.exists() and not args.force:
+        print(f"python-env: error: {args.plot} already exists; pass --force", file=sys.stderr)
+        return 2
     print(side_by_side(reports, args.reports))
     if args.plot:
         print(f"plot: {plot_scores(reports, args.plot)}")

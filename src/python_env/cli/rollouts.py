@@ -12,18 +12,25 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from python_env.cli.help import Formatter, fraction, plain
+
 
 def register(sub: Any) -> None:
     from python_env.cli.eval import add_agent_options
 
     parser: argparse.ArgumentParser = sub.add_parser(
-        "rollouts", help="play episodes and export trajectories as JSONL", description=__doc__
-    )
+        "rollouts", help="play episodes and export trajectories as JSONL",
+        description=plain(__doc__), formatter_class=Formatter,
+    )  # fmt: skip
     add_agent_options(parser)
     parser.add_argument("--out", type=Path, default=Path("rollouts.jsonl"), help="JSONL file")
     parser.add_argument(
-        "--min-score", type=float, default=0.0, help="keep only episodes scoring at least this"
+        "--allow-errors", action="store_true", help="exit 0 even if some episodes failed"
     )
+    parser.add_argument(
+        "--min-score", type=fraction, default=0.0,
+        help="keep only episodes scoring at least this (0..1)",
+    )  # fmt: skip
     parser.set_defaults(handler=run)
 
 
@@ -61,9 +68,9 @@ def write_episode(result: Any, out: TextIO) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from python_env.cli.eval import execute, server_url
-    from python_env.errors import AgentUnavailable
+    from python_env.cli.eval import execute, refuse_overwrite, server_url
 
+    refuse_overwrite(args, args.out)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     counts = {"episodes": 0, "lines": 0}
     with args.out.open("w") as out:
@@ -73,14 +80,13 @@ def run(args: argparse.Namespace) -> int:
                 counts["episodes"] += 1
                 counts["lines"] += write_episode(result, out)
 
-        try:
-            with server_url(args) as url:
-                stats = execute(args, url, on_result=keep)
-        except AgentUnavailable as exc:
-            print(f"python-env: error: {exc}", file=sys.stderr)
-            return 2
+        with server_url(args) as url:
+            stats = execute(args, url, on_result=keep)
     print(
         f"{counts['episodes']} of {stats.episodes} episodes ({counts['lines']} turns) "
         f"written to {args.out}"
     )
+    if stats.errors:
+        print(f"python-env: {stats.errors} episodes failed and were not written", file=sys.stderr)
+        return 0 if args.allow_errors else 1
     return 0

@@ -85,7 +85,11 @@ def build_app(settings: Settings | None = None) -> FastAPI:
         status = "healthy" if pool.get("serving") else "unhealthy"
         if status == "healthy" and pool.get("isolated") is False:
             status = "unisolated"
-        body = {"status": status, "sandbox": {**sandbox, "pool": pool}}
+        body = {
+            "status": status,
+            "max_concurrent_envs": settings.server.max_concurrent_envs,
+            "sandbox": {**sandbox, "pool": pool},
+        }
         return JSONResponse(body, 200 if status == "healthy" else 503)
 
     return app

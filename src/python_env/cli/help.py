@@ -1,0 +1,74 @@
+"""Help text and argument checks shared by the commands: plain-text help with defaults, and
+choices that suggest the closest valid value."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import re
+from collections.abc import Callable, Sequence
+
+_LITERAL = re.compile(r"``([^`]+)``")
+
+
+def plain(doc: str | None) -> str:
+    """A module docstring as help text: reStructuredText's double backticks dropped."""
+    return _LITERAL.sub(r"\1", doc or "").strip()
+
+
+class Formatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions kept as written; an option's default shown when it has a value."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        unset = default is None or default is False or default == argparse.SUPPRESS
+        if unset or "default" in text or not action.option_strings:
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+def did_you_mean(value: str, valid: Sequence[str]) -> str:
+    """`` (did you mean 'x'?)`` when a valid value is close to ``value``, else ""."""
+    close = difflib.get_close_matches(value, list(valid), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def choice(valid: Sequence[str], what: str) -> Callable[[str], str]:
+    """An argparse ``type`` accepting one of ``valid``; anything else is refused with the list
+    and the closest match."""
+
+    def check(value: str) -> str:
+        if value in valid:
+            return value
+        raise argparse.ArgumentTypeError(
+            f"unknown {what} {value!r}{did_you_mean(value, valid)}; choose from {', '.join(valid)}"
+        )
+
+    return check
+
+
+def at_least(low: int) -> Callable[[str], int]:
+    """An argparse ``type``: an integer >= ``low``."""
+
+    def check(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+        if number < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {number}")
+        return number
+
+    return check
+
+
+def fraction(value: str) -> float:
+    """An argparse ``type``: a number in [0, 1] (a task score)."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be within 0..1 (a task score), got {number}")
+    return number
