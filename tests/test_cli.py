@@ -72,3 +72,10 @@ def test_tasks_prints_an_aligned_table_with_a_header(capsys: pytest.CaptureFixtu
     column = lines[0].index("title")
     assert all(line[column - 2 : column] == "  " for line in lines[1:31])
     assert lines[-1] == "30 tasks in split 'curated'"
+
+
+def test_generate_refuses_to_replace_the_shipped_dataset(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["generate", "--max-sources", "1"]) == 2
+    assert "already holds a dataset; pass --force" in capsys.readouterr().err

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from python_env.cli.help import plain
+from python_env.cli.help import at_least, plain
 
 
 def register(sub: Any) -> None:
@@ -16,11 +16,13 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="generation seed (default: 0)")
     add = parser.add_argument
-    add("--count", type=int, default=None, help="tasks to keep (default: every validated task)")
+    count = at_least(1)
+    add("--count", type=count, default=None, help="tasks to keep (default: every validated task)")
     add("--out", type=Path, default=None, help="output directory (default: the package data)")
-    add("--workers", type=int, default=None, help="worker processes (default: CPU count + 1)")
+    add("--workers", type=count, default=None, help="worker processes (default: CPU count + 1)")
     add("--corpora", default="codeio,codeio-hq,humaneval", help="comma-separated corpora")
-    add("--max-sources", type=int, default=None, help="only the first N sources (quick runs)")
+    add("--max-sources", type=count, default=None, help="only the first N sources (quick runs)")
+    add("--force", action="store_true", help="replace a dataset already in the output directory")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run)
 
@@ -29,16 +31,22 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from python_env.config import Settings
-    from python_env.tasks.generate.dataset import default_dir
+    from python_env.tasks.generate.dataset import MANIFEST, default_dir
     from python_env.tasks.generate.runner import generate
 
     out = args.out or default_dir()
-    bar = tqdm(total=args.count, unit="task", disable=args.no_progress, file=sys.stderr,
-               dynamic_ncols=True)  # fmt: skip
+    if (out / MANIFEST).exists() and not args.force:
+        print(f"python-env: error: {out} already holds a dataset; pass --force to replace it, "
+              "or --out elsewhere", file=sys.stderr)  # fmt: skip
+        return 2
+    bars: list[Any] = []  # drawn with the first result, not before the corpora have loaded
 
     def progress(sources: int, tasks: int) -> None:
-        bar.set_postfix(sources=sources, refresh=False)
-        bar.update(tasks - bar.n)
+        if not bars:
+            bars.append(tqdm(total=args.count, unit="task", disable=args.no_progress,
+                             file=sys.stderr, dynamic_ncols=True))  # fmt: skip
+        bars[0].set_postfix(sources=sources, refresh=False)
+        bars[0].update(tasks - bars[0].n)
 
     try:
         result = generate(
@@ -47,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
             max_sources=args.max_sources, progress=progress, sandbox=Settings.from_env().sandbox,
         )  # fmt: skip
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
     splits = result.manifest["splits"]
     print(f"wrote {result.tasks} tasks to {out} "
           f"(train {splits['train']['tasks']}, test {splits['test']['tasks']})")  # fmt: skip

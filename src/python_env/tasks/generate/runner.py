@@ -45,6 +45,19 @@ def _work(source: Source) -> Any:
     return _builder.build(source)
 
 
+def _resolved(sandbox: SandboxSettings) -> SandboxSettings:
+    """The settings with the tier this host can run, found once here (and said once, if a
+    stronger tier is missing) rather than by every worker process."""
+    from python_env.sandbox import make_executor
+
+    probe = make_executor(sandbox.model_copy(update={"workers": 1}))
+    try:
+        tier = getattr(probe, "tier", None)
+    finally:
+        probe.close()
+    return sandbox.model_copy(update={"tier": tier}) if tier else sandbox
+
+
 def source_order(sources: Sequence[Source], seed: int) -> list[Source]:
     def key(s: Source) -> str:
         return hashlib.sha256(f"{seed}:order:{s.key}".encode()).hexdigest()
@@ -74,7 +87,7 @@ def generate(
     progress: Callable[[int, int], None] | None = None, sandbox: SandboxSettings | None = None,
 ) -> Result:  # fmt: skip
     """Build up to ``count`` tasks (all sources if None) and write the dataset to ``out``."""
-    sandbox = sandbox or SandboxSettings()
+    sandbox = _resolved(sandbox or SandboxSettings())
     started = time.perf_counter()
     sources = source_order(load_sources(corpora), seed)[:max_sources]
     workers = workers or max(2, (os.cpu_count() or 1) + 1)
