@@ -130,6 +130,9 @@ def test_failed_episodes_are_counted_apart_and_fail_the_run(
         base = ["eval", "--agent", "random", "--url", url, "--limit", "6", "--quiet", "--no-plot"]
         assert main([*base, "--concurrency", "3", "--out", str(tmp_path / "x.json")]) == 2
         assert "above the 1 sessions" in capsys.readouterr().err  # refused before starting
+        jsonl = tmp_path / "refused.jsonl"
+        rollouts = ["rollouts", "--url", url, "--concurrency", "3", "--out", str(jsonl)]
+        assert main(rollouts) == 2 and not jsonl.exists()  # no empty file left behind
         out = tmp_path / "over.json"
         argv = [*base, "--concurrency", "3", "--oversubscribe", "--out", str(out)]
         assert main(argv) == 1
@@ -140,7 +143,7 @@ def test_failed_episodes_are_counted_apart_and_fail_the_run(
         assert overall["completed"] + overall["errors"] == 6 and "failed" in err
         done = [e["score"] for e in report["episodes"] if e["error"] is None]
         assert overall["mean_score"] == pytest.approx(sum(done) / len(done), abs=1e-4)
-        assert overall["error_kinds"] and sum(overall["error_kinds"].values()) == overall["errors"]
+        assert overall["error_kinds"] == {"CAPACITY_REACHED": overall["errors"]}
         again = [*argv[:-1], str(tmp_path / "again.json"), "--allow-errors"]
         assert main(again) == 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -112,7 +113,17 @@ async def _one(
             seed=episode.seed,
             info=episode.task,
             wall_s=time.perf_counter() - started,
-            error=f"{type(exc).__name__}: {exc}",
+            error=f"{error_kind(exc)}: {exc}",
         )
     finally:
         await policy.close()
+
+
+_WS_CODE = re.compile(r"\(code: ([A-Z_]+)\)")
+
+
+def error_kind(exc: BaseException) -> str:
+    """What failed, for the report: the server's error code when the client relayed one (e.g.
+    ``CAPACITY_REACHED``), else the exception's type."""
+    found = _WS_CODE.search(str(exc))
+    return found.group(1) if found else type(exc).__name__

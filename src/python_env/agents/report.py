@@ -211,8 +211,8 @@ def plot_scores(reports: Sequence[dict[str, Any]], path: Path, title: str = "") 
             xs = [i + (k - (len(reports) - 1) / 2) * width for i in range(len(groups))]
             ax.bar(xs, means, width, yerr=errs, capsize=3, label=label)
             for x, s in zip(xs, stats, strict=True):
-                ax.annotate(f"n={_completed(s or {})}", (x, 0.01), ha="center",
-                            fontsize=6, rotation=90, va="bottom")  # fmt: skip
+                ax.annotate(f"n={_completed(s or {})}", (x, 0.98), ha="center",
+                            fontsize=6, rotation=90, va="top")  # fmt: skip
         ax.set_xticks(range(len(groups)), groups, rotation=20, fontsize=8)
         ax.set_ylim(0, 1)
         ax.set_title(name, fontsize=9)

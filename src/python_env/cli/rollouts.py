@@ -71,16 +71,16 @@ def run(args: argparse.Namespace) -> int:
     from python_env.cli.eval import execute, refuse_overwrite, server_url
 
     refuse_overwrite(args, args.out)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     counts = {"episodes": 0, "lines": 0}
-    with args.out.open("w") as out:
+    with server_url(args) as url:  # reach (or start) the server before creating the file
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        with args.out.open("w") as out:
 
-        def keep(result: Any) -> None:
-            if result.error is None and result.score >= args.min_score:
-                counts["episodes"] += 1
-                counts["lines"] += write_episode(result, out)
+            def keep(result: Any) -> None:
+                if result.error is None and result.score >= args.min_score:
+                    counts["episodes"] += 1
+                    counts["lines"] += write_episode(result, out)
 
-        with server_url(args) as url:
             stats = execute(args, url, on_result=keep)
     print(
         f"{counts['episodes']} of {stats.episodes} episodes ({counts['lines']} turns) "

@@ -17,7 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from python_env.config import SandboxSettings
+from python_env.config import SandboxSettings, SandboxTier
 from python_env.tasks.generate.corpora import CORPORA, Source, corpus_versions, load_sources
 from python_env.tasks.generate.dataset import SPLITS, write_dataset
 from python_env.tasks.generate.select import GENERATOR_VERSION
@@ -55,7 +55,7 @@ def _resolved(sandbox: SandboxSettings) -> SandboxSettings:
         tier = getattr(probe, "tier", None)
     finally:
         probe.close()
-    return sandbox.model_copy(update={"tier": tier}) if tier else sandbox
+    return sandbox.model_copy(update={"tier": SandboxTier(tier)}) if tier else sandbox
 
 
 def source_order(sources: Sequence[Source], seed: int) -> list[Source]:
