@@ -39,7 +39,10 @@ def test_readme_task_table_matches_the_bank(capsys: pytest.CaptureFixture[str]) 
         (["eval", "--limit", "0"], "argument --limit: must be at least 1, got 0"),
         (["eval", "--limit", "-3"], "must be at least 1"),
         (["eval", "--concurrency", "0"], "must be at least 1"),
-        (["eval", "--agnt", "x"], "unrecognized arguments: --agnt x (did you mean '--agent'?)"),
+        (
+            ["eval", "--agnt", "x"],
+            "unrecognized arguments: --agnt x; --agnt (did you mean '--agent'?)",
+        ),
         (["eval", "--agent", "heurstic"], "unknown agent 'heurstic' (did you mean 'heuristic'?)"),
         (["eval", "--kind", "reveiw"], "(did you mean 'review'?); choose from review, repair"),
         (["eval", "--category", "secuirty"], "did you mean 'security'?"),

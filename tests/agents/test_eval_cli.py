@@ -169,3 +169,21 @@ def test_a_url_without_a_scheme_is_taken_as_http(server_url: str, tmp_path: Path
     out = tmp_path / "bare.json"
     argv = ["eval", "--url", bare, "--limit", "1", "--out", str(out), "--no-plot", "--quiet"]
     assert main(argv) == 0 and json.loads(out.read_text())["run"]["episodes"] == 1
+
+
+def test_an_older_report_is_read_with_its_failures_counted_apart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    row = {"task_id": "t", "seed": 0, "kinds": ["review"], "difficulty": "easy",
+           "categories": ["bug"], "score": 1.0, "reward_sum": 1.0, "steps": 2,
+           "invalid_actions": 0, "components": {"review": 1.0}, "findings": None, "tests": None,
+           "wall_s": 0.1, "error": None}  # fmt: skip
+    failed = row | {"score": 0.0, "reward_sum": 0.0, "error": "RuntimeError: lost"}
+    old = {"agent": "x", "split": "curated", "aggregate": {"overall": {"mean_score": 0.5}},
+           "episodes": [row, failed]}  # fmt: skip
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(old))
+    assert main(["report", str(path)]) == 0
+    table = capsys.readouterr().out
+    assert "| completed | 1 |" in table and "| mean score (completed) | 1.000 |" in table
+    assert "| error kinds | RuntimeError: 1 |" in table

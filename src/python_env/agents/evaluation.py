@@ -119,7 +119,7 @@ async def _one(
         await policy.close()
 
 
-_WS_CODE = re.compile(r"\(code: ([A-Z_]+)\)")
+_WS_CODE = re.compile(r"\(code: ([A-Z_]+)\)\s*$")  # how OpenEnv's client ends its errors
 
 
 def error_kind(exc: BaseException) -> str:

@@ -48,7 +48,13 @@ def session_limit(base_url: str) -> int | None:
     try:
         body = _http(f"{base_url}/health", timeout=10)
     except urllib.error.HTTPError as exc:
-        body = json.loads(exc.read(65_536) or b"null")  # unhealthy still states its size
+        try:
+            body = json.loads(exc.read(65_536) or b"null")  # unhealthy still states its size
+        except ValueError:
+            raise ServerUnreachable(
+                f"{base_url} answered /health with HTTP {exc.code}: is it a python_env server?",
+                url=base_url,
+            ) from exc
     except (OSError, ValueError) as exc:
         raise ServerUnreachable(
             f"cannot reach the python_env server at {base_url}: {exc}", url=base_url

@@ -45,7 +45,9 @@ def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "solved": sum(s >= 0.99 for s in scores),
         "mean_reward_sum": _mean(r["reward_sum"] for r in done),
         "mean_steps": _mean(r["steps"] for r in done),
-        "invalid_rate": round(sum(r["invalid_actions"] for r in done) / turns, 4) if turns else 0.0,
+        "invalid_rate": round(sum(r["invalid_actions"] for r in done) / turns, 4)
+        if turns
+        else None,
         "precision": _mean(f["precision"] for f in findings),
         "recall": _mean(f["recall"] for f in findings),
         "f1": _mean(f["f1"] for f in findings),
@@ -55,6 +57,10 @@ def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "errors": len(rows) - len(done),
         "error_kinds": dict(sorted(kinds.items())),
     }
+
+
+def _number(value: Any, missing: float = math.nan) -> float:
+    return float(value) if isinstance(value, int | float) else missing
 
 
 def _completed(stats: dict[str, Any]) -> int:
@@ -85,9 +91,6 @@ def build_report(
 ) -> dict[str, Any]:
     """The eval report: run settings, per-episode results and aggregates."""
     rows = [r.summary() for r in stats.results]
-    by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        by_task[row["task_id"]].append(row)
     return {
         "agent": agent,
         "split": split,
@@ -102,12 +105,20 @@ def build_report(
             "wall_s": round(stats.wall_s, 3),
             "episodes_per_s": round(stats.episodes_per_s, 3),
         },
-        "aggregate": {
-            "overall": aggregate(rows),
-            **{f"by_{name}": grouped(rows, field) for name, field in GROUPS},
-            "by_task": {task: aggregate(items) for task, items in sorted(by_task.items())},
-        },
+        "aggregate": aggregates(rows),
         "episodes": rows,
+    }
+
+
+def aggregates(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Every aggregate of a report: overall, per difficulty, kind, category and task."""
+    by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_task[row["task_id"]].append(row)
+    return {
+        "overall": aggregate(rows),
+        **{f"by_{name}": grouped(rows, field) for name, field in GROUPS},
+        "by_task": {task: aggregate(items) for task, items in sorted(by_task.items())},
     }
 
 
@@ -116,6 +127,7 @@ def load_report(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(path.read_text())
     if "aggregate" not in data or "episodes" not in data:
         raise ValueError(f"{path} is not a python-env eval report")
+    data["aggregate"] = aggregates(data["episodes"])  # older reports scored failures as 0
     return data
 
 
@@ -182,7 +194,9 @@ def side_by_side(reports: Sequence[dict[str, Any]], paths: Sequence[Path | None]
     return "\n".join(lines)
 
 
-def plot_scores(reports: Sequence[dict[str, Any]], path: Path, title: str = "") -> Path:
+def plot_scores(
+    reports: Sequence[dict[str, Any]], path: Path, title: str = "", paths: Sequence[Path] = ()
+) -> Path:
     """Mean score ± 95 % CI per agent, overall and per task kind and category, saved as PNG;
     the title names the split(s), episode counts and date."""
     import matplotlib
@@ -191,7 +205,8 @@ def plot_scores(reports: Sequence[dict[str, Any]], path: Path, title: str = "") 
     import matplotlib.pyplot as plt
 
     taken: set[str] = set()
-    labels = [_label(r, None, taken) for r in reports]
+    named = list(paths) + [None] * (len(reports) - len(paths))
+    labels = [_label(r, p, taken) for r, p in zip(reports, named, strict=True)]
     panels = [("overall", None), ("by task kind", "by_kind"), ("by category", "by_category")]
     fig, axes = plt.subplots(
         1, 3, figsize=(13, 4.2), dpi=120, gridspec_kw={"width_ratios": [1, 2, 3]}
@@ -206,8 +221,8 @@ def plot_scores(reports: Sequence[dict[str, Any]], path: Path, title: str = "") 
                 report["aggregate"]["overall"] if key is None else report["aggregate"][key].get(g)
                 for g in groups
             ]
-            means = [(s or {}).get("mean_score") or 0.0 for s in stats]
-            errs = [(s or {}).get("score_ci95") or 0.0 for s in stats]
+            means = [_number((s or {}).get("mean_score")) for s in stats]  # NaN: no bar
+            errs = [_number((s or {}).get("score_ci95"), 0.0) for s in stats]
             xs = [i + (k - (len(reports) - 1) / 2) * width for i in range(len(groups))]
             ax.bar(xs, means, width, yerr=errs, capsize=3, label=label)
             for x, s in zip(xs, stats, strict=True):

@@ -38,8 +38,14 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if extras:
         command = _subparser(parser, args.command)
         options = [o for a in command._actions for o in a.option_strings]
-        hints = "".join(did_you_mean(e.split("=")[0], options) for e in extras if e.startswith("-"))
-        command.error(f"unrecognized arguments: {' '.join(extras)}{hints}")
+        hints = [
+            f"{e.split('=')[0]}{hint}"
+            for e in extras
+            if e.startswith("-") and (hint := did_you_mean(e.split("=")[0], options))
+        ]
+        command.error(
+            f"unrecognized arguments: {' '.join(extras)}" + "".join(f"; {h}" for h in hints)
+        )
     return args
 
 

@@ -25,7 +25,7 @@ def add_agent_options(parser: argparse.ArgumentParser) -> None:
         "--agent", type=choice(list(AGENTS), "agent"), default="heuristic",
         help=f"agent to run: {', '.join(AGENTS)}",
     )  # fmt: skip
-    parser.add_argument("--split", default="curated", help="task split (see python-env tasks)")
+    parser.add_argument("--split", default="curated", help="task split: curated, train or test")
     parser.add_argument(
         "--limit", type=at_least(1), default=None,
         help="episodes to run, cycling over the split's tasks (default: each task once)",
@@ -84,23 +84,30 @@ def refuse_overwrite(args: argparse.Namespace, *paths: Path) -> None:
     """Raise ``InvalidRequest`` if an output file exists and ``--force`` was not given."""
     from python_env.errors import InvalidRequest
 
+    folders = [str(p) for p in paths if p.is_dir()]
+    if folders:
+        raise InvalidRequest(f"{', '.join(folders)}: a directory, not a file to write", field="out")
     taken = [str(p) for p in paths if p.exists()]
     if taken and not args.force:
+        them = "it" if len(taken) == 1 else "them"
         raise InvalidRequest(
-            f"{', '.join(taken)} already exists; pass --force to overwrite it, or --out elsewhere",
+            f"{' and '.join(taken)} already exist{'s' if len(taken) == 1 else ''}; pass --force to "
+            f"overwrite {them}, or choose other paths (--out, --plot or --no-plot)",
             field="out",
         )
 
 
-def check_capacity(args: argparse.Namespace, url: str) -> None:
-    """Refuse a ``--concurrency`` above the session limit of the server at ``url``."""
+def check_capacity(args: argparse.Namespace, url: str, sessions: int) -> None:
+    """Refuse to open more ``sessions`` than the server at ``url`` holds."""
     from python_env.agents.launcher import session_limit
     from python_env.errors import InvalidRequest
 
     limit = session_limit(url)
-    if limit is not None and args.concurrency > limit and not args.oversubscribe:
+    if limit is None:
+        print(f"python-env: {url} does not state its session limit; not checked", file=sys.stderr)
+    elif sessions > limit and not args.oversubscribe:
         raise InvalidRequest(
-            f"--concurrency {args.concurrency} is above the {limit} sessions the server at {url} "
+            f"--concurrency {sessions} is above the {limit} sessions the server at {url} "
             "holds (its MAX_CONCURRENT_ENVS): the extra sessions would be refused "
             "(CAPACITY_REACHED) and count as failed episodes. Lower --concurrency, start the "
             "server with a larger MAX_CONCURRENT_ENVS, or pass --oversubscribe.",
@@ -129,14 +136,12 @@ def agent_options(args: argparse.Namespace) -> dict[str, Any]:
 
 @contextmanager
 def server_url(args: argparse.Namespace) -> Iterator[str]:
-    """``--url`` (``http://`` added if it has no scheme; its session limit checked against
-    ``--concurrency``), or an embedded server sized for ``--concurrency`` sessions."""
+    """``--url`` (``http://`` added if it has no scheme), or an embedded server sized for
+    ``--concurrency`` sessions."""
     if args.url:
         from python_env.agents.launcher import normalise_url
 
-        url = normalise_url(args.url)
-        check_capacity(args, url)
-        yield url
+        yield normalise_url(args.url)
         return
     from python_env.agents.launcher import embedded_server
 
@@ -169,6 +174,8 @@ def execute(args: argparse.Namespace, url: str, on_result: Any = None) -> Any:
     from python_env.agents.evaluation import run_episodes
 
     episodes = select_episodes(args, url)
+    if args.url:
+        check_capacity(args, url, min(args.concurrency, len(episodes)))
     factory = make_factory(args.agent, **agent_options(args))
     with tqdm(total=len(episodes), desc=args.agent, unit="ep", disable=args.quiet) as bar:
         scores: list[float] = []
@@ -218,11 +225,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"plot: {plot_scores([report], plot)}")
     if stats.errors:
         kinds = ", ".join(f"{k}: {n}" for k, n in overall["error_kinds"].items())
+        accepted = args.allow_errors and overall["completed"]
+        verdict = "exit status 0 (--allow-errors)" if accepted else "exit status 1"
+        if not overall["completed"]:
+            verdict += ": no episode completed"
+        elif not accepted:
+            verdict += " (pass --allow-errors to accept)"
         print(
             f"python-env: {stats.errors} of {stats.episodes} episodes failed ({kinds}); the scores "
-            "are over the episodes that completed"
-            + ("" if args.allow_errors else "; exit status 1 (pass --allow-errors to accept)"),
+            f"are over the {overall['completed']} that completed; {verdict}",
             file=sys.stderr,
         )
-        return 0 if args.allow_errors and overall["completed"] else 1
+        return 0 if accepted else 1
     return 0

@@ -41,5 +41,5 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(side_by_side(reports, args.reports))
     if args.plot:
-        print(f"plot: {plot_scores(reports, args.plot)}")
+        print(f"plot: {plot_scores(reports, args.plot, paths=args.reports)}")
     return 0

@@ -74,19 +74,29 @@ def run(args: argparse.Namespace) -> int:
     counts = {"episodes": 0, "lines": 0}
     with server_url(args) as url:  # reach (or start) the server before creating the file
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        with args.out.open("w") as out:
+        try:
+            with args.out.open("w") as out:
 
-            def keep(result: Any) -> None:
-                if result.error is None and result.score >= args.min_score:
-                    counts["episodes"] += 1
-                    counts["lines"] += write_episode(result, out)
+                def keep(result: Any) -> None:
+                    if result.error is None and result.score >= args.min_score:
+                        counts["episodes"] += 1
+                        counts["lines"] += write_episode(result, out)
 
-            stats = execute(args, url, on_result=keep)
+                stats = execute(args, url, on_result=keep)
+        except BaseException:
+            args.out.unlink(missing_ok=True)  # no half-written file to refuse the next run
+            raise
     print(
         f"{counts['episodes']} of {stats.episodes} episodes ({counts['lines']} turns) "
         f"written to {args.out}"
     )
     if stats.errors:
-        print(f"python-env: {stats.errors} episodes failed and were not written", file=sys.stderr)
-        return 0 if args.allow_errors else 1
+        completed = stats.episodes - stats.errors
+        accepted = args.allow_errors and completed > 0
+        print(
+            f"python-env: {stats.errors} episodes failed and were not written; "
+            + ("exit status 0 (--allow-errors)" if accepted else "exit status 1"),
+            file=sys.stderr,
+        )
+        return 0 if accepted else 1
     return 0
