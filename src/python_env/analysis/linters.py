@@ -133,15 +133,9 @@ def _ruff_knows(rule: str) -> bool:
     return True
 
 
-def run_ruff(
-    code: str, select: Sequence[str] = DEFAULT_RUFF_RULES, ignore_noqa: bool = False
-) -> list[AnalyzerHit]:
-    """ruff's findings on ``code``, sorted by line (``ignore_noqa``: ``# noqa`` silences
-    nothing, as when grading code whose author wants a rule to stop firing)."""
-    extra = ("--ignore-noqa",) if ignore_noqa else ()
-    args = _ruff_args(
-        select, *extra, "--output-format", "json", "--stdin-filename", "solution.py", "-"
-    )
+def run_ruff(code: str, select: Sequence[str] = DEFAULT_RUFF_RULES) -> list[AnalyzerHit]:
+    """ruff's findings on ``code``, sorted by line."""
+    args = _ruff_args(select, "--output-format", "json", "--stdin-filename", "solution.py", "-")
     hits = []
     for item in _ruff_items(_run(args, code, fatal=RUFF_FAILED)):
         rule, start, end = _span(item)
@@ -154,7 +148,9 @@ def run_ruff(
 def ruff_batch(
     codes: Sequence[str], select: Sequence[str], ignore_noqa: bool = False
 ) -> list[list[Hit]]:
-    """ruff's hits on each text, in one ruff process (the same flags as ``run_ruff``)."""
+    """ruff's hits on each text, in one ruff process (the same flags as ``run_ruff``;
+    ``ignore_noqa``: ``# noqa`` silences nothing, as when grading code whose author wants a
+    rule to stop firing)."""
     with tempfile.TemporaryDirectory(prefix="pyenv-ruff-") as tmp:
         for i, code in enumerate(codes):
             (Path(tmp) / f"c{i:05d}.py").write_text(code, encoding="utf-8")

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from python_env.cli.help import Formatter, at_least, choice, plain
+from python_env.cli.help import Formatter, at_least, choice, plain, refuse_overwrite
 
 
 def add_agent_options(parser: argparse.ArgumentParser) -> None:
@@ -78,23 +78,6 @@ def register(sub: Any) -> None:
         help="exit 0 even if some episodes failed (they are still left out of the mean)",
     )  # fmt: skip
     parser.set_defaults(handler=run)
-
-
-def refuse_overwrite(args: argparse.Namespace, *paths: Path) -> None:
-    """Raise ``InvalidRequest`` if an output file exists and ``--force`` was not given."""
-    from python_env.errors import InvalidRequest
-
-    folders = [str(p) for p in paths if p.is_dir()]
-    if folders:
-        raise InvalidRequest(f"{', '.join(folders)}: a directory, not a file to write", field="out")
-    taken = [str(p) for p in paths if p.exists()]
-    if taken and not args.force:
-        them = "it" if len(taken) == 1 else "them"
-        raise InvalidRequest(
-            f"{' and '.join(taken)} already exist{'s' if len(taken) == 1 else ''}; pass --force to "
-            f"overwrite {them}, or choose other paths (--out, --plot or --no-plot)",
-            field="out",
-        )
 
 
 def check_capacity(args: argparse.Namespace, url: str, sessions: int) -> None:

@@ -1,5 +1,5 @@
-"""Help text and argument checks shared by the commands: plain-text help with defaults, and
-choices that suggest the closest valid value."""
+"""Help text and argument checks shared by the commands: plain-text help with defaults, choices
+that suggest the closest valid value, and output files that are never overwritten unasked."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import argparse
 import difflib
 import re
 from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from python_env.errors import InvalidRequest
 
 _LITERAL = re.compile(r"``([^`]+)``")
 
@@ -72,3 +75,18 @@ def fraction(value: str) -> float:
     if not 0.0 <= number <= 1.0:
         raise argparse.ArgumentTypeError(f"must be within 0..1 (a task score), got {number}")
     return number
+
+
+def refuse_overwrite(args: argparse.Namespace, *paths: Path) -> None:
+    """Raise ``InvalidRequest`` if an output file exists and ``--force`` was not given."""
+    folders = [str(p) for p in paths if p.is_dir()]
+    if folders:
+        raise InvalidRequest(f"{', '.join(folders)}: a directory, not a file to write", field="out")
+    taken = [str(p) for p in paths if p.exists()]
+    if taken and not args.force:
+        them = "it" if len(taken) == 1 else "them"
+        raise InvalidRequest(
+            f"{' and '.join(taken)} already exist{'s' if len(taken) == 1 else ''}; pass --force to "
+            f"overwrite {them}, or choose other paths (--out, --plot or --no-plot)",
+            field="out",
+        )

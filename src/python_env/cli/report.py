@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from python_env.cli.help import Formatter, plain
+from python_env.cli.help import Formatter, plain, refuse_overwrite
 
 
 def register(sub: Any) -> None:
@@ -36,9 +36,8 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             print(f"python-env: error: cannot read {path}: {exc}", file=sys.stderr)
             return 2
-    if args.plot and args.plot.exists() and not args.force:
-        print(f"python-env: error: {args.plot} already exists; pass --force", file=sys.stderr)
-        return 2
+    if args.plot:
+        refuse_overwrite(args, args.plot)
     print(side_by_side(reports, args.reports))
     if args.plot:
         print(f"plot: {plot_scores(reports, args.plot, paths=args.reports)}")

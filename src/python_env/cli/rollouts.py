@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from python_env.cli.help import Formatter, fraction, plain
+from python_env.cli.help import Formatter, fraction, plain, refuse_overwrite
 
 
 def register(sub: Any) -> None:
@@ -68,7 +68,7 @@ def write_episode(result: Any, out: TextIO) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from python_env.cli.eval import execute, refuse_overwrite, server_url
+    from python_env.cli.eval import execute, server_url
 
     refuse_overwrite(args, args.out)
     counts = {"episodes": 0, "lines": 0}

@@ -2,7 +2,7 @@
 
 A suite runs as one sandbox job; when a test runs out of CPU time the job ends in it, and the
 suite goes on in a fresh job that skips the tests already settled, so a slow test times out
-alone (at most ``MAX_TIMEOUTS`` of them per run, then the rest count as not run). A benchmark
+alone (at most ``MAX_SUITE_JOBS`` jobs per run, then the rest count as not run). A benchmark
 always runs in a job of its own.
 
 ``Baselines`` are what the reference fix and the original code do on a task: their outcomes on
@@ -127,11 +127,10 @@ def _undone_is_visible(
     if kind is Check.STATIC:
         rule = issue.rule_id
         return undone_counts[rule] > base.fix_rule_counts[rule]
-    hidden = base.reference[Suite.HIDDEN], base.original[Suite.HIDDEN]
     if undone == task.code:  # the issue's part is the whole fix: the original's outcomes
-        return grade_suite(Suite.HIDDEN, hidden[1], *hidden).failed > 0
+        return base.test_fail_to_pass() > 0
     outcome = run_suite(executor, Job(undone, task.hidden_tests, limits=limits))
-    return grade_suite(Suite.HIDDEN, outcome, *hidden).failed > 0
+    return base.grade(Suite.HIDDEN, outcome).failed > 0
 
 
 def _baseline_run(executor: Executor, code: str, tests: str, limits: Limits) -> ExecReport:
@@ -155,11 +154,10 @@ def try_fix(
     patched = base.counterfactuals[issue.id].apply(finding)
     if patched is None:
         return None
-    hidden = base.reference[Suite.HIDDEN], base.original[Suite.HIDDEN]
     if patched == task.fix:  # the reference itself: its outcomes are known
-        return grade_suite(Suite.HIDDEN, hidden[0], *hidden), base.fix_rule_counts
+        return base.grade(Suite.HIDDEN, base.reference[Suite.HIDDEN]), base.fix_rule_counts
     outcome = run_suite(executor, Job(patched, task.hidden_tests, limits=limits), max_jobs)
-    return grade_suite(Suite.HIDDEN, outcome, *hidden), rule_counts(patched, base.static_rules)
+    return base.grade(Suite.HIDDEN, outcome), rule_counts(patched, base.static_rules)
 
 
 @dataclass(frozen=True)
@@ -229,11 +227,11 @@ class Baselines:
 
     def test_fail_to_pass(self) -> int:
         """Hidden tests whose outcome on the original differs from the reference's."""
-        original = self.original[Suite.HIDDEN]
-        return sum(
-            not ((got := original.outcome(o.name)) is not None and got.same_as(o))
-            for o in self.reference[Suite.HIDDEN].outcomes
-        )
+        return self.grade(Suite.HIDDEN, self.original[Suite.HIDDEN]).failed
+
+    def grade(self, suite: Suite, outcome: ExecReport) -> TestReport:
+        """A run of ``suite`` graded against these baselines (``grading.tests.grade_suite``)."""
+        return grade_suite(suite, outcome, self.reference[suite], self.original[suite])
 
     def _with_checks(self, executor: Executor, task: Task, limits: Limits) -> Baselines:
         """How a fix for each issue is checked: the check its kind calls for, if undoing the

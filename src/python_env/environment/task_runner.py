@@ -40,7 +40,7 @@ from python_env.grading.findings import candidate_pairs, score_findings
 from python_env.grading.fixes import Check, fits, fix_status
 from python_env.grading.performance import perf_score
 from python_env.grading.score import combine, component_weights
-from python_env.grading.tests import grade_suite, repair_score, static_verdicts
+from python_env.grading.tests import repair_score, static_verdicts
 from python_env.sandbox import Executor, Job
 from python_env.types import (
     Component,
@@ -129,7 +129,7 @@ class TaskRunner:
         """Run a suite against ``code`` and grade it against the reference fix."""
         base = self.prepare(task)
         candidate = run_suite(self.executor, self.job(task, code, suite))
-        report = grade_suite(suite, candidate, base.reference[suite], base.original[suite])
+        report = base.grade(suite, candidate)
         if suite is Suite.HIDDEN and task.has(TaskKind.REPAIR) and base.static_rules:
             counts = rule_counts(code, base.static_rules)
             extra = static_verdicts(report, base.static_rules, counts, base.fix_rule_counts)
@@ -213,7 +213,9 @@ class TaskRunner:
         for i, issue in pairs:
             trial = None
             if fits(findings[i]):
-                trial = try_fix(self.executor, task, base, findings[i], issue, self.limits, 1)
+                trial = try_fix(
+                    self.executor, task, base, findings[i], issue, self.limits, max_jobs=1
+                )
             trials[(i, issue.id)] = trial
             if trial is not None and trial[0].exit_reason is ExitReason.TIMEOUT:
                 break
