@@ -60,6 +60,15 @@ class Difficulty(StrEnum):
     HARD = "hard"
 
 
+class TestStyle(StrEnum):
+    """How a task's test files are written, and so how the sandbox runs them."""
+
+    __test__ = False  # not a pytest class
+
+    RETURN = "return"  # zero-argument ``test_*`` functions; return values and asserts compared
+    PYTEST = "pytest"  # a pytest suite: fixtures, parametrize, raises, approx, marks, conftest
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -158,6 +167,13 @@ class Task(_Frozen):
     fix: str
     issues: tuple[Issue, ...]
     benchmark: str = ""
+    test_style: TestStyle = TestStyle.RETURN
+    conftest: str = Field(default="", description="pytest tasks: the task's conftest.py.")
+    module: str = Field(
+        default="solution",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="The module name the tests import the code under review as.",
+    )
 
     @property
     def id(self) -> str:
@@ -174,6 +190,9 @@ class Task(_Frozen):
             self.visible_tests,
             self.hidden_tests,
             self.benchmark,
+            self.test_style.value,
+            self.conftest,
+            self.module,
         )
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
@@ -233,6 +252,7 @@ class TestStatus(StrEnum):
 
     RETURNED = "returned"
     RAISED = "raised"
+    SKIPPED = "skipped"  # pytest: a skip mark, pytest.skip(), importorskip; never a pass
     NOT_RUN = "not_run"
 
 
@@ -293,6 +313,9 @@ class TestReport(_Frozen):
     suite: Suite = Field(description="visible or hidden.")
     exit_reason: ExitReason = Field(description="How the run ended: ok, timeout, crashed, ...")
     verdicts: tuple[TestVerdict, ...] = Field(description="Pass or fail per test, by name.")
+    skipped: tuple[str, ...] = Field(
+        default=(), description="Tests the reference fix skips too: not graded either way."
+    )
     error: str = Field(default="", description="Why the code or tests failed to import.")
     stdout: str = Field(default="", description="What the code printed (visible runs only).")
     stderr: str = Field(default="", description="What the code wrote to stderr (visible only).")
