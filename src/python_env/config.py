@@ -95,6 +95,13 @@ class SandboxSettings(_Section):
         "HTTP 503 (PYTHON_ENV_SANDBOX_QUEUE_TIMEOUT).",
     )
     limits: Limits = Field(default_factory=Limits, description="Resource limits of every job.")
+    hash_seed: int = Field(
+        default=0,
+        ge=0,
+        le=4294967295,
+        description="PYTHONHASHSEED of the workers: fixed, so set and dict orders are the same "
+        "on every run (task validation runs a second executor with another seed).",
+    )
 
 
 class CatalogSettings(_Section):

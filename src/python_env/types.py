@@ -202,6 +202,19 @@ class Task(_Frozen):
 
 
 @dataclass(frozen=True)
+class TaskProblem:
+    """One rule a task breaks: which task, which rule (a short id), and the evidence."""
+
+    task: str
+    rule: str
+    evidence: str
+
+    def line(self) -> str:
+        """The one-line form the CLI prints: ``task: rule: evidence``."""
+        return f"{self.task}: {self.rule}: {self.evidence}"
+
+
+@dataclass(frozen=True)
 class Limits:
     """Resource limits for one sandbox job. CPU time, not wall time, decides "too slow"."""
 

@@ -33,13 +33,16 @@ def make_executor(settings: SandboxSettings | None = None) -> Executor:
     settings = settings or SandboxSettings()
     if settings.executor is ExecutorKind.SUBPROCESS:
         log.error("PYTHON_ENV_EXECUTOR=subprocess: agent code runs UNISOLATED (no sandbox)")
-        return SubprocessExecutor(queue_timeout_s=settings.queue_timeout_s)
+        return SubprocessExecutor(
+            queue_timeout_s=settings.queue_timeout_s, hash_seed=settings.hash_seed
+        )
     try:
         return ForkServerExecutor(
             pool_size=settings.workers,
             tier=settings.tier.value,
             bwrap=settings.bwrap,
             queue_timeout_s=settings.queue_timeout_s,
+            hash_seed=settings.hash_seed,
         )
     except OSError as exc:
         raise SandboxError(f"the sandbox cannot start on this host: {exc}") from exc

@@ -96,6 +96,7 @@ class ForkServerExecutor:
         preload: list[str] | None = None,
         reply_grace_s: float = REPLY_GRACE_S,
         warmup: bool = True,
+        hash_seed: int = 0,
     ) -> None:
         # 0: twice the cores. A worker idles between jobs (reply, fork of the next child,
         # dispatch), and a second one per core fills those gaps. Verdicts use CPU time, so
@@ -106,6 +107,7 @@ class ForkServerExecutor:
         self.preload = preload
         self.reply_grace_s = reply_grace_s
         self.warmup = warmup
+        self.hash_seed = hash_seed
         self.tier = ""
         self.tried: dict[str, str] = {}
         self._res = _Resources()
@@ -232,7 +234,7 @@ class ForkServerExecutor:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=errors,
-                env=WORKER_ENV,
+                env={**WORKER_ENV, "PYTHONHASHSEED": str(self.hash_seed)},
                 pass_fds=(child_end.fileno(),),
                 start_new_session=True,
             )

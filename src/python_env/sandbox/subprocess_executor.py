@@ -44,7 +44,10 @@ class SubprocessExecutor:
 
     name = "subprocess"
 
-    def __init__(self, max_parallel: int | None = None, queue_timeout_s: float = 60.0) -> None:
+    def __init__(
+        self, max_parallel: int | None = None, queue_timeout_s: float = 60.0, hash_seed: int = 0
+    ) -> None:
+        self._env = {**CLEAN_ENV, "PYTHONHASHSEED": str(hash_seed)}
         self._slots = threading.BoundedSemaphore(max_parallel or (os.cpu_count() or 1) * 2)
         self._queue_timeout_s = queue_timeout_s
 
@@ -85,7 +88,7 @@ class SubprocessExecutor:
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
                     cwd=scratch,
-                    env=CLEAN_ENV,
+                    env=self._env,
                     pass_fds=(write_fd,),
                     start_new_session=True,
                     preexec_fn=lambda: apply_limits(limits),
