@@ -280,11 +280,52 @@ class TestOutcome(_Frozen):
     message: str = Field(default="", description="Exception type and message when it raised.")
 
     def same_as(self, other: TestOutcome) -> bool:
-        """Outcomes match when both returned equal values or both raised the same type."""
+        """Outcomes match when both returned equal values or both raised the same type.
+
+        ``other`` is the reference: a check of it made with ``pytest.approx`` carries its
+        tolerance, and the same check here matches within that tolerance of its value.
+        """
         if self.status != other.status or self.status == TestStatus.NOT_RUN:
             return False
-        same: bool = self.value == other.value
-        return same
+        return bool(self.value == other.value) or _checks_close(self.value, other.value)
+
+
+def _checks_close(got: Any, expected: Any) -> bool:
+    """Equal checks and return value, approx checks within the reference's tolerance."""
+    if not (isinstance(got, dict) and isinstance(expected, dict)):
+        return False
+    mine, theirs = got.get("checks"), expected.get("checks")
+    if not (isinstance(mine, list) and isinstance(theirs, list) and len(mine) == len(theirs)):
+        return False
+    if got.get("returned") != expected.get("returned"):
+        return False
+    return all(a == b or _approx_close(a, b) for a, b in zip(mine, theirs, strict=True))
+
+
+def _approx_close(got: Any, expected: Any) -> bool:
+    if not (isinstance(expected, list) and len(expected) == 3 and isinstance(expected[2], dict)):
+        return False
+    if not (isinstance(got, list) and len(got) == 3 and got[0] == expected[0]):
+        return False
+    tolerance = expected[2]
+    if got[2] != tolerance or set(tolerance) != {"rel", "abs"}:
+        return False
+    return _close(got[1], expected[1], float(tolerance["rel"]), float(tolerance["abs"]))
+
+
+def _close(got: Any, expected: Any, rel: float, abs_: float) -> bool:
+    """pytest.approx's rule, |got - expected| <= max(rel * |expected|, abs), through lists and
+    dicts of numbers (normalised values: dicts are sorted key/value pairs)."""
+    numbers = (int, float)
+    if isinstance(got, bool) or isinstance(expected, bool):
+        return bool(got == expected)
+    if isinstance(got, numbers) and isinstance(expected, numbers):
+        return abs(got - expected) <= max(rel * abs(expected), abs_)
+    if isinstance(got, list) and isinstance(expected, list) and len(got) == len(expected):
+        return all(_close(a, b, rel, abs_) for a, b in zip(got, expected, strict=True))
+    if isinstance(got, dict) and isinstance(expected, dict) and got.keys() == expected.keys():
+        return all(_close(got[k], expected[k], rel, abs_) for k in expected)
+    return bool(got == expected)
 
 
 class ExecReport(_Frozen):

@@ -24,7 +24,7 @@ from python_env.analysis.linters import known_rules, ruff_batch
 from python_env.errors import InvalidTask
 from python_env.grading.fixes import Check, check_for, fits, fix_status
 from python_env.grading.reference import Counterfactual, counterfactual, reference_finding
-from python_env.grading.tests import grade_suite
+from python_env.grading.tests import failed_in_reference, grade_suite, graded_outcomes
 from python_env.sandbox import Executor, Job
 from python_env.types import (
     ExecReport,
@@ -39,6 +39,7 @@ from python_env.types import (
     TestOutcome,
     TestReport,
     TestStatus,
+    TestStyle,
 )
 
 MAX_SUITE_JOBS = 3  # jobs per suite run: the first, then one after each of 2 slow tests
@@ -90,7 +91,7 @@ def _ran_out_of_cpu(report: ExecReport, job: Job) -> bool:
 
 def run_benchmark(executor: Executor, code: str, task: Task, limits: Limits) -> ExecReport:
     """The benchmark of ``task`` against ``code``, alone in its job."""
-    return executor.run(Job(solution=code, tests="", benchmark=task.benchmark, limits=limits))
+    return executor.run(Job.of(task, None, code, limits))
 
 
 def rule_counts(code: str, rules: frozenset[str]) -> Counter[str]:
@@ -129,13 +130,15 @@ def _undone_is_visible(
         return undone_counts[rule] > base.fix_rule_counts[rule]
     if undone == task.code:  # the issue's part is the whole fix: the original's outcomes
         return base.test_fail_to_pass() > 0
-    outcome = run_suite(executor, Job(undone, task.hidden_tests, limits=limits))
+    outcome = run_suite(executor, Job.of(task, Suite.HIDDEN, undone, limits))
     return base.grade(Suite.HIDDEN, outcome).failed > 0
 
 
-def _baseline_run(executor: Executor, code: str, tests: str, limits: Limits) -> ExecReport:
+def _baseline_run(
+    executor: Executor, task: Task, suite: Suite, code: str, limits: Limits
+) -> ExecReport:
     """A baseline's run of a suite, as kept: outcomes, exit and costs (not its output)."""
-    report = run_suite(executor, Job(code, tests, limits=limits))
+    report = run_suite(executor, Job.of(task, suite, code, limits))
     return report.model_copy(update={"stdout": "", "stderr": ""})
 
 
@@ -156,7 +159,7 @@ def try_fix(
         return None
     if patched == task.fix:  # the reference itself: its outcomes are known
         return base.grade(Suite.HIDDEN, base.reference[Suite.HIDDEN]), base.fix_rule_counts
-    outcome = run_suite(executor, Job(patched, task.hidden_tests, limits=limits), max_jobs)
+    outcome = run_suite(executor, Job.of(task, Suite.HIDDEN, patched, limits), max_jobs)
     return base.grade(Suite.HIDDEN, outcome), rule_counts(patched, base.static_rules)
 
 
@@ -186,19 +189,19 @@ class Baselines:
     @classmethod
     def build(cls, executor: Executor, task: Task, limits: Limits) -> Baselines:
         """Run the reference and the original; raise ``InvalidTask`` if the task is unfair."""
-        suites = {s: task.hidden_tests if s is Suite.HIDDEN else task.visible_tests for s in Suite}
         reference, original = {}, {}
-        for suite, tests in suites.items():
-            reference[suite] = _baseline_run(executor, task.fix, tests, limits)
-            original[suite] = _baseline_run(executor, task.code, tests, limits)
+        for suite in Suite:
+            reference[suite] = _baseline_run(executor, task, suite, task.fix, limits)
+            original[suite] = _baseline_run(executor, task, suite, task.code, limits)
             ref = reference[suite]
-            if ref.exit_reason is not ExitReason.OK or ref.error:
-                why = ref.error or ref.exit_reason.value
+            failing = failed_in_reference(ref) if task.test_style is TestStyle.PYTEST else []
+            if ref.exit_reason is not ExitReason.OK or ref.error or failing:
+                why = ref.error or (failing[0] if failing else ref.exit_reason.value)
                 raise InvalidTask(
                     f"{task.id}: the reference fix does not pass its {suite} tests ({why})",
                     task_id=task.id,
                 )
-            if suite is Suite.HIDDEN and not ref.outcomes:
+            if suite is Suite.HIDDEN and not graded_outcomes(ref):
                 raise InvalidTask(f"{task.id}: the hidden suite has no test", task_id=task.id)
         rules = known_rules(sorted({i.rule_id for i in task.issues if i.rule_id}))
         fix_counts, code_counts = rule_counts_of([task.fix, task.code], rules)

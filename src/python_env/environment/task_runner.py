@@ -174,8 +174,7 @@ class TaskRunner:
 
     def job(self, task: Task, code: str, suite: Suite) -> Job:
         """The sandbox job that runs ``suite`` against ``code``."""
-        tests = task.hidden_tests if suite is Suite.HIDDEN else task.visible_tests
-        return Job(solution=code, tests=tests, limits=self.limits)
+        return Job.of(task, suite, code, self.limits)
 
     def _uncheckable(self, task: Task) -> frozenset[str]:
         checks = self.prepare(task).checks

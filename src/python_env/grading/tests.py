@@ -20,6 +20,7 @@ from python_env.types import (
     TestOutcome,
     TestReport,
     TestScore,
+    TestStatus,
     TestVerdict,
     VerdictKind,
 )
@@ -30,7 +31,7 @@ def grade_suite(
 ) -> TestReport:
     """Compare each of the reference's tests with the candidate's outcome for it."""
     verdicts = []
-    for expected in reference.outcomes:
+    for expected in graded_outcomes(reference):
         got = candidate.outcome(expected.name)
         before = original.outcome(expected.name)
         same = before is not None and before.same_as(expected)
@@ -42,11 +43,34 @@ def grade_suite(
         suite=suite,
         exit_reason=candidate.exit_reason,
         verdicts=tuple(verdicts),
+        skipped=tuple(o.name for o in reference.outcomes if o.status is TestStatus.SKIPPED),
         error=candidate.error,
         stdout=candidate.stdout,
         stderr=candidate.stderr,
         cpu_ms=candidate.cpu_ms,
     )
+
+
+def graded_outcomes(reference: ExecReport) -> list[TestOutcome]:
+    """The reference's outcomes that grade a suite: a test the reference skips shows nothing."""
+    return [o for o in reference.outcomes if o.status is not TestStatus.SKIPPED]
+
+
+def failed_in_reference(reference: ExecReport) -> list[str]:
+    """pytest-style tests the reference fix fails as pytest would see it: a test that raised,
+    or one whose assert of a truth or a comparison came out false (an assert against a
+    literal is settled on the server, by comparison with the reference's value)."""
+    failures = []
+    for outcome in reference.outcomes:
+        if outcome.status is TestStatus.RAISED:
+            failures.append(f"test {outcome.name} raised {outcome.message or outcome.value}")
+            continue
+        value = outcome.value
+        for check in value["checks"] if _has_checks(value) else ():
+            if check[-1] is False:
+                failures.append(f"test {outcome.name}: the assert on line {check[0]} fails")
+                break
+    return failures
 
 
 def _why(got: TestOutcome | None, expected: TestOutcome, candidate: ExecReport) -> str:

@@ -11,22 +11,63 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from python_env.sandbox import protocol
-from python_env.types import ExecReport, ExitReason, Limits, TestOutcome, TestStatus
+from python_env.types import (
+    ExecReport,
+    ExitReason,
+    Limits,
+    Suite,
+    Task,
+    TestOutcome,
+    TestStatus,
+    TestStyle,
+)
 
 
 @dataclass(frozen=True)
 class Job:
-    """One run of untrusted code: the candidate's solution, a test file, an optional benchmark."""
+    """One run of untrusted code: the candidate's solution, a test file, an optional benchmark.
+
+    pytest-style jobs (``style``) also carry the task's conftest, and name the test file
+    (``file``, the first part of every test id) and the module the tests import (``module``).
+    """
 
     solution: str
     tests: str
     benchmark: str = ""
     limits: Limits = field(default_factory=Limits)
     skip: tuple[str, ...] = ()  # tests not to run: an earlier job of the suite settled them
+    style: TestStyle = TestStyle.RETURN
+    conftest: str = ""
+    module: str = "solution"
+    file: str = "tests.py"
+
+    @classmethod
+    def of(cls, task: Task, suite: Suite | None, code: str, limits: Limits) -> Job:
+        """``code`` under one of ``task``'s suites (None: its benchmark alone)."""
+        tests = {Suite.VISIBLE: task.visible_tests, Suite.HIDDEN: task.hidden_tests}
+        return cls(
+            solution=code,
+            tests=tests[suite] if suite else "",
+            benchmark="" if suite else task.benchmark,
+            limits=limits,
+            style=task.test_style,
+            conftest=task.conftest,
+            module=task.module,
+            file=f"{suite.value}_tests.py" if suite else "tests.py",
+        )
 
     def payload(self) -> bytes:
         """The job as the child reads it (``protocol.encode_job``)."""
-        return protocol.encode_job(self.solution, self.tests, self.benchmark, self.skip)
+        return protocol.encode_job(
+            self.solution,
+            self.tests,
+            self.benchmark,
+            self.skip,
+            style=self.style.value,
+            conftest=self.conftest,
+            module=self.module,
+            file=self.file,
+        )
 
 
 class Executor(Protocol):

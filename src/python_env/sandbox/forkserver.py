@@ -108,6 +108,7 @@ class ForkServerExecutor:
         self.reply_grace_s = reply_grace_s
         self.warmup = warmup
         self.hash_seed = hash_seed
+        self._pytest_paths, self._pytest_shown = isolation.pytest_files()
         self.tier = ""
         self.tried: dict[str, str] = {}
         self._res = _Resources()
@@ -220,12 +221,16 @@ class ForkServerExecutor:
             "ctrl_fd": child_end.fileno(),
             "preload": self.preload,
             "warmup": self.warmup,
+            "pytest_paths": self._pytest_paths,
+            "pytest_shown": self._pytest_shown,
         }
         script = str(isolation.SANDBOX_DIR / "worker.py")
         command = [isolation.python_executable(), "-I", "-S", "-B"]
         if self._bwrap:
             dirs = [d for d in (cgroup or {}).values() if isinstance(d, str) and d]
-            wrap = isolation.bwrap_command(self._bwrap, res.scratch_root, slot_dir, code_dir, dirs)
+            wrap = isolation.bwrap_command(
+                self._bwrap, res.scratch_root, slot_dir, code_dir, dirs, self._pytest_shown
+            )
             command = wrap + command
             script = os.path.join(code_dir, "worker.py")
         with open(os.path.join(res.scratch_root, f"worker-{slot}.log"), "ab") as errors:
@@ -385,6 +390,7 @@ class ForkServerExecutor:
             "landlock_abi": hello.get("landlock_abi", 0),
             "selftest": hello.get("selftest", {}),
             "preload_failed": hello.get("preload_failed", []),
+            "pytest": hello.get("pytest", "unknown"),
             "interpreter_exposed": hello.get("interpreter_exposed", ""),
         }
 

@@ -15,6 +15,7 @@ reference's values, which never enter this process.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import math
@@ -130,6 +131,9 @@ class _Checks:
     def hook(self, line: int, kind: str, *values: Any) -> None:
         if kind == protocol.TRUTH:
             self.made.append([line, bool(values[0])])
+        elif kind == protocol.APPROX:
+            tolerance = {"rel": float(values[1]), "abs": float(values[2])}
+            self.made.append([line, normalise(values[0]), tolerance])
         elif kind == protocol.COMPARE:
             self.made.append([line, [normalise(v) for v in values[:-1]], bool(values[-1])])
         else:
@@ -145,38 +149,68 @@ def _run_test(name: str, func: Callable[[], Any], checks: _Checks) -> tuple[str,
         value = func()
     except BaseException as exc:
         return protocol.RAISED, type(exc).__name__, f"{type(exc).__name__}: {exc}"[:1_000]
+    return _returned(checks, value)
+
+
+def _returned(checks: _Checks, value: Any) -> tuple[str, Any, str]:
+    """The outcome of a test that ran to its end: its checks and what it returned."""
     if checks.made:
         return protocol.RETURNED, {"checks": checks.made, "returned": normalise(value)}, ""
     return protocol.RETURNED, normalise(value), ""
 
 
 def run_job(job: dict[str, Any], out: TextIO) -> None:
-    """Import the solution and tests, run every ``test_*`` function, then measure benchmark()."""
+    """Import the solution and tests, run every test, then measure benchmark()."""
     guard = _TraceGuard()
     guard.install()
     random.seed(0)  # module-level code of the solution and tests, as in each test below
     solution = str(job.pop("solution", ""))
     skip = {str(name) for name in job.pop("skip", None) or ()}
+    module, file = str(job.pop("module", "solution")), str(job.pop("file", "tests.py"))
     checks = _Checks()
+    runner = items = None
     try:
         try:
-            tests_unit = protocol.job_unit(job, "tests")
-            bench_unit = protocol.job_unit(job, "benchmark")
+            tests_unit, bench_unit, conftest_unit = (protocol.job_unit(job, n) for n in _UNITS)
+            pytest_style = job.get("style") == protocol.PYTEST and bool(tests_unit)
         finally:
             job.clear()  # nothing of the job stays reachable from the candidate's code
-        _load_module("solution", solution)
-        tests = _load_module("tests", tests_unit, {protocol.CHECK_HOOK: checks.hook})
+        if pytest_style:  # configured before any of the candidate's code runs
+            runner = _pytest_runner()
+        _load_module(module, solution)
+        if runner is not None:
+            items = runner.collect(tests_unit, conftest_unit, _load_module, checks.hook, skip, file)
+        elif tests_unit:
+            tests = vars(_load_module("tests", tests_unit, {protocol.CHECK_HOOK: checks.hook}))
     except BaseException as exc:
         _emit(out, protocol.error_record(f"{type(exc).__name__}: {exc}"))
         _emit(out, protocol.DONE_RECORD)
         return
-    for name, func in list(vars(tests).items()):
-        if name.startswith("test") and callable(func) and name not in skip:
-            _emit(out, protocol.start_record(name))
-            _emit(out, protocol.test_record(name, *_run_test(name, func, checks)))
+    emit = functools.partial(_emit, out)
+    if runner is not None and items is not None:
+        runner.run(items, emit, checks, functools.partial(_returned, checks))
+    elif tests_unit:
+        for name, func in list(tests.items()):
+            if name.startswith("test") and callable(func) and name not in skip:
+                emit(protocol.start_record(name))
+                emit(protocol.test_record(name, *_run_test(name, func, checks)))
     if bench_unit:
-        _emit(out, _measure(bench_unit, guard))
-    _emit(out, protocol.DONE_RECORD)
+        emit(_measure(bench_unit, guard))
+    emit(protocol.DONE_RECORD)
+
+
+_UNITS = ("tests", "benchmark", "conftest")
+
+
+def _pytest_runner() -> Any:
+    """The worker's prepared pytest session (``pytest_runner``), imported on first use."""
+    if "pyenv_sandbox_pytest_runner" in sys.modules:
+        return sys.modules["pyenv_sandbox_pytest_runner"].runner()
+    if __package__:
+        from python_env.sandbox import pytest_runner
+    else:  # the subprocess executor's script: this directory and pytest's are on sys.path
+        import pytest_runner  # type: ignore[import-not-found,no-redef]
+    return pytest_runner.runner()
 
 
 def _measure(unit: types.CodeType | str, guard: _TraceGuard) -> dict[str, Any]:
@@ -222,6 +256,18 @@ WARMUP_TESTS = (
 )
 
 
+WARMUP_PYTEST = (
+    "import pytest\nfrom solution import Item, Store, parse\n"
+    "@pytest.fixture\ndef store():\n    s = Store()\n    yield s\n    s.items.clear()\n"
+    "@pytest.mark.parametrize('text,count', [('a=1 b=2', 2), ('c=3', 1)])\n"
+    "def test_parse(text, count):\n    assert len(parse(text)) == count\n"
+    "def test_store(store):\n    assert store.add(Item('x')) == 1\n"
+    "    with pytest.raises(ValueError, match='duplicate'):\n        store.add(Item('x'))\n"
+    "def test_approx():\n    assert 0.1 + 0.2 == pytest.approx(0.3)\n"
+    "@pytest.mark.skip(reason='warm-up')\ndef test_skipped():\n    pass\n"
+)
+
+
 def warm_up() -> None:
     """Run a small, typical job in the standby child before any job arrives.
 
@@ -230,10 +276,18 @@ def warm_up() -> None:
     its modules are dropped and the real job re-imports solution and tests from scratch.
     """
     hooks = (sys.settrace, sys.setprofile, threading.settrace, threading.setprofile)
-    run_job(json.loads(protocol.encode_job(WARMUP_SOLUTION, WARMUP_TESTS)), io.StringIO())
+    jobs = [protocol.encode_job(WARMUP_SOLUTION, WARMUP_TESTS)]
+    if "pyenv_sandbox_pytest_runner" in sys.modules:  # a distinct file: its fixtures stay its own
+        jobs.append(
+            protocol.encode_job(
+                WARMUP_SOLUTION, WARMUP_PYTEST, style=protocol.PYTEST, file="pyenv_warmup.py"
+            )
+        )
+    for job in jobs:
+        run_job(json.loads(job), io.StringIO())
     # The harness guards the tracer for the job; the real job must find the real functions.
     sys.settrace, sys.setprofile, threading.settrace, threading.setprofile = hooks
-    for name in ("solution", "tests", "benchmark"):
+    for name in ("solution", "tests", "benchmark", "conftest"):
         sys.modules.pop(name, None)
 
 
@@ -270,7 +324,10 @@ def text_stream(fd: int, line_buffering: bool = True) -> io.TextIOWrapper:
 
 
 def main() -> None:
-    """Entry point in the child: job on stdin, results on the file descriptor in argv[1]."""
+    """Entry point in the child: job on stdin, results on the file descriptor in argv[1];
+    argv[2], if given, is a JSON list of directories to import pytest from."""
+    if len(sys.argv) > 2:
+        sys.path.extend(json.loads(sys.argv[2]))
     job = json.loads(sys.stdin.read())
     sys.stdin = open("/dev/null")  # noqa: SIM115 - candidate code must not read the job
     with open(int(sys.argv[1]), "w", encoding="utf-8") as out:

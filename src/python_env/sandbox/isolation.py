@@ -15,10 +15,12 @@ Within a tier a mechanism the host lacks is replaced by the next one and reporte
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import sys
 import sysconfig
+from collections.abc import Sequence
 from pathlib import Path
 
 from python_env.errors import ConfigError
@@ -94,15 +96,46 @@ def _beneath(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
+PYTEST_DISTRIBUTION = ("pytest", "_pytest", "pluggy", "iniconfig", "packaging", "pygments", "py")
+
+
+def pytest_files() -> tuple[list[str], list[str]]:
+    """What a worker needs to run pytest-style jobs: the directories to put on its sys.path,
+    and pytest's packages (and its dependencies') to show it, read-only, inside the hidden
+    venv. Public packages only: nothing of python_env or of anything else installed.
+    Empty when pytest is not installed (pytest-style jobs then report it)."""
+    exposed, roots = [], []
+    for name in PYTEST_DISTRIBUTION:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None or not spec.origin or spec.origin in ("built-in", "frozen"):
+            continue
+        locations = list(spec.submodule_search_locations or [])
+        path = locations[0] if locations else spec.origin
+        exposed.append(os.path.realpath(path))
+        roots.append(os.path.dirname(os.path.realpath(path)))
+    if "pytest" not in {Path(p).stem for p in exposed}:
+        return [], []
+    return sorted(set(roots)), sorted(set(exposed))
+
+
 def canaries() -> list[str]:
     """Files the start-up self-test must fail to read: the package's own source."""
     return [str(PACKAGE_DIR / "errors.py"), str(SANDBOX_DIR / "harness.py")]
 
 
 def bwrap_command(
-    bwrap: str, scratch_root: str, slot_dir: str, code_dir: str, cgroup_dirs: list[str]
+    bwrap: str,
+    scratch_root: str,
+    slot_dir: str,
+    code_dir: str,
+    cgroup_dirs: list[str],
+    shown: Sequence[str] = (),
 ) -> list[str]:
-    """Wrap a worker in bubblewrap: the host read-only, secrets hidden, its slot dir writable.
+    """Wrap a worker in bubblewrap: the host read-only, secrets hidden, its slot dir writable;
+    ``shown`` (pytest's packages) bound back, read-only, into the hidden paths.
 
     Only the slot is writable: a job cannot change the scratch root or another slot, and the
     rest of the host is a read-only mount, where chmod, chown, utime and xattrs fail too.
@@ -124,6 +157,8 @@ def bwrap_command(
         hidden_anyway = path.startswith(("/root/", "/home/", "/tmp/"))
         if os.path.isdir(path) and (not hidden_anyway or _beneath(path, python_prefix)):
             args += ["--tmpfs", path]
+    for path in shown:
+        args += ["--ro-bind", path, path]
     for secret in HOST_SECRETS:
         if os.path.exists(secret):
             args += ["--ro-bind", "/dev/null", secret]

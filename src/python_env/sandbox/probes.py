@@ -170,6 +170,8 @@ def make_ruleset(abi: int, config: dict[str, Any]) -> landlock.Ruleset:
         ruleset.allow(path, landlock.READ)
     for path in landlock.expand_allowed(EXEC_ROOTS, denied):
         ruleset.allow(path, landlock.READ_EXEC)
+    for path in config.get("pytest_shown") or ():  # public packages inside the hidden venv
+        ruleset.allow(path, landlock.READ if os.path.isdir(path) else landlock.READ_FILE)
     for path in READ_FILES + DEVICES:
         ruleset.allow(path, landlock.READ_FILE)
     ruleset.allow("/dev/null", landlock.READ_FILE | landlock.WRITE_FILE | landlock.TRUNCATE)

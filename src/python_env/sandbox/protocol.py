@@ -3,10 +3,13 @@
 Standard library only: the server, the fork-server worker and the job child all use this file
 (the worker loads it by path). Three messages cross the process boundaries:
 
-- **the job** (server -> child): ``{"solution", "tests", "benchmark", "skip", "compiled"}``. The
-  task's own sources travel as marshalled code compiled by the server (``encode_job``), so their
-  text is never in the child; the candidate's solution is compiled in the child. ``skip`` names
-  tests not to run (those a previous job of the same suite already settled).
+- **the job** (server -> child): ``{"solution", "tests", "benchmark", "conftest", "skip",
+  "style", "module", "file", "compiled"}``. The task's own sources travel as marshalled code
+  compiled by the server (``encode_job``), so their text is never in the child; the candidate's
+  solution is compiled in the child. ``skip`` names tests not to run (those a previous job of the
+  same suite already settled). ``style`` is ``return`` (zero-argument functions, run by the
+  harness) or ``pytest`` (run by pytest in the child, ``pytest_runner``); ``module`` is the name
+  the tests import the solution as; ``file`` is the test file's name in pytest's test ids.
 - **checks**: the server rewrites every ``assert`` of the tests (``compile_tests``) into a call
   of ``CHECK_HOOK`` that hands the harness the values the assert compares, and the harness
   records them as the test's outcome. The expected side of ``x == <literal>`` is dropped, so the
@@ -14,7 +17,8 @@ Standard library only: the server, the fork-server worker and the job child all 
 - **result records** (child -> server, one JSON line each on the result channel, fd 3)::
 
       {"t": "start", "name": str}            a test is about to run
-      {"t": "test", "name": str, "status": "returned" | "raised", "value": any, "message": str}
+      {"t": "test", "name": str, "status": "returned" | "raised" | "skipped", "value": any,
+       "message": str}
       {"t": "error", "message": str}          the solution or the tests failed to import
       {"t": "cost", "value": int | null, "tampered": bool, "message": str}
       {"t": "done"}
@@ -49,8 +53,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 START, TEST, ERROR, COST, DONE = "start", "test", "error", "cost", "done"
-RETURNED, RAISED = "returned", "raised"
-MAX_NAME = 200  # a test name is an identifier: anything longer is forged
+RETURNED, RAISED, SKIPPED = "returned", "raised", "skipped"
+PYTEST = "pytest"  # the job style run by pytest_runner
+MAX_NAME = 200  # an identifier, or a pytest id cut to this length (pytest_runner.test_id)
 MAX_MESSAGE = 2_000
 
 # -- the job -------------------------------------------------------------------------------
@@ -61,12 +66,25 @@ def compile_source(name: str, source: str) -> types.CodeType:
     return compile(source, f"{name}.py", "exec")
 
 
-def encode_job(solution: str, tests: str, benchmark: str = "", skip: tuple[str, ...] = ()) -> bytes:
+def encode_job(
+    solution: str,
+    tests: str,
+    benchmark: str = "",
+    skip: tuple[str, ...] = (),
+    *,
+    style: str = "return",
+    conftest: str = "",
+    module: str = "solution",
+    file: str = "tests.py",
+) -> bytes:
     """The job as the child reads it: task sources as code only, unless they do not compile
-    (then their text, so the child reports the error). The tests' asserts become checks."""
-    data: dict[str, Any] = {"solution": solution, "skip": list(skip)}
+    (then their text, so the child reports the error). Asserts of the tests and of a pytest
+    task's conftest become checks."""
+    data: dict[str, Any] = {
+        "solution": solution, "skip": list(skip), "style": style, "module": module, "file": file,
+    }  # fmt: skip
     compiled: dict[str, str] = {}
-    for name, source in (("tests", tests), ("benchmark", benchmark)):
+    for name, source in (("tests", tests), ("benchmark", benchmark), ("conftest", conftest)):
         code = _compiled(name, source) if source else ""
         data[name] = "" if code else source
         if code:
@@ -79,7 +97,11 @@ def encode_job(solution: str, tests: str, benchmark: str = "", skip: tuple[str, 
 @functools.lru_cache(maxsize=512)
 def _compiled(name: str, source: str) -> str:
     try:
-        code = compile_tests(source) if name == "tests" else compile_source(name, source)
+        code = (
+            compile_tests(source, f"{name}.py")
+            if name != "benchmark"
+            else compile_source(name, source)
+        )
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return ""
     return base64.b64encode(marshal.dumps(code)).decode()
@@ -88,11 +110,12 @@ def _compiled(name: str, source: str) -> str:
 # -- checks: asserts that carry values ------------------------------------------------------
 
 CHECK_HOOK = "__pyenv_check__"
-VALUES, COMPARE, TRUTH = "values", "compare", "truth"
+VALUES, COMPARE, TRUTH, APPROX = "values", "compare", "truth", "approx"
+APPROX_DEFAULTS = {"rel": 1e-6, "abs": 1e-12}  # pytest.approx's own
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
-def compile_tests(source: str) -> types.CodeType:
+def compile_tests(source: str, filename: str = "tests.py") -> types.CodeType:
     """Compile a test file with every ``assert`` in a function turned into a check (server
     side only). The hook gets the assert's line, a kind, and what the assert compares:
 
@@ -101,14 +124,16 @@ def compile_tests(source: str) -> types.CodeType:
       outcome;
     - ``compare``: ``assert a == b`` of two computed values hands over both and the truth of the
       comparison (``__eq__`` still decides);
+    - ``approx``: ``assert x == approx(<literal>, rel=<literal>, abs=<literal>)`` hands over
+      ``x`` and the tolerance; the server matches ``x`` with the reference's within it;
     - ``truth``: any other assert hands over its truth value.
 
     The test goes on after a check; the server decides, by comparing the checks with the
     reference's. Module-level asserts stay asserts (they run at import, outside every test).
     """
     with _AST_LOCK:  # CPython 3.11 converts ASTs with a process-wide depth counter: one at a time
-        tree = _AssertsToChecks().visit(ast.parse(source, "tests.py"))
-        return compile(ast.fix_missing_locations(tree), "tests.py", "exec")
+        tree = _AssertsToChecks().visit(ast.parse(source, filename))
+        return compile(ast.fix_missing_locations(tree), filename, "exec")
 
 
 _AST_LOCK = threading.Lock()
@@ -140,6 +165,10 @@ class _AssertsToChecks(ast.NodeTransformer):
         operands = [test.left, *test.comparators]
         computed = [o for o in operands if not _literal(o)]
         equal = all(isinstance(op, ast.Eq) for op in test.ops)
+        approx = _approx_of(operands) if equal and len(operands) == 2 else None
+        if approx is not None:
+            other = operands[1] if approx[0] is operands[0] else operands[0]
+            return [ast.Constant(APPROX), other, ast.Constant(approx[1]), ast.Constant(approx[2])]
         identical = all(isinstance(op, ast.Is) for op in test.ops)
         if equal and len(computed) < len(operands):
             return [ast.Constant(VALUES), *computed]
@@ -154,6 +183,28 @@ class _AssertsToChecks(ast.NodeTransformer):
             loads: list[ast.expr] = [ast.Name(n, ast.Load()) for n in names]
             return [ast.Constant(COMPARE), *held, ast.Compare(loads[0], test.ops, loads[1:])]
         return [ast.Constant(TRUTH), test]
+
+
+def _approx_of(operands: list[ast.expr]) -> tuple[ast.expr, float, float] | None:
+    """The ``approx(<literal>, rel=, abs=)`` operand of a two-sided ``==`` and its tolerance,
+    if the other side is computed and every argument is a literal."""
+    calls = [
+        o for o in operands
+        if isinstance(o, ast.Call)
+        and (getattr(o.func, "id", None) == "approx" or getattr(o.func, "attr", None) == "approx")
+    ]  # fmt: skip
+    if len(calls) != 1 or len(calls[0].args) != 1 or any(_literal(o) for o in operands):
+        return None
+    call = calls[0]
+    if not _literal(call.args[0]) or any(k.arg not in APPROX_DEFAULTS for k in call.keywords):
+        return None
+    tolerance = dict(APPROX_DEFAULTS)
+    for keyword in call.keywords:
+        value = ast.literal_eval(keyword.value) if _literal(keyword.value) else None
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            return None
+        tolerance[str(keyword.arg)] = float(value)
+    return call, tolerance["rel"], tolerance["abs"]
 
 
 def _singleton(node: ast.expr) -> bool:
@@ -291,7 +342,7 @@ def _check(record: Any, seen: set[str], costs: int, so_far: Results) -> str:
             return f"test {name!r} started while {so_far.unfinished!r} was running"
         if kind == TEST and name != so_far.unfinished:
             return f"test {name!r} reported without its start"
-        if kind == TEST and record["status"] not in (RETURNED, RAISED):
+        if kind == TEST and record["status"] not in (RETURNED, RAISED, SKIPPED):
             return f"unknown test status {record['status']!r}"
     elif so_far.unfinished:
         return f"a {kind} record while {so_far.unfinished!r} was running"

@@ -7,6 +7,7 @@ fallback the faster executors are measured against.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import resource
 import signal
@@ -21,6 +22,7 @@ from typing import Any
 from python_env.errors import ExecutorOverloaded, SandboxError
 from python_env.sandbox import harness, protocol
 from python_env.sandbox.base import Job, parse_results
+from python_env.sandbox.isolation import pytest_files
 from python_env.types import ExecReport, ExitReason, Limits
 
 HARNESS_PATH = Path(harness.__file__)
@@ -48,6 +50,7 @@ class SubprocessExecutor:
         self, max_parallel: int | None = None, queue_timeout_s: float = 60.0, hash_seed: int = 0
     ) -> None:
         self._env = {**CLEAN_ENV, "PYTHONHASHSEED": str(hash_seed)}
+        self._paths = json.dumps(pytest_files()[0])  # where the job finds pytest
         self._slots = threading.BoundedSemaphore(max_parallel or (os.cpu_count() or 1) * 2)
         self._queue_timeout_s = queue_timeout_s
 
@@ -83,7 +86,7 @@ class SubprocessExecutor:
             started = time.perf_counter()
             try:
                 proc = subprocess.Popen(
-                    [sys.executable, "-I", "-S", str(HARNESS_PATH), str(write_fd)],
+                    [sys.executable, "-I", "-S", str(HARNESS_PATH), str(write_fd), self._paths],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,

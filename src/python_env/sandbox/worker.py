@@ -119,7 +119,7 @@ class Worker:
         self.config = config
         self.ctrl = ctrl
         self.slot_dir = config["slot_dir"]
-        self.jobdir = os.path.join(self.slot_dir, "job")
+        self.jobdir = jobdir_of(config)
         self.plan, self.report = probes.build_plan(config, self.jobdir)
         # What every job must start from; a worker that cannot restore it is retired.
         self._baseline = process_state()
@@ -395,6 +395,26 @@ def preload(names: list[str]) -> list[str]:
     return failed
 
 
+def prepare_pytest(config: dict[str, Any]) -> str:
+    """Import pytest and build the session pytest-style jobs run in, before any fork and any
+    confinement; "ready", or why not (those jobs then fail with an import error)."""
+    if not config.get("pytest_paths"):
+        return "pytest is not installed"
+    sys.path.extend(config["pytest_paths"])
+    os.makedirs(jobdir_of(config), mode=0o700, exist_ok=True)  # as build_plan makes it
+    try:
+        _load("pytest_runner").prepare(jobdir_of(config))
+    except Exception as exc:
+        sys.modules.pop("pyenv_sandbox_pytest_runner", None)
+        return f"{type(exc).__name__}: {exc}"
+    return "ready"
+
+
+def jobdir_of(config: dict[str, Any]) -> str:
+    """The directory every job of this worker runs in (and pytest's rootdir)."""
+    return os.path.join(config["slot_dir"], "job")
+
+
 def main() -> None:
     config = json.loads(sys.argv[1])
     ctrl = socket.socket(fileno=int(config["ctrl_fd"]))
@@ -402,6 +422,7 @@ def main() -> None:
     if libc.prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER: orphans of jobs come back here
         raise OSError(ctypes.get_errno(), "PR_SET_CHILD_SUBREAPER failed")
     failed = preload(list(config.get("preload") or PRELOAD))
+    pytest_state = prepare_pytest(config)
     sys.path[:] = [p for p in sys.path if p and not p.startswith(config["scratch_root"])]
     import gc
 
@@ -413,6 +434,7 @@ def main() -> None:
         ctrl.send(json.dumps({"hello": {"ok": False, "error": f"{exc!r}"}}).encode())
         raise
     worker.report["preload_failed"] = failed
+    worker.report["pytest"] = pytest_state
     worker.serve()
 
 

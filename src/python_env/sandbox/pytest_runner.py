@@ -1,0 +1,189 @@
+"""Runs a pytest-style job in the sandboxed child: the task's tests under real pytest.
+
+Standard library and pytest only. The fork-server worker calls ``prepare`` once, before any
+fork: it imports pytest and its built-in plugins and builds a configured session, so a job
+pays only for collecting its module and running its tests. The configuration is fixed before
+any candidate code runs: no ini file (``-c /dev/null``), no conftest discovery, no plugin
+autoload, no ``PYTEST_ADDOPTS``. A task's own ``conftest.py`` is registered as a plugin by the
+harness; a conftest, ini file or plugin the candidate writes to disk is never read.
+
+The tests are the server-compiled module (asserts already turned into checks), handed to pytest's
+collector as the module object, so their text never enters the child. Per test (pytest id,
+``file::test[param]``) the ``Reporter`` plugin keeps the outcome of each phase: setup, call and
+teardown errors are "raised" with the exception's type, a skip (mark, ``pytest.skip``,
+``importorskip``) or an xfail that never ran is "skipped", and a test that ran is "returned"
+with its checks and return value, as in return-style jobs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import os
+import random
+import sys
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from _pytest.config import Config, _prepareconfig, default_plugins
+from _pytest.main import Session
+from _pytest.tmpdir import TempPathFactory
+
+if TYPE_CHECKING or __package__:
+    from python_env.sandbox import protocol
+elif "pyenv_sandbox_protocol" in sys.modules:  # loaded by file path in the sandbox worker
+    protocol = sys.modules["pyenv_sandbox_protocol"]
+else:  # run by the subprocess executor's harness script
+    import protocol
+
+# Plugins a graded run has no use for: they write files (cache), talk to a terminal or a
+# debugger, or add work to every test (faulthandler's timer, doctest collection).
+ARGS = [
+    "-c", os.devnull, "--noconftest", "-s", "-p", "no:cacheprovider", "-p", "no:terminal",
+    "-p", "no:debugging", "-p", "no:faulthandler", "-p", "no:junitxml", "-p", "no:pastebin",
+    "-p", "no:stepwise", "-p", "no:doctest",
+]  # fmt: skip
+_NOT_RUN = (pytest.skip.Exception, pytest.xfail.Exception)
+
+
+class Reporter:
+    """The results plugin: what each phase of the running test raised, and what it returned;
+    and the collection errors."""
+
+    def __init__(self) -> None:
+        self.errors: list[BaseException] = []
+        self.returned: Any = None
+        self.collect_errors: list[str] = []
+
+    def begin(self) -> None:
+        """A test is about to run."""
+        self.errors, self.returned = [], None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
+        """Call the test as pytest does, keeping its return value (return-style tests)."""
+        func = pyfuncitem.obj
+        if inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func):
+            return None  # pytest's own implementation fails it with its usual message
+        names = pyfuncitem._fixtureinfo.argnames
+        self.returned = func(**{name: pyfuncitem.funcargs[name] for name in names})
+        return True
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        """Keep what each phase raised (the report pytest makes is left as it is)."""
+        report = yield
+        if call.excinfo is not None:
+            self.errors.append(call.excinfo.value)
+        return report
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """Keep the last line of a collection error (the exception and its message)."""
+        if report.failed:
+            lines = [line for line in str(report.longrepr).splitlines() if line.strip()]
+            self.collect_errors.append(lines[-1].removeprefix("E").strip() if lines else "?")
+
+
+Emit = Callable[[dict[str, Any]], None]
+Load = Callable[[str, Any, dict[str, Any]], types.ModuleType]
+
+
+class Runner:
+    """A configured pytest session, built once and used by one job in each forked child."""
+
+    def __init__(self, rootdir: str) -> None:
+        for variable in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
+            os.environ.pop(variable, None)
+        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        self.rootdir = rootdir
+        self.reporter = Reporter()
+        self.config: Config = _prepareconfig([*ARGS, "--rootdir", rootdir], [self.reporter])
+        self.session = Session.from_config(self.config)
+        self.config._do_configure()
+        self.config.hook.pytest_sessionstart(session=self.session)
+
+    def collect(
+        self, tests_unit: Any, conftest_unit: Any, load: Load, hook: Any, skip: set[str], file: str
+    ) -> list[pytest.Item]:
+        """Load the task's conftest (as a plugin) and its tests (as the module ``file``), and
+        collect the tests not in ``skip``; raise on an import or collection error."""
+        self.reporter.collect_errors = []
+        self.config._tmp_path_factory = TempPathFactory(  # type: ignore[attr-defined]
+            Path.cwd() / "pytest-tmp", 0, "none", self.config.trace.get("tmpdir"), _ispytest=True
+        )
+        if conftest_unit:
+            conftest = load("conftest", conftest_unit, {protocol.CHECK_HOOK: hook})
+            self.config.pluginmanager.register(conftest, "task-conftest")
+        tests = load("tests", tests_unit, {protocol.CHECK_HOOK: hook})
+        module = pytest.Module.from_parent(self.session, path=Path(self.rootdir) / file)
+        module.obj = tests
+        items = [i for i in self.session.genitems(module) if test_id(i.nodeid) not in skip]
+        if self.reporter.collect_errors:
+            raise CollectionError(self.reporter.collect_errors[0])
+        return items
+
+    def run(
+        self,
+        items: list[pytest.Item],
+        emit: Emit,
+        checks: Any,
+        returned: Callable[[Any], tuple[str, Any, str]],
+    ) -> None:
+        """Run the tests, a start and a test record each; ``returned`` turns what a test that
+        ran returned (and the ``checks`` it made) into its outcome."""
+        for index, item in enumerate(items):
+            name = test_id(item.nodeid)
+            emit(protocol.start_record(name))
+            random.seed(name)  # as the harness does for return-style tests
+            checks.made = []
+            self.reporter.begin()
+            following = items[index + 1] if index + 1 < len(items) else None
+            try:
+                item.ihook.pytest_runtest_protocol(item=item, nextitem=following)
+            except BaseException as exc:  # pytest.exit() or an interrupt: this test ends the job
+                emit(protocol.test_record(name, protocol.RAISED, *_raised(exc)))
+                return
+            emit(protocol.test_record(name, *self._outcome(returned)))
+
+    def _outcome(self, returned: Callable[[Any], tuple[str, Any, str]]) -> tuple[str, Any, str]:
+        for error in self.reporter.errors:  # the first phase that failed decides
+            if isinstance(error, _NOT_RUN):
+                return protocol.SKIPPED, None, f"skipped: {error}"[:1_000]
+            return (protocol.RAISED, *_raised(error))
+        return returned(self.reporter.returned)
+
+
+class CollectionError(Exception):
+    """The tests could not be collected (a bad parametrize, a fixture loop, ...)."""
+
+
+def _raised(exc: BaseException) -> tuple[str, str]:
+    return type(exc).__name__, f"{type(exc).__name__}: {exc}"[:1_000]
+
+
+def test_id(nodeid: str) -> str:
+    """A pytest id, shortened to the protocol's limit (a hash keeps long ones distinct)."""
+    if len(nodeid) <= protocol.MAX_NAME:
+        return nodeid
+    digest = hashlib.sha256(nodeid.encode()).hexdigest()[:12]
+    return f"{nodeid[: protocol.MAX_NAME - 14]}~{digest}"
+
+
+RUNNER: Runner | None = None
+
+
+def prepare(rootdir: str) -> None:
+    """In the worker, before any fork: import pytest's built-in plugins (so children never
+    read their files) and build the session every job of this worker uses."""
+    global RUNNER
+    for name in default_plugins:
+        __import__(f"_pytest.{name}")
+    RUNNER = Runner(rootdir)
+
+
+def runner() -> Runner:
+    """The worker's prepared session, or a new one (the subprocess executor prepares none)."""
+    return RUNNER or Runner(os.getcwd())
