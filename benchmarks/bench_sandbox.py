@@ -26,7 +26,7 @@ from python_env.grading.tests import grade_suite
 from python_env.sandbox import Executor, ForkServerExecutor, Job, SubprocessExecutor
 from python_env.sandbox.worker import PRELOAD, probes
 from python_env.tasks.catalog import default_catalog
-from python_env.types import Task
+from python_env.types import Limits, Suite, Task
 
 TRIVIAL = Job(solution="x = 1\n", tests="from solution import x\ndef test_x():\n    return x\n")
 CALLERS = (1, 2, 16)
@@ -34,8 +34,8 @@ CALLERS = (1, 2, 16)
 
 def graded(executor: Executor, task: Task) -> Callable[[], object]:
     """One graded step: run the hidden tests on the candidate and compare with the reference."""
-    job = Job(solution=task.code, tests=task.hidden_tests)
-    reference = executor.run(Job(solution=task.fix, tests=task.hidden_tests))
+    job = Job.of(task, Suite.HIDDEN, task.code, Limits())
+    reference = executor.run(Job.of(task, Suite.HIDDEN, task.fix, Limits()))
     original = executor.run(job)
 
     def step() -> object:

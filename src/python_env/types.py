@@ -263,6 +263,8 @@ class ExitReason(StrEnum):
 class TestStatus(StrEnum):
     """Outcome of one test function in the sandbox, before comparison with the reference."""
 
+    __test__ = False  # not a pytest class
+
     RETURNED = "returned"
     RAISED = "raised"
     SKIPPED = "skipped"  # pytest: a skip mark, pytest.skip(), importorskip; never a pass

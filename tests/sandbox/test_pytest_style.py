@@ -1,0 +1,135 @@
+"""pytest-style jobs: real pytest in the forked child, on every tier this host runs."""
+
+from __future__ import annotations
+
+from python_env.sandbox import ForkServerExecutor, Job
+from python_env.types import ExecReport, TestStatus, TestStyle
+
+SHOP = (
+    "class Cart:\n    def __init__(self):\n        self.items = []\n"
+    "    def add(self, name, price):\n"
+    "        if price < 0:\n            raise ValueError(f'negative price for {name}')\n"
+    "        self.items.append((name, price))\n"
+    "    def total(self):\n        return sum(p for _, p in self.items)\n"
+)
+CONFTEST = (
+    "import pytest\nfrom shop import Cart\n"
+    "@pytest.fixture\ndef cart():\n    c = Cart()\n    yield c\n    c.items.clear()\n"
+)
+TESTS = """\
+import pytest
+from shop import Cart
+
+@pytest.fixture
+def receipt(tmp_path):
+    path = tmp_path / "receipt.txt"
+    path.write_text("paid")
+    yield path
+    path.unlink()
+
+@pytest.mark.parametrize(("price", "count"), [(1.5, 2), (0.1, 3)])
+def test_total(cart, price, count):
+    for _ in range(count):
+        cart.add("x", price)
+    assert cart.total() == pytest.approx(price * count)
+
+def test_receipt(receipt):
+    assert receipt.read_text() == "paid"
+    assert receipt.parent.name.startswith("test_receipt")
+
+def test_negative(cart):
+    with pytest.raises(ValueError, match="negative price"):
+        cart.add("x", -1)
+
+@pytest.mark.skip(reason="not today")
+def test_skipped():
+    assert False
+
+def test_where(tmp_path):
+    import os
+    return str(tmp_path).startswith(os.getcwd())
+
+class TestCart:
+    def test_empty(self, cart):
+        assert cart.total() == 0
+"""
+
+
+def _run(executor: ForkServerExecutor, solution: str = SHOP, tests: str = TESTS) -> ExecReport:
+    job = Job(
+        solution=solution,
+        tests=tests,
+        style=TestStyle.PYTEST,
+        conftest=CONFTEST,
+        module="shop",
+        file="hidden_tests.py",
+    )
+    return executor.run(job)
+
+
+def test_a_pytest_suite_runs_with_fixtures_params_raises_approx_and_skips(
+    executor: ForkServerExecutor,
+) -> None:
+    report = _run(executor)
+    assert report.exit_reason.value == "ok", report.error
+    status = {o.name: o.status for o in report.outcomes}
+    assert status == {
+        "hidden_tests.py::test_total[1.5-2]": TestStatus.RETURNED,
+        "hidden_tests.py::test_total[0.1-3]": TestStatus.RETURNED,
+        "hidden_tests.py::test_receipt": TestStatus.RETURNED,
+        "hidden_tests.py::test_negative": TestStatus.RETURNED,
+        "hidden_tests.py::test_skipped": TestStatus.SKIPPED,
+        "hidden_tests.py::test_where": TestStatus.RETURNED,
+        "hidden_tests.py::TestCart::test_empty": TestStatus.RETURNED,
+    }
+    values = {o.name: o.value for o in report.outcomes}
+    assert values["hidden_tests.py::test_where"] is True  # tmp_path is inside the job's dir
+    assert values["hidden_tests.py::test_receipt"]["checks"][0] == [18, ["paid"]]
+    approx = values["hidden_tests.py::test_total[0.1-3]"]["checks"][0]
+    assert approx[2] == {"rel": 1e-6, "abs": 1e-12}  # the expected side never entered
+
+
+def test_a_wrong_candidate_fails_where_pytest_would(executor: ForkServerExecutor) -> None:
+    wrong = SHOP.replace("if price < 0", "if price < -10").replace("sum(p ", "sum(round(p) ")
+    report = _run(executor, solution=wrong)
+    by_name = {o.name: o for o in report.outcomes}
+    assert by_name["hidden_tests.py::test_negative"].status is TestStatus.RAISED
+    assert by_name["hidden_tests.py::test_negative"].value == "Failed"  # DID NOT RAISE
+    reference = {o.name: o for o in _run(executor).outcomes}
+    assert not by_name["hidden_tests.py::test_total[0.1-3]"].same_as(
+        reference["hidden_tests.py::test_total[0.1-3]"]
+    )
+    assert by_name["hidden_tests.py::TestCart::test_empty"].same_as(
+        reference["hidden_tests.py::TestCart::test_empty"]
+    )
+
+
+def test_dropped_conftest_ini_and_options_are_never_loaded(executor: ForkServerExecutor) -> None:
+    """The candidate writes a conftest, an ini file and PYTEST_ADDOPTS at import: the session
+    was configured before its code ran, and nothing of it is read."""
+    evil = (
+        "import os\n"
+        "os.environ['PYTEST_ADDOPTS'] = '-p evil'\n"
+        "for name in ('conftest.py', 'pytest.ini', 'evil.py'):\n"
+        "    with open(name, 'w') as f:\n"
+        "        f.write('[pytest]\\naddopts = -x\\n' if name.endswith('ini') else\n"
+        "                'import pytest\\n@pytest.fixture(autouse=True)\\n'\n"
+        "                'def boom():\\n    raise RuntimeError(\"loaded\")\\n')\n" + SHOP
+    )
+    report = _run(executor, solution=evil)
+    assert report.exit_reason.value == "ok", report.error
+    assert all("loaded" not in o.message for o in report.outcomes)
+    assert len([o for o in report.outcomes if o.status is TestStatus.RETURNED]) == 6
+
+
+def test_an_import_error_is_the_job_error(executor: ForkServerExecutor) -> None:
+    report = _run(executor, solution="raise ImportError('no shop today')\n")
+    assert report.outcomes == ()
+    assert "no shop today" in report.error
+
+
+def test_return_style_tests_keep_working_under_pytest(executor: ForkServerExecutor) -> None:
+    tests = "from shop import Cart\ndef test_total():\n    c = Cart()\n    c.add('a', 2)\n"
+    tests += "    return c.total()\n"
+    report = _run(executor, tests=tests)
+    assert [(o.name, o.value) for o in report.outcomes] == [("hidden_tests.py::test_total", 2)]
