@@ -225,7 +225,9 @@ class ForkServerExecutor:
             "pytest_shown": self._pytest_shown,
         }
         script = str(isolation.SANDBOX_DIR / "worker.py")
-        command = [isolation.python_executable(), "-I", "-S", "-B"]
+        # Not -I: it implies -E, which ignores PYTHONHASHSEED (every worker would hash with its
+        # own random seed). -P -s -S with the built environment isolate as much.
+        command = [isolation.python_executable(), "-P", "-s", "-S", "-B"]
         if self._bwrap:
             dirs = [d for d in (cgroup or {}).values() if isinstance(d, str) and d]
             wrap = isolation.bwrap_command(

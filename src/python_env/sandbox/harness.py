@@ -33,7 +33,7 @@ if TYPE_CHECKING or __package__:
     from python_env.sandbox import protocol
 elif "pyenv_sandbox_protocol" in sys.modules:  # loaded by file path in the sandbox worker
     protocol = sys.modules["pyenv_sandbox_protocol"]
-else:  # run as a script by the subprocess executor: -I leaves this directory off sys.path
+else:  # run as a script by the subprocess executor: -P leaves this directory off sys.path
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import protocol
 

@@ -70,7 +70,7 @@ def bwrap_binary(configured: str = "") -> tuple[str | None, str]:
 
 
 def python_executable() -> str:
-    """The real interpreter (not a venv symlink): workers run it with -I -S, without site."""
+    """The real interpreter (not a venv symlink): workers run it with -P -s -S, without site."""
     return os.path.realpath(sys.executable)
 
 

@@ -4,8 +4,9 @@ Standard library and pytest only. The fork-server worker calls ``prepare`` once,
 fork: it imports pytest and its built-in plugins and builds a configured session, so a job
 pays only for collecting its module and running its tests. The configuration is fixed before
 any candidate code runs: no ini file (``-c /dev/null``), no conftest discovery, no plugin
-autoload, no ``PYTEST_ADDOPTS``. A task's own ``conftest.py`` is registered as a plugin by the
-harness; a conftest, ini file or plugin the candidate writes to disk is never read.
+autoload, and the worker's environment is built (no ``PYTEST_ADDOPTS``, ``PYTEST_PLUGINS``).
+A task's own ``conftest.py`` is registered as a plugin; a conftest, ini file or plugin the
+candidate writes to disk is never read.
 
 The tests are the server-compiled module (asserts already turned into checks), handed to pytest's
 collector as the module object, so their text never enters the child. Per test (pytest id,
@@ -42,9 +43,9 @@ else:  # run by the subprocess executor's harness script
 # Plugins a graded run has no use for: they write files (cache), talk to a terminal or a
 # debugger, or add work to every test (faulthandler's timer, doctest collection).
 ARGS = [
-    "-c", os.devnull, "--noconftest", "-s", "-p", "no:cacheprovider", "-p", "no:terminal",
-    "-p", "no:debugging", "-p", "no:faulthandler", "-p", "no:junitxml", "-p", "no:pastebin",
-    "-p", "no:stepwise", "-p", "no:doctest",
+    "-c", os.devnull, "--noconftest", "--disable-plugin-autoload", "-s", "-p", "no:cacheprovider",
+    "-p", "no:terminal", "-p", "no:debugging", "-p", "no:faulthandler", "-p", "no:junitxml",
+    "-p", "no:pastebin", "-p", "no:stepwise", "-p", "no:doctest",
 ]  # fmt: skip
 _NOT_RUN = (pytest.skip.Exception, pytest.xfail.Exception)
 
@@ -95,9 +96,6 @@ class Runner:
     """A configured pytest session, built once and used by one job in each forked child."""
 
     def __init__(self, rootdir: str) -> None:
-        for variable in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
-            os.environ.pop(variable, None)
-        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         self.rootdir = rootdir
         self.reporter = Reporter()
         self.config: Config = _prepareconfig([*ARGS, "--rootdir", rootdir], [self.reporter])

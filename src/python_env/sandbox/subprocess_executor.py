@@ -1,4 +1,4 @@
-"""Baseline executor: a fresh ``python -I -S`` per job, with rlimits and a wall-clock kill.
+"""Baseline executor: a fresh ``python -P -s -S`` per job, with rlimits and a wall-clock kill.
 
 Slower than a warm fork server (an interpreter start per job) but simple and dependable; it is the
 fallback the faster executors are measured against.
@@ -80,13 +80,13 @@ class SubprocessExecutor:
             self._slots.release()
 
     def _run(self, job: Job) -> ExecReport:
-        limits = job.limits
+        limits, paths = job.limits, [self._paths]
         read_fd, write_fd = os.pipe()
         with tempfile.TemporaryDirectory(prefix="pyenv-job-") as scratch:
             started = time.perf_counter()
             try:
                 proc = subprocess.Popen(
-                    [sys.executable, "-I", "-S", str(HARNESS_PATH), str(write_fd), self._paths],
+                    [sys.executable, "-P", "-s", "-S", str(HARNESS_PATH), str(write_fd), *paths],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,

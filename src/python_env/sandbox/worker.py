@@ -1,7 +1,8 @@
 """The warm sandbox worker: preloads the stdlib once, then forks one confined child per job.
 
-Run as ``python -I -S worker.py CONFIG_JSON`` (optionally inside bubblewrap); standard library only,
-so it never loads python_env, pydantic or the server. Protocol on the inherited SOCK_SEQPACKET fd:
+Run as ``python -P -s -S -B worker.py CONFIG_JSON`` (optionally inside bubblewrap); standard
+library only, so it never loads python_env, pydantic or the server. Protocol on the inherited
+SOCK_SEQPACKET fd:
 
     worker -> parent   {"hello": ...layers...}              once, after start-up probes
     parent -> worker   {"id", "limits"} + 4 fds             payload, stdout, stderr, results memfds
