@@ -42,3 +42,19 @@ def test_other_checks_and_the_return_value_still_match_exactly() -> None:
         update={"value": {"checks": [[3, 0.3, TOLERANCE], [4, ["EXACT"]]], "returned": None}}
     )
     assert not other.same_as(reference)
+
+
+def test_a_reference_that_misses_a_literal_fails_as_pytest_would() -> None:
+    from python_env.grading.tests import failed_in_reference
+    from python_env.types import ExecReport, ExitReason
+
+    def report(*checks: list[Any]) -> ExecReport:
+        value = {"checks": list(checks), "returned": None}
+        outcome = TestOutcome(name="t", status=TestStatus.RETURNED, value=value)
+        return ExecReport(exit_reason=ExitReason.OK, outcomes=(outcome,))
+
+    assert failed_in_reference(report([2, [3]], [3, True]), {2: 3}) == []
+    assert failed_in_reference(report([2, [4]]), {2: 3}) == [
+        "test t: the assert on line 2 got 4, expected 3"
+    ]
+    assert failed_in_reference(report([5, False]), {}) == ["test t: the assert on line 5 is false"]

@@ -75,3 +75,12 @@ def test_other_asserts_hand_over_their_truth_and_the_test_goes_on() -> None:
 def test_module_level_asserts_stay_asserts() -> None:
     (error, done) = records("assert 1 == 2, 'at import'\ndef test_a():\n    return 1\n")
     assert error == {"t": "error", "message": "AssertionError: at import"} and done["t"] == "done"
+
+
+def test_the_literal_a_values_check_drops_is_kept_for_the_server() -> None:
+    source = (
+        "def test_a():\n    assert f(1) == [1, 'x']\n    assert g() is None\n"
+        "    assert 2 < h()\n    assert a() == b()\n"
+    )
+    assert protocol.expected_values(source) == {2: [1, "x"], 3: None}
+    assert protocol.expected_values("def broken(:\n") == {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 
@@ -83,3 +85,18 @@ def test_verdicts_do_not_depend_on_load(executor: ForkServerExecutor) -> None:
     for verdicts, expected, n in zip(busy, alone, runs, strict=True):
         assert len(verdicts) >= n
         assert set(verdicts) == {expected[0]}
+
+
+def test_workers_hash_with_the_configured_seed(executor: ForkServerExecutor) -> None:
+    """Every worker of an executor hashes strings alike (PYTHONHASHSEED reaches them: ``-I``
+    would ignore it), so set order, and the verdicts that follow it, is the same on all."""
+    probe = Job(solution="", tests="def test_hash():\n    return hash('abc')\n")
+    seen = {executor.run(probe).outcomes[0].value for _ in range(3 * executor.pool_size)}
+    seeded = subprocess.run(
+        [sys.executable, "-c", "print(hash('abc'))"],
+        env={"PYTHONHASHSEED": "0"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert seen == {int(seeded.stdout)}

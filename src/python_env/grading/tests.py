@@ -56,10 +56,10 @@ def graded_outcomes(reference: ExecReport) -> list[TestOutcome]:
     return [o for o in reference.outcomes if o.status is not TestStatus.SKIPPED]
 
 
-def failed_in_reference(reference: ExecReport) -> list[str]:
-    """pytest-style tests the reference fix fails as pytest would see it: a test that raised,
-    or one whose assert of a truth or a comparison came out false (an assert against a
-    literal is settled on the server, by comparison with the reference's value)."""
+def failed_in_reference(reference: ExecReport, expected: Mapping[int, Any]) -> list[str]:
+    """Tests the reference fix fails as pytest would see them: a test that raised, one whose
+    assert of a truth or a comparison came out false, or one whose assert against a literal
+    saw another value (``expected``: the normalised literal, per line)."""
     failures = []
     for outcome in reference.outcomes:
         if outcome.status is TestStatus.RAISED:
@@ -67,9 +67,18 @@ def failed_in_reference(reference: ExecReport) -> list[str]:
             continue
         value = outcome.value
         for check in value["checks"] if _has_checks(value) else ():
+            line, seen = check[0], check[1]
             if check[-1] is False:
-                failures.append(f"test {outcome.name}: the assert on line {check[0]} fails")
+                failures.append(f"test {outcome.name}: the assert on line {line} is false")
                 break
+            if line in expected and isinstance(seen, list) and len(check) == 2:
+                wrong = [v for v in seen if v != expected[line]]
+                if wrong:
+                    failures.append(
+                        f"test {outcome.name}: the assert on line {line} got {_short(wrong[0])}, "
+                        f"expected {_short(expected[line])}"
+                    )
+                    break
     return failures
 
 
