@@ -1,4 +1,4 @@
-"""Asserts become checks on the server (``protocol.compile_tests``); the harness records them.
+"""Asserts become checks on the server (``checks.compile_tests``); the harness records them.
 
 Run in process through the real harness (``run_job``): what a test's outcome carries for each
 kind of assert, and what never enters the job.
@@ -12,7 +12,7 @@ import sys
 import threading
 from typing import Any
 
-from python_env.sandbox import harness, protocol
+from python_env.sandbox import checks, harness, protocol
 
 SOLUTION = """
 class Money:
@@ -50,7 +50,7 @@ def outcome(tests: str, solution: str = SOLUTION) -> Any:
 def test_an_equality_with_a_literal_hands_over_the_computed_side_only() -> None:
     value = outcome("from solution import total\ndef test_a():\n    assert total().cents == 1234\n")
     assert value == {"checks": [[3, [999]]], "returned": None}
-    code = protocol.compile_tests("def test_a():\n    assert f() == 1234\n")
+    code = checks.compile_tests("def test_a():\n    assert f() == 1234\n")
     assert 1234 not in code.co_consts[0].co_consts
 
 
@@ -82,5 +82,5 @@ def test_the_literal_a_values_check_drops_is_kept_for_the_server() -> None:
         "def test_a():\n    assert f(1) == [1, 'x']\n    assert g() is None\n"
         "    assert 2 < h()\n    assert a() == b()\n"
     )
-    assert protocol.expected_values(source) == {2: [1, "x"], 3: None}
-    assert protocol.expected_values("def broken(:\n") == {}
+    assert checks.expected_values(source) == {2: [1, "x"], 3: None}
+    assert checks.expected_values("def broken(:\n") == {}

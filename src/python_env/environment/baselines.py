@@ -25,7 +25,7 @@ from python_env.errors import InvalidTask
 from python_env.grading.fixes import Check, check_for, fits, fix_status
 from python_env.grading.reference import Counterfactual, counterfactual, reference_finding
 from python_env.grading.tests import failed_in_reference, grade_suite, graded_outcomes
-from python_env.sandbox import Executor, Job, protocol
+from python_env.sandbox import Executor, Job, checks
 from python_env.sandbox.harness import normalise
 from python_env.types import (
     ExecReport,
@@ -87,7 +87,7 @@ def reference_failures(task: Task, suite: Suite, report: ExecReport) -> list[str
     """Tests of ``suite`` the reference run ``report`` fails as pytest would see them (its
     asserts against literals checked against the literals, which stay on the server)."""
     tests = task.hidden_tests if suite is Suite.HIDDEN else task.visible_tests
-    expected = {line: normalise(v) for line, v in protocol.expected_values(tests).items()}
+    expected = {line: normalise(v) for line, v in checks.expected_values(tests).items()}
     return failed_in_reference(report, expected)
 
 

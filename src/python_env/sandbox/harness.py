@@ -7,7 +7,7 @@ the job dict before the candidate's code runs, so no frame or global holds it; w
 compiled, their source is not in the child at all.
 
 Outcomes carry values, not verdicts: a test's outcome is its return value, plus the values its
-asserts compared (``protocol.compile_tests`` turned them into checks). The parent compares them
+asserts compared (``checks.compile_tests`` turned them into checks). The parent compares them
 with the reference's outcomes, so a candidate that forges this channel still has to produce the
 reference's values, which never enter this process.
 """
@@ -30,11 +30,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING or __package__:
-    from python_env.sandbox import protocol
+    from python_env.sandbox import checks, protocol
 elif "pyenv_sandbox_protocol" in sys.modules:  # loaded by file path in the sandbox worker
-    protocol = sys.modules["pyenv_sandbox_protocol"]
+    checks, protocol = sys.modules["pyenv_sandbox_checks"], sys.modules["pyenv_sandbox_protocol"]
 else:  # run as a script by the subprocess executor: -P leaves this directory off sys.path
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import checks
     import protocol
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
@@ -129,33 +130,33 @@ class _Checks:
         self.made: list[Any] = []
 
     def hook(self, line: int, kind: str, *values: Any) -> None:
-        if kind == protocol.TRUTH:
+        if kind == checks.TRUTH:
             self.made.append([line, bool(values[0])])
-        elif kind == protocol.APPROX:
+        elif kind == checks.APPROX:
             tolerance = {"rel": float(values[1]), "abs": float(values[2])}
             self.made.append([line, normalise(values[0]), tolerance])
-        elif kind == protocol.COMPARE:
+        elif kind == checks.COMPARE:
             self.made.append([line, [normalise(v) for v in values[:-1]], bool(values[-1])])
         else:
             self.made.append([line, [normalise(v) for v in values]])
 
 
-def _run_test(name: str, func: Callable[[], Any], checks: _Checks) -> tuple[str, Any, str]:
+def _run_test(name: str, func: Callable[[], Any], recorder: _Checks) -> tuple[str, Any, str]:
     # Forked children inherit their worker's random state: reseed, or code that uses `random`
     # would get different values (and verdicts) on different workers.
     random.seed(name)
-    checks.made = []
+    recorder.made = []
     try:
         value = func()
     except BaseException as exc:
         return protocol.RAISED, type(exc).__name__, f"{type(exc).__name__}: {exc}"[:1_000]
-    return _returned(checks, value)
+    return _returned(recorder, value)
 
 
-def _returned(checks: _Checks, value: Any) -> tuple[str, Any, str]:
+def _returned(recorder: _Checks, value: Any) -> tuple[str, Any, str]:
     """The outcome of a test that ran to its end: its checks and what it returned."""
-    if checks.made:
-        return protocol.RETURNED, {"checks": checks.made, "returned": normalise(value)}, ""
+    if recorder.made:
+        return protocol.RETURNED, {"checks": recorder.made, "returned": normalise(value)}, ""
     return protocol.RETURNED, normalise(value), ""
 
 
@@ -167,7 +168,7 @@ def run_job(job: dict[str, Any], out: TextIO) -> None:
     solution = str(job.pop("solution", ""))
     skip = {str(name) for name in job.pop("skip", None) or ()}
     module, file = str(job.pop("module", "solution")), str(job.pop("file", "tests.py"))
-    checks = _Checks()
+    recorder = _Checks()
     runner = items = None
     try:
         try:
@@ -179,21 +180,23 @@ def run_job(job: dict[str, Any], out: TextIO) -> None:
             runner = _pytest_runner()
         _load_module(module, solution)
         if runner is not None:
-            items = runner.collect(tests_unit, conftest_unit, _load_module, checks.hook, skip, file)
+            items = runner.collect(
+                tests_unit, conftest_unit, _load_module, recorder.hook, skip, file
+            )
         elif tests_unit:
-            tests = vars(_load_module("tests", tests_unit, {protocol.CHECK_HOOK: checks.hook}))
+            tests = vars(_load_module("tests", tests_unit, {checks.CHECK_HOOK: recorder.hook}))
     except BaseException as exc:
         _emit(out, protocol.error_record(f"{type(exc).__name__}: {exc}"))
         _emit(out, protocol.DONE_RECORD)
         return
     emit = functools.partial(_emit, out)
     if runner is not None and items is not None:
-        runner.run(items, emit, checks, functools.partial(_returned, checks))
+        runner.run(items, emit, recorder, functools.partial(_returned, recorder))
     elif tests_unit:
         for name, func in list(tests.items()):
             if name.startswith("test") and callable(func) and name not in skip:
                 emit(protocol.start_record(name))
-                emit(protocol.test_record(name, *_run_test(name, func, checks)))
+                emit(protocol.test_record(name, *_run_test(name, func, recorder)))
     if bench_unit:
         emit(_measure(bench_unit, guard))
     emit(protocol.DONE_RECORD)

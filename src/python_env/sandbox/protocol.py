@@ -10,10 +10,9 @@ Standard library only: the server, the fork-server worker and the job child all 
   same suite already settled). ``style`` is ``return`` (zero-argument functions, run by the
   harness) or ``pytest`` (run by pytest in the child, ``pytest_runner``); ``module`` is the name
   the tests import the solution as; ``file`` is the test file's name in pytest's test ids.
-- **checks**: the server rewrites every ``assert`` of the tests (``compile_tests``) into a call
-  of ``CHECK_HOOK`` that hands the harness the values the assert compares, and the harness
-  records them as the test's outcome. The expected side of ``x == <literal>`` is dropped, so the
-  values a test pins never enter the child: the server compares them with the reference's.
+- **checks**: the server rewrites every ``assert`` of the tests into a call that hands the
+  harness the values the assert compares (``checks.compile_tests``), recorded as the test's
+  outcome; the expected side of ``x == <literal>`` never enters the child.
 - **result records** (child -> server, one JSON line each on the result channel, fd 3)::
 
       {"t": "start", "name": str}            a test is about to run
@@ -37,7 +36,6 @@ Standard library only: the server, the fork-server worker and the job child all 
 from __future__ import annotations
 
 import array
-import ast
 import base64
 import functools
 import importlib.util
@@ -47,10 +45,17 @@ import math
 import os
 import signal
 import socket
-import threading
+import sys
 import types
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING or __package__:
+    from python_env.sandbox import checks
+elif "pyenv_sandbox_checks" in sys.modules:  # loaded by file path in the sandbox worker
+    checks = sys.modules["pyenv_sandbox_checks"]
+else:  # the subprocess executor's harness script: this directory is on sys.path
+    import checks
 
 START, TEST, ERROR, COST, DONE = "start", "test", "error", "cost", "done"
 RETURNED, RAISED, SKIPPED = "returned", "raised", "skipped"
@@ -98,146 +103,13 @@ def encode_job(
 def _compiled(name: str, source: str) -> str:
     try:
         code = (
-            compile_tests(source, f"{name}.py")
+            checks.compile_tests(source, f"{name}.py")
             if name != "benchmark"
             else compile_source(name, source)
         )
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return ""
     return base64.b64encode(marshal.dumps(code)).decode()
-
-
-# -- checks: asserts that carry values ------------------------------------------------------
-
-CHECK_HOOK = "__pyenv_check__"
-VALUES, COMPARE, TRUTH, APPROX = "values", "compare", "truth", "approx"
-APPROX_DEFAULTS = {"rel": 1e-6, "abs": 1e-12}  # pytest.approx's own
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-
-
-def compile_tests(source: str, filename: str = "tests.py") -> types.CodeType:
-    """Compile a test file with every ``assert`` in a function turned into a check (server
-    side only). The hook gets the assert's line, a kind, and what the assert compares:
-
-    - ``values``: ``assert x == <literal>`` (or ``x is None/True/False``) hands over ``x`` alone;
-      the literal is what the test expects, and it stays on the server, in the reference's
-      outcome;
-    - ``compare``: ``assert a == b`` of two computed values hands over both and the truth of the
-      comparison (``__eq__`` still decides);
-    - ``approx``: ``assert x == approx(<literal>, rel=<literal>, abs=<literal>)`` hands over
-      ``x`` and the tolerance; the server matches ``x`` with the reference's within it;
-    - ``truth``: any other assert hands over its truth value.
-
-    The test goes on after a check; the server decides, by comparing the checks with the
-    reference's. Module-level asserts stay asserts (they run at import, outside every test).
-    """
-    with _AST_LOCK:  # CPython 3.11 converts ASTs with a process-wide depth counter: one at a time
-        tree = _AssertsToChecks().visit(ast.parse(source, filename))
-        return compile(ast.fix_missing_locations(tree), filename, "exec")
-
-
-_AST_LOCK = threading.Lock()
-
-
-@functools.lru_cache(maxsize=512)
-def expected_values(source: str) -> dict[int, Any]:
-    """Per line, the literal a ``values`` check of ``compile_tests`` dropped: what the value it
-    hands over must equal for the assert to hold (the server checks the reference's against
-    it). ``{}`` for a file that does not parse."""
-    try:
-        with _AST_LOCK:
-            transformer = _AssertsToChecks()
-            transformer.visit(ast.parse(source, "tests.py"))
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        return {}
-    return transformer.expected
-
-
-class _AssertsToChecks(ast.NodeTransformer):
-    def __init__(self) -> None:
-        self.scopes: list[ast.AST] = []
-        self.expected: dict[int, Any] = {}
-
-    def _scoped(self, node: ast.AST) -> ast.AST:
-        self.scopes.append(node)
-        try:
-            return self.generic_visit(node)
-        finally:
-            self.scopes.pop()
-
-    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _scoped
-
-    def visit_Assert(self, node: ast.Assert) -> ast.stmt:
-        if not self.scopes:
-            return node
-        args = self._check(node.test)
-        if isinstance(args[0], ast.Constant) and args[0].value == VALUES:
-            test = node.test
-            assert isinstance(test, ast.Compare)
-            literals = [o for o in (test.left, *test.comparators) if _literal(o)]
-            if len(literals) == 1:
-                self.expected[node.lineno] = ast.literal_eval(literals[0])
-        call = ast.Call(ast.Name(CHECK_HOOK, ast.Load()), [ast.Constant(node.lineno), *args], [])
-        return ast.copy_location(ast.Expr(call), node)
-
-    def _check(self, test: ast.expr) -> list[ast.expr]:
-        if not isinstance(test, ast.Compare):
-            return [ast.Constant(TRUTH), test]
-        operands = [test.left, *test.comparators]
-        computed = [o for o in operands if not _literal(o)]
-        equal = all(isinstance(op, ast.Eq) for op in test.ops)
-        approx = _approx_of(operands) if equal and len(operands) == 2 else None
-        if approx is not None:
-            other = operands[1] if approx[0] is operands[0] else operands[0]
-            return [ast.Constant(APPROX), other, ast.Constant(approx[1]), ast.Constant(approx[2])]
-        identical = all(isinstance(op, ast.Is) for op in test.ops)
-        if equal and len(computed) < len(operands):
-            return [ast.Constant(VALUES), *computed]
-        if identical and len(computed) == 1 and all(_singleton(o) for o in operands if _literal(o)):
-            return [ast.Constant(VALUES), *computed]
-        if equal and isinstance(self.scopes[-1], ast.FunctionDef | ast.AsyncFunctionDef):
-            names = [f"__pyenv_v{i}" for i in range(len(operands))]
-            held = [
-                ast.NamedExpr(ast.Name(n, ast.Store()), o)
-                for n, o in zip(names, operands, strict=True)
-            ]
-            loads: list[ast.expr] = [ast.Name(n, ast.Load()) for n in names]
-            return [ast.Constant(COMPARE), *held, ast.Compare(loads[0], test.ops, loads[1:])]
-        return [ast.Constant(TRUTH), test]
-
-
-def _approx_of(operands: list[ast.expr]) -> tuple[ast.expr, float, float] | None:
-    """The ``approx(<literal>, rel=, abs=)`` operand of a two-sided ``==`` and its tolerance,
-    if the other side is computed and every argument is a literal."""
-    calls = [
-        o for o in operands
-        if isinstance(o, ast.Call)
-        and (getattr(o.func, "id", None) == "approx" or getattr(o.func, "attr", None) == "approx")
-    ]  # fmt: skip
-    if len(calls) != 1 or len(calls[0].args) != 1 or any(_literal(o) for o in operands):
-        return None
-    call = calls[0]
-    if not _literal(call.args[0]) or any(k.arg not in APPROX_DEFAULTS for k in call.keywords):
-        return None
-    tolerance = dict(APPROX_DEFAULTS)
-    for keyword in call.keywords:
-        value = ast.literal_eval(keyword.value) if _literal(keyword.value) else None
-        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-            return None
-        tolerance[str(keyword.arg)] = float(value)
-    return call, tolerance["rel"], tolerance["abs"]
-
-
-def _singleton(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and node.value in (None, True, False)
-
-
-def _literal(node: ast.expr) -> bool:
-    try:
-        ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return False
-    return True
 
 
 def job_unit(job: dict[str, Any], name: str) -> types.CodeType | str:

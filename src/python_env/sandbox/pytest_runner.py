@@ -34,10 +34,11 @@ from _pytest.main import Session
 from _pytest.tmpdir import TempPathFactory
 
 if TYPE_CHECKING or __package__:
-    from python_env.sandbox import protocol
+    from python_env.sandbox import checks, protocol
 elif "pyenv_sandbox_protocol" in sys.modules:  # loaded by file path in the sandbox worker
-    protocol = sys.modules["pyenv_sandbox_protocol"]
+    checks, protocol = sys.modules["pyenv_sandbox_checks"], sys.modules["pyenv_sandbox_protocol"]
 else:  # run by the subprocess executor's harness script
+    import checks
     import protocol
 
 # Plugins a graded run has no use for: they write files (cache), talk to a terminal or a
@@ -113,9 +114,9 @@ class Runner:
             Path.cwd() / "pytest-tmp", 0, "none", self.config.trace.get("tmpdir"), _ispytest=True
         )
         if conftest_unit:
-            conftest = load("conftest", conftest_unit, {protocol.CHECK_HOOK: hook})
+            conftest = load("conftest", conftest_unit, {checks.CHECK_HOOK: hook})
             self.config.pluginmanager.register(conftest, "task-conftest")
-        tests = load("tests", tests_unit, {protocol.CHECK_HOOK: hook})
+        tests = load("tests", tests_unit, {checks.CHECK_HOOK: hook})
         module = pytest.Module.from_parent(self.session, path=Path(self.rootdir) / file)
         module.obj = tests
         items = [i for i in self.session.genitems(module) if test_id(i.nodeid) not in skip]

@@ -67,6 +67,7 @@ def _load(name: str) -> ModuleType:
 if TYPE_CHECKING:
     from python_env.sandbox import (
         cgroups,
+        checks,
         confine,
         fstree,
         harness,
@@ -76,8 +77,8 @@ if TYPE_CHECKING:
         uids,
     )
 else:  # order matters: later modules find earlier ones in sys.modules
-    protocol, landlock, seccomp, cgroups, confine, harness = map(
-        _load, ("protocol", "landlock", "seccomp", "cgroups", "confine", "harness")
+    checks, protocol, landlock, seccomp, cgroups, confine, harness = map(
+        _load, ("checks", "protocol", "landlock", "seccomp", "cgroups", "confine", "harness")
     )
     probes, fstree, uids = map(_load, ("probes", "fstree", "uids"))
 
@@ -364,14 +365,14 @@ class Worker:
             return {"error": f"the self-test left the worker changed: {reply['why']}"}
         if not reply.get("ready"):
             return {"error": reply.get("setup_error") or reply.get("error", "setup failed")}
-        checks: dict[str, Any] = {}
+        found: dict[str, Any] = {}
         for line in results.splitlines():
             record = json.loads(line)
             if record.get("t") == "test":
-                checks[record["name"].removeprefix("test_")] = record.get("value")
+                found[record["name"].removeprefix("test_")] = record.get("value")
             elif record.get("t") == "error":
-                checks["error"] = record.get("message")
-        return checks or {"error": f"no self-test results; stderr: {stderr.strip()[-500:]}"}
+                found["error"] = record.get("message")
+        return found or {"error": f"no self-test results; stderr: {stderr.strip()[-500:]}"}
 
 
 def _identity(st: os.stat_result) -> tuple[int, ...]:
