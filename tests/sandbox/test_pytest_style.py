@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from python_env.sandbox import ForkServerExecutor, Job
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+from python_env.sandbox import ForkServerExecutor, Job, checks
 from python_env.types import ExecReport, TestStatus, TestStyle
 
 SHOP = (
@@ -139,3 +144,52 @@ def test_return_style_tests_keep_working_under_pytest(executor: ForkServerExecut
     tests += "    return c.total()\n"
     report = _run(executor, tests=tests)
     assert [(o.name, o.value) for o in report.outcomes] == [("hidden_tests.py::test_total", 2)]
+
+
+PARAMETRIZED = """\
+import pytest
+from shop import Cart
+
+@pytest.mark.parametrize(("prices", "total"), [([1, 2], 3), ([0.5, "x\\n"], 9999), ([], 0)])
+def test_sum(prices, total):
+    cart = Cart()
+    for price in prices:
+        if isinstance(price, str):
+            return
+        cart.add("item", price)
+    assert cart.total() == total
+
+@pytest.mark.parametrize("word", ["h\\u00e9", "b"])
+def test_word(word):
+    assert word.upper() == word.upper()
+"""
+
+
+def test_expected_parameters_stay_on_the_server_with_pytests_ids(
+    executor: ForkServerExecutor, tmp_path: Path
+) -> None:
+    """``total`` is only compared against: its values (9999) never enter the child, and the
+    test ids are still the ones pytest itself makes from the real values."""
+    code = checks.compile_tests(PARAMETRIZED)
+    assert 9999 not in _constants(code) and 3 not in _constants(code)
+    report = _run(executor, tests=PARAMETRIZED)
+    by_name = {o.name.removeprefix("hidden_tests.py::"): o.value for o in report.outcomes}
+    (tmp_path / "shop.py").write_text(SHOP)
+    (tmp_path / "test_native.py").write_text(PARAMETRIZED)
+    native = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    ids = [line.split("::", 1)[1] for line in native.stdout.splitlines() if "::" in line]
+    assert sorted(by_name) == sorted(ids)
+    assert by_name["test_sum[prices0-3]"] == {"checks": [[11, [3]]], "returned": None}
+
+
+def _constants(code: types.CodeType) -> list[object]:
+    found: list[object] = []
+    for const in code.co_consts:
+        found += _constants(const) if isinstance(const, types.CodeType) else [const]
+    return found

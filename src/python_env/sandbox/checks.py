@@ -62,14 +62,24 @@ def expected_values(source: str) -> dict[int, Any]:
 class _AssertsToChecks(ast.NodeTransformer):
     def __init__(self) -> None:
         self.scopes: list[ast.AST] = []
+        self.hidden: list[frozenset[str]] = [frozenset()]  # per scope: parameters kept out
         self.expected: dict[int, Any] = {}
 
     def _scoped(self, node: ast.AST) -> ast.AST:
+        hidden: frozenset[str] = frozenset()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            hidden = hide_expected_parameters(node)
+        self.hidden.append(hidden)
         self.scopes.append(node)
         try:
             return self.generic_visit(node)
         finally:
             self.scopes.pop()
+            self.hidden.pop()
+
+    def _fixed(self, node: ast.expr) -> bool:
+        """A literal, or a parameter whose values stay on the server: what a test expects."""
+        return _literal(node) or (isinstance(node, ast.Name) and node.id in self.hidden[-1])
 
     visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _scoped
 
@@ -90,7 +100,7 @@ class _AssertsToChecks(ast.NodeTransformer):
         if not isinstance(test, ast.Compare):
             return [ast.Constant(TRUTH), test]
         operands = [test.left, *test.comparators]
-        computed = [o for o in operands if not _literal(o)]
+        computed = [o for o in operands if not self._fixed(o)]
         equal = all(isinstance(op, ast.Eq) for op in test.ops)
         approx = _approx_of(operands) if equal and len(operands) == 2 else None
         if approx is not None:
@@ -144,3 +154,119 @@ def _literal(node: ast.expr) -> bool:
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return False
     return True
+
+
+def hide_expected_parameters(func: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+    """Take the expected values of ``@pytest.mark.parametrize`` out of a test (in place).
+
+    A parameter the test only ever compares against (``assert f(a) == expected``, in the test
+    itself) is what the test expects; like a literal, its values must not enter the child.
+    They become None in the decorator, the decorator gets the ids pytest would have made from
+    the real values (test ids do not change), and the asserts hand over only the other side.
+    Literal tables only; anything else is left as it is.
+    """
+    params = {a.arg for a in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs)}
+    hidden: set[str] = set()
+    for decorator in func.decorator_list:
+        table = _parametrize_table(decorator)
+        if table is None:
+            continue
+        names, rows = table
+        expected = {n for n in names if n in params and _only_compared(func, n)}
+        if not expected:
+            continue
+        assert isinstance(decorator, ast.Call)
+        if not any(k.arg == "ids" for k in decorator.keywords):
+            ids = [
+                "-".join(_id_part(v, n, i) for n, v in zip(names, row, strict=True))
+                for i, row in enumerate(rows)
+            ]
+            decorator.keywords.append(ast.keyword("ids", _node(ids)))
+        kept = [[None if n in expected else v for n, v in zip(names, row, strict=True)]
+                for row in rows]  # fmt: skip
+        decorator.args[1] = _node(
+            [tuple(r) for r in kept] if len(names) > 1 else [r[0] for r in kept]
+        )
+        hidden |= expected
+    return frozenset(hidden)
+
+
+def _parametrize_table(decorator: ast.expr) -> tuple[list[str], list[tuple[Any, ...]]] | None:
+    """The argument names and rows of a ``parametrize(names, <literal list>[, ids=...])``."""
+    if not (
+        isinstance(decorator, ast.Call) and getattr(decorator.func, "attr", "") == "parametrize"
+    ):
+        return None
+    args = decorator.args
+    if len(args) != 2 or any(k.arg != "ids" for k in decorator.keywords):
+        return None
+    if not (_literal(args[0]) and _literal(args[1])):
+        return None
+    names, table = ast.literal_eval(args[0]), ast.literal_eval(args[1])
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    if not (isinstance(names, list | tuple) and names and all(isinstance(n, str) for n in names)):
+        return None
+    if not isinstance(table, list | tuple):
+        return None
+    if len(names) == 1:
+        return list(names), [(value,) for value in table]
+    if not all(isinstance(row, list | tuple) and len(row) == len(names) for row in table):
+        return None
+    return list(names), [tuple(row) for row in table]
+
+
+def _only_compared(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    """Every use of ``name`` in the test is one side of an ``assert <computed> == name`` in the
+    test's own body (not in a nested function, not against an ``approx``)."""
+    allowed: set[int] = set()
+    pending: list[ast.AST] = list(func.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue  # a nested scope: its uses stay disallowed
+        if isinstance(node, ast.Assert) and isinstance(node.test, ast.Compare):
+            test = node.test
+            if len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
+                pair = (test.left, test.comparators[0])
+                for mine, other in (pair, pair[::-1]):
+                    if isinstance(mine, ast.Name) and mine.id == name and _computed(other, name):
+                        allowed.add(id(mine))
+        pending.extend(ast.iter_child_nodes(node))
+    uses = [
+        node for stmt in func.body for node in ast.walk(stmt)
+        if isinstance(node, ast.Name) and node.id == name
+    ]  # fmt: skip
+    return bool(uses) and all(id(use) in allowed for use in uses)
+
+
+def _computed(node: ast.expr, name: str) -> bool:
+    """The other side of the comparison: computed by the test, without ``name`` or approx."""
+    if _literal(node) or _approx_of([node, ast.Name("_", ast.Load())]) is not None:
+        return False
+    return not any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
+
+
+def _id_part(value: Any, name: str, index: int) -> str:
+    """pytest's id for one parameter value (``IdMaker._idval``), for the literal types; pytest
+    escapes the explicit ids it is given as it escapes the ones it makes, so text stays raw."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if value is None or isinstance(value, bool | int | float | complex):
+        return str(value)
+    return f"{name}{index}"
+
+
+def _node(value: Any) -> ast.expr:
+    """A literal value as an expression (inf and complex included, which repr cannot do)."""
+    if isinstance(value, list):
+        return ast.List([_node(v) for v in value], ast.Load())
+    if isinstance(value, tuple):
+        return ast.Tuple([_node(v) for v in value], ast.Load())
+    if isinstance(value, set | frozenset):
+        return ast.Set([_node(v) for v in value])
+    if isinstance(value, dict):
+        return ast.Dict([_node(k) for k in value], [_node(v) for v in value.values()])
+    return ast.Constant(value)
