@@ -180,6 +180,7 @@ def prepare(rootdir: str) -> None:
     global RUNNER
     for name in default_plugins:
         __import__(f"_pytest.{name}")
+    "id".encode("unicode_escape")  # test ids are escaped with it; a chrooted job cannot load it
     RUNNER = Runner(rootdir)
 
 
