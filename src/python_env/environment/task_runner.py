@@ -232,4 +232,9 @@ class _Rejection:
 def _public(hidden: TestReport) -> TestReport:
     """A hidden run as the agent may see it: verdicts by name, nothing the candidate printed."""
     verdicts = tuple(v.model_copy(update={"message": ""}) for v in hidden.verdicts)
-    return TestReport(suite=hidden.suite, exit_reason=hidden.exit_reason, verdicts=verdicts)
+    return TestReport(
+        suite=hidden.suite,
+        exit_reason=hidden.exit_reason,
+        verdicts=verdicts,
+        skipped=hidden.skipped,
+    )
