@@ -80,5 +80,5 @@ def test_tasks_prints_an_aligned_table_with_a_header(capsys: pytest.CaptureFixtu
 def test_generate_refuses_to_replace_the_shipped_dataset(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["generate", "--max-sources", "1"]) == 2
+    assert main(["generate", "--into-package", "--max-sources", "1"]) == 2
     assert "already holds a dataset; pass --force" in capsys.readouterr().err

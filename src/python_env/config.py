@@ -17,19 +17,35 @@ PYTHON_ENV_SANDBOX_BWRAP               ``sandbox.bwrap``: a path, or "0" for non
 PYTHON_ENV_SANDBOX_WORKERS             ``sandbox.workers`` (0: twice the cores)      0
 PYTHON_ENV_SANDBOX_QUEUE_TIMEOUT       ``sandbox.queue_timeout_s``                   60
 PYTHON_ENV_SPLITS                      ``catalog.splits`` (comma-separated)          all
+TASKS_DIRS                             ``catalog.task_dirs`` ([NAME=]DIR, ...)       none
 API_BASE_URL, MODEL_NAME               ``llm.base_url``, ``llm.model``               see below
 HF_TOKEN / API_KEY / OPENAI_API_KEY    ``llm.api_key`` (the first one set)           none
 =====================================  ============================================  ==========
+
+``TASKS_DIRS`` lists directories separated by ``os.pathsep`` or commas; each is served as a
+split of its own, named after the directory (``NAME=DIR`` names it); docs/task-format.md
+describes what a directory holds.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from enum import StrEnum
+from pathlib import Path, PurePath
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from python_env.errors import ConfigError
 from python_env.types import Limits
@@ -37,6 +53,7 @@ from python_env.types import Limits
 DEFAULT_LLM_BASE_URL = "https://router.huggingface.co/v1"
 DEFAULT_LLM_MODEL = "Qwen/Qwen2.5-72B-Instruct"
 BUILTIN_SPLITS = ("curated", "train", "test")
+SPLIT_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]*"  # a split name travels in URLs, JSON and file names
 
 
 class ExecutorKind(StrEnum):
@@ -104,12 +121,66 @@ class SandboxSettings(_Section):
     )
 
 
+class TaskDir(_Section):
+    """A directory of tasks served as a split of its own; from text, ``DIR`` or ``NAME=DIR``."""
+
+    split: str = Field(
+        pattern=f"^{SPLIT_NAME}$",
+        description="The split's name: the directory's own name unless given as NAME=DIR.",
+    )
+    path: Path = Field(description="The directory, absolute: one folder per task, or a dataset.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        if not isinstance(value, str | PurePath):
+            return value
+        name, equals, rest = str(value).partition("=")
+        named = bool(equals) and "/" not in name  # "=" may also be part of a directory's name
+        path = Path(rest if named else str(value)).expanduser().resolve()
+        split = name.strip() if named else path.name
+        if not re.fullmatch(SPLIT_NAME, split) or split in BUILTIN_SPLITS:
+            raise PydanticCustomError(
+                "split_name",
+                "{path} cannot be the split '{split}' ({why}): choose a name, NAME={path}",
+                {
+                    "path": str(path),
+                    "split": split,
+                    "why": "a built-in split's name"
+                    if split in BUILTIN_SPLITS
+                    else "a name is letters, digits, '.', '_' and '-'",
+                },
+            )
+        return {"split": split, "path": path}
+
+    def __str__(self) -> str:
+        return f"{self.split}={self.path}"
+
+
 class CatalogSettings(_Section):
-    """Which of the built-in task splits the server offers."""
+    """Which of the built-in task splits the server offers, and which task directories."""
 
     splits: tuple[str, ...] = Field(
         default=BUILTIN_SPLITS, min_length=1, description="PYTHON_ENV_SPLITS, comma-separated."
     )
+    task_dirs: tuple[TaskDir, ...] = Field(
+        default=(),
+        description="TASKS_DIRS: [NAME=]DIR entries separated by os.pathsep or commas, each "
+        "served as the split NAME (default: the directory's name).",
+    )
+
+    @field_validator("task_dirs")
+    @classmethod
+    def _distinct(cls, dirs: tuple[TaskDir, ...]) -> tuple[TaskDir, ...]:
+        splits = [d.split for d in dirs]
+        twice = next((s for s in splits if splits.count(s) > 1), None)
+        if twice is not None:
+            raise PydanticCustomError(
+                "split_twice",
+                "two directories would be the split '{split}': name them, NAME=DIR",
+                {"split": twice},
+            )
+        return dirs
 
 
 class LLMSettings(_Section):
@@ -143,6 +214,9 @@ class Settings(_Section):
             raw["catalog"]["splits"] = tuple(
                 s.strip() for s in raw["catalog"]["splits"].split(",") if s.strip()
             )
+        if raw["catalog"].get("task_dirs"):
+            entries = re.split(f"[,{re.escape(os.pathsep)}]", raw["catalog"]["task_dirs"])
+            raw["catalog"]["task_dirs"] = tuple(e.strip() for e in entries if e.strip())
         key = next((env[k] for k in ("HF_TOKEN", "API_KEY", "OPENAI_API_KEY") if env.get(k)), "")
         if key:
             raw["llm"]["api_key"] = key
@@ -156,8 +230,16 @@ class Settings(_Section):
         out = {}
         for variable, (section, name) in _VARIABLES.items():
             value = getattr(getattr(self, section), name)
-            out[variable] = ",".join(value) if isinstance(value, tuple) else str(value)
+            out[variable] = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
         return out
+
+    def with_task_dirs(self, dirs: tuple[str, ...]) -> Settings:
+        """These settings with more task directories (``[NAME=]DIR``) after ``TASKS_DIRS``'s."""
+        catalog = {**dict(self.catalog), "task_dirs": (*self.catalog.task_dirs, *dirs)}
+        try:
+            return self.model_copy(update={"catalog": CatalogSettings.model_validate(catalog)})
+        except ValidationError as exc:
+            raise ConfigError(_explain(exc, section="catalog")) from None
 
 
 def inherited_environment(extra: Mapping[str, str]) -> dict[str, str]:
@@ -176,17 +258,21 @@ _VARIABLES = {
     "PYTHON_ENV_SANDBOX_WORKERS": ("sandbox", "workers"),
     "PYTHON_ENV_SANDBOX_QUEUE_TIMEOUT": ("sandbox", "queue_timeout_s"),
     "PYTHON_ENV_SPLITS": ("catalog", "splits"),
+    "TASKS_DIRS": ("catalog", "task_dirs"),
     "API_BASE_URL": ("llm", "base_url"),
     "MODEL_NAME": ("llm", "model"),
 }
 _BY_FIELD: dict[tuple[str, ...], str] = {field: variable for variable, field in _VARIABLES.items()}
 
 
-def _explain(exc: ValidationError) -> str:
-    """One line per bad variable, naming it, what it must be and what it was."""
+def _explain(exc: ValidationError, section: str = "") -> str:
+    """One line per bad variable, naming it, what it must be and what it was; ``section`` is
+    the one ``exc`` comes from when it is not the whole settings'."""
     lines = []
     for error in exc.errors():
-        where = tuple(str(p) for p in error["loc"][:2])
-        variable = _BY_FIELD.get(where, ".".join(where))
-        lines.append(f"{variable}: {error['msg']} (got {error['input']!r})")
+        where = ((section,) if section else ()) + tuple(str(p) for p in error["loc"])
+        variable = _BY_FIELD.get(where[:2], ".".join(where[:2]))
+        got = error["input"]
+        shown = f" (got {got!r})" if isinstance(got, str | int | float) else ""
+        lines.append(f"{variable}: {error['msg']}{shown}")
     return "invalid settings: " + "; ".join(lines)

@@ -1,4 +1,8 @@
-"""``python-env generate``: rebuild the generated task dataset (same seed, same bytes)."""
+"""``python-env generate``: build a generated task dataset (same seed, same bytes).
+
+``--out DIR`` writes it to DIR, which ``python-env serve --tasks DIR`` serves as the splits
+DIR-train and DIR-test; only ``--into-package`` rebuilds the dataset shipped in the package.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +16,20 @@ from python_env.cli.help import at_least, plain
 
 def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
-        "generate", help=plain(__doc__).split(":", 1)[-1].strip(), description=plain(__doc__)
+        "generate",
+        help=plain(__doc__).split(":", 1)[-1].split("\n", 1)[0].strip(),
+        description=plain(__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--seed", type=int, default=0, help="generation seed (default: 0)")
     add = parser.add_argument
     count = at_least(1)
     add("--count", type=count, default=None, help="tasks to keep (default: every validated task)")
-    add("--out", type=Path, default=None, help="output directory (default: the package data)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--out", type=Path, default=None, help="output directory")
+    where.add_argument(
+        "--into-package", action="store_true", help="replace the dataset shipped in the package"
+    )
     add("--workers", type=count, default=None, help="worker processes (default: CPU count + 1)")
     add("--corpora", default="codeio,codeio-hq,humaneval", help="comma-separated corpora")
     add("--max-sources", type=count, default=None, help="only the first N sources (quick runs)")
@@ -34,6 +45,13 @@ def run(args: argparse.Namespace) -> int:
     from python_env.tasks.generate.dataset import MANIFEST, default_dir
     from python_env.tasks.generate.runner import generate
 
+    if args.out is None and not args.into_package:
+        print(
+            "python-env: error: say where to write: --out DIR (python-env serve --tasks DIR "
+            "serves it), or --into-package to rebuild the shipped dataset",
+            file=sys.stderr,
+        )
+        return 2
     out = args.out or default_dir()
     if (out / MANIFEST).exists() and not args.force:
         print(f"python-env: error: {out} already holds a dataset; pass --force to replace it, "

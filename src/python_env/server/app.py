@@ -21,6 +21,7 @@ from python_env.environment.env import PythonEnvironment
 from python_env.environment.models import CodeReviewAction, CodeReviewObservation, CodeReviewState
 from python_env.environment.task_runner import TaskRunner
 from python_env.errors import (
+    ConfigError,
     EpisodeError,
     ExecutorOverloaded,
     InvalidRequest,
@@ -28,7 +29,7 @@ from python_env.errors import (
     TaskNotFound,
 )
 from python_env.sandbox import make_executor
-from python_env.tasks.catalog import default_catalog
+from python_env.server.task_dirs import served_catalog
 
 log = logging.getLogger("python_env.server")
 
@@ -54,11 +55,19 @@ async def _error_response(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status, headers=headers)
 
 
-def build_app(settings: Settings | None = None) -> FastAPI:
-    """Create the server app from ``settings`` (default: read from the environment, once)."""
+def build_app(settings: Settings | None = None, *, refuse_invalid_tasks: bool = False) -> FastAPI:
+    """Create the server app from ``settings`` (default: read from the environment, once).
+
+    The task directories of the settings are checked first; a task with a problem is left out
+    (each problem logged), or with ``refuse_invalid_tasks`` the app is not built (InvalidTask).
+    """
     settings = settings or Settings.from_env()
-    catalog = default_catalog(settings.catalog.splits)
     executor = make_executor(settings.sandbox)
+    try:
+        catalog = served_catalog(settings, executor, refuse=refuse_invalid_tasks)
+    except BaseException:
+        executor.close()
+        raise
     runner = TaskRunner(executor, settings.sandbox.limits)
     app = create_app(
         functools.partial(PythonEnvironment, catalog=catalog, runner=runner),
@@ -95,15 +104,36 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def main(host: str | None = None, port: int | None = None) -> None:
-    """Serve on HOST:PORT (defaults 127.0.0.1:8000) with WORKERS uvicorn workers."""
-    settings = Settings.from_env()
+def main(
+    host: str | None = None,
+    port: int | None = None,
+    settings: Settings | None = None,
+    *,
+    refuse_invalid_tasks: bool = False,
+) -> None:
+    """Serve on HOST:PORT (defaults 127.0.0.1:8000) with WORKERS uvicorn workers.
+
+    One worker serves the app built here from ``settings`` (default: from the environment), so
+    a bad task directory stops the start with a message; several workers build their own apps
+    from the environment.
+    """
+    settings = settings or Settings.from_env()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    host, port = host or settings.server.host, port or settings.server.port
+    if settings.server.workers == 1:
+        app = build_app(settings, refuse_invalid_tasks=refuse_invalid_tasks)
+        uvicorn.run(app, host=host, port=port, log_level="info")
+        return
+    if refuse_invalid_tasks:
+        raise ConfigError(
+            "refusing to start over invalid tasks needs WORKERS=1 (several workers each check "
+            "the task directories on their own, and leave out what is invalid)"
+        )
     uvicorn.run(
         "python_env.server.app:build_app",
         factory=True,
-        host=host or settings.server.host,
-        port=port or settings.server.port,
+        host=host,
+        port=port,
         workers=settings.server.workers,
         log_level="info",
     )

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from functools import lru_cache
 from itertools import chain
 
+from python_env.config import CatalogSettings
 from python_env.errors import ConfigError, TaskNotFound
 from python_env.tasks.curated import CURATED_SPLIT, load_curated
-from python_env.tasks.generate.dataset import LazyTasks, generated_splits
-from python_env.types import Category, Difficulty, Task, TaskInfo, TaskKind
+from python_env.tasks.directory import FORMAT, load_task_root
+from python_env.tasks.generate.dataset import SPLITS, LazyTasks, generated_splits
+from python_env.tasks.generate.dataset import available as holds_dataset
+from python_env.types import Category, Difficulty, Task, TaskInfo, TaskKind, TaskProblem
 
 HELD_OUT = ("test",)  # served only when asked for by name
+Check = Callable[[Sequence[Task]], list[TaskProblem]]
 
 
 class TaskCatalog:
@@ -22,7 +26,10 @@ class TaskCatalog:
     catalog stays cheap.
     """
 
-    def __init__(self, splits: Mapping[str, Sequence[Task]]) -> None:
+    def __init__(
+        self, splits: Mapping[str, Sequence[Task]], held_out: Collection[str] = HELD_OUT
+    ) -> None:
+        self._held_out = tuple(held_out)
         self._splits: dict[str, Sequence[Task]] = {
             name: tasks if isinstance(tasks, LazyTasks) else tuple(tasks)
             for name, tasks in splits.items()
@@ -39,6 +46,19 @@ class TaskCatalog:
     def split_names(self) -> list[str]:
         """The splits, in the order given."""
         return list(self._splits)
+
+    def with_splits(
+        self, splits: Mapping[str, Sequence[Task]], held_out: Collection[str] = ()
+    ) -> TaskCatalog:
+        """A catalog of these splits and ``splits`` (``held_out`` names more held-out ones)."""
+        taken = sorted(set(splits) & set(self._splits))
+        if taken:
+            raise ConfigError(f"split {taken[0]!r} is served twice: name one of them otherwise")
+        return TaskCatalog({**self._splits, **splits}, (*self._held_out, *held_out))
+
+    def loaded_ids(self) -> dict[str, str]:
+        """Task id -> split, over the splits already in memory (not the lazily read ones)."""
+        return {t.id: t.info.split for t in self._by_id.values()}
 
     def infos(self, split: str) -> list[TaskInfo]:
         """Public descriptions of every task of ``split``."""
@@ -99,7 +119,9 @@ class TaskCatalog:
         pool: Iterable[Task] = (
             self._split(split)
             if split
-            else chain(*(tasks for name, tasks in self._splits.items() if name not in HELD_OUT))
+            else chain(
+                *(tasks for name, tasks in self._splits.items() if name not in self._held_out)
+            )
         )
         matches = sorted(
             (
@@ -135,3 +157,38 @@ def default_catalog(splits: tuple[str, ...] | None = None) -> TaskCatalog:
     if unknown:
         raise ConfigError(f"no built-in split {unknown[0]!r}; there are {sorted(available)}")
     return TaskCatalog({n: t for n, t in available.items() if splits is None or n in splits})
+
+
+def serving_catalog(
+    settings: CatalogSettings, check: Check | None = None
+) -> tuple[TaskCatalog, list[TaskProblem]]:
+    """The built-in splits ``settings`` select, and a split per task directory (a generated
+    dataset's two, its ``-test`` one held out); a task with a problem (the directory format, an
+    id served already, or what ``check`` finds) is left out. Returns the problems too."""
+    catalog = default_catalog(settings.splits)
+    served = catalog.loaded_ids()
+    splits: dict[str, list[Task]] = {}
+    held_out: list[str] = []
+    kept: list[Task] = []
+    problems: list[TaskProblem] = []
+    for entry in settings.task_dirs:
+        tasks, found = load_task_root(entry.path, entry.split)
+        problems += found
+        if holds_dataset(entry.path):
+            splits.update({f"{entry.split}-{part}": [] for part in SPLITS})
+            held_out += [f"{entry.split}-{part}" for part in HELD_OUT]
+        else:
+            splits[entry.split] = []  # served even if every task is left out: it is asked for
+        for task in tasks:
+            if task.id in served:
+                where = f"split {served[task.id]!r}"
+                problems.append(TaskProblem(task.id, FORMAT, f"id already served by {where}"))
+            else:
+                served[task.id] = task.info.split
+                kept.append(task)
+    checked = check(kept) if check and kept else []
+    bad = {p.task for p in checked}
+    for task in kept:
+        if task.id not in bad:
+            splits[task.info.split].append(task)
+    return catalog.with_splits(splits, held_out), problems + checked
