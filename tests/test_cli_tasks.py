@@ -161,3 +161,15 @@ def test_serve_tasks_serves_a_directory_as_a_split(tmp_path: Path) -> None:
         proc.terminate()
         out = proc.communicate(timeout=30)[0].decode()
     assert "invalid task: empty-one: format: task.toml is empty" in out
+
+
+def test_validate_prints_exactly_the_broken_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    """One fixture task per rule, each breaking only its own: one line each, nothing else."""
+    broken = ROOT / "tests" / "fixtures" / "broken_tasks"
+    assert main(["tasks", "validate", str(broken)]) == 1
+    lines = capsys.readouterr().out.splitlines()[:-1]
+    found = sorted(tuple(line.split(": ", 2)[:2]) for line in lines)
+    expected = sorted(
+        (d.name, d.name.removeprefix("breaks-")) for d in broken.iterdir() if d.name != "valid-task"
+    )
+    assert found == expected, lines
