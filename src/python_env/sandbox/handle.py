@@ -22,7 +22,7 @@ from typing import Any
 
 from python_env.sandbox import protocol
 from python_env.sandbox.base import Job, parse_results
-from python_env.types import ExecReport, ExitReason, Limits, TestStatus
+from python_env.types import ExecReport, ExitReason, Limits, TestStatus, TestStyle
 
 
 class WorkerFailure(Exception):
@@ -80,7 +80,8 @@ class WorkerHandle:
             _write_all(fds[0], job.payload())
             os.lseek(fds[0], 0, os.SEEK_SET)
             fds += [os.memfd_create(name) for name in ("stdout", "stderr", "results")]
-            header = {"id": job_id, "limits": _limits_dict(limits)}
+            pytest_style = bool(job.tests) and job.style is TestStyle.PYTEST
+            header = {"id": job_id, "limits": _limits_dict(limits), "pytest": pytest_style}
             try:
                 self.sock.settimeout(limits.wall_seconds + self.grace_s)
                 self.sock.sendmsg(

@@ -209,6 +209,8 @@ def _pytest_runner() -> Any:
     """The worker's prepared pytest session (``pytest_runner``), imported on first use."""
     if "pyenv_sandbox_pytest_runner" in sys.modules:
         return sys.modules["pyenv_sandbox_pytest_runner"].runner()
+    if __name__ == "pyenv_sandbox_harness":  # a fork-server worker that could not prepare it
+        raise ImportError("pytest is not available in this sandbox worker")
     if __package__:
         from python_env.sandbox import pytest_runner
     else:  # the subprocess executor's script: this directory and pytest's are on sys.path
@@ -259,18 +261,6 @@ WARMUP_TESTS = (
 )
 
 
-WARMUP_PYTEST = (
-    "import pytest\nfrom solution import Item, Store, parse\n"
-    "@pytest.fixture\ndef store():\n    s = Store()\n    yield s\n    s.items.clear()\n"
-    "@pytest.mark.parametrize('text,count', [('a=1 b=2', 2), ('c=3', 1)])\n"
-    "def test_parse(text, count):\n    assert len(parse(text)) == count\n"
-    "def test_store(store):\n    assert store.add(Item('x')) == 1\n"
-    "    with pytest.raises(ValueError, match='duplicate'):\n        store.add(Item('x'))\n"
-    "def test_approx():\n    assert 0.1 + 0.2 == pytest.approx(0.3)\n"
-    "@pytest.mark.skip(reason='warm-up')\ndef test_skipped():\n    pass\n"
-)
-
-
 def warm_up() -> None:
     """Run a small, typical job in the standby child before any job arrives.
 
@@ -279,15 +269,7 @@ def warm_up() -> None:
     its modules are dropped and the real job re-imports solution and tests from scratch.
     """
     hooks = (sys.settrace, sys.setprofile, threading.settrace, threading.setprofile)
-    jobs = [protocol.encode_job(WARMUP_SOLUTION, WARMUP_TESTS)]
-    if "pyenv_sandbox_pytest_runner" in sys.modules:  # a distinct file: its fixtures stay its own
-        jobs.append(
-            protocol.encode_job(
-                WARMUP_SOLUTION, WARMUP_PYTEST, style=protocol.PYTEST, file="pyenv_warmup.py"
-            )
-        )
-    for job in jobs:
-        run_job(json.loads(job), io.StringIO())
+    run_job(json.loads(protocol.encode_job(WARMUP_SOLUTION, WARMUP_TESTS)), io.StringIO())
     # The harness guards the tracer for the job; the real job must find the real functions.
     sys.settrace, sys.setprofile, threading.settrace, threading.setprofile = hooks
     for name in ("solution", "tests", "benchmark", "conftest"):

@@ -5,7 +5,7 @@ library only, so it never loads python_env, pydantic or the server. Protocol on 
 SOCK_SEQPACKET fd:
 
     worker -> parent   {"hello": ...layers...}              once, after start-up probes
-    parent -> worker   {"id", "limits"} + 4 fds             payload, stdout, stderr, results memfds
+    parent -> worker   {"id", "limits", "pytest"} + 4 fds   payload, stdout, stderr, results memfds
     worker -> parent   {"id", "status", "cpu_ms", ...}      after the job and its clean-up
 
 The worker never reads a payload or a result: the child reads the job from its memfd and writes
@@ -19,6 +19,7 @@ import array
 import contextlib
 import ctypes
 import errno
+import gc
 import importlib
 import importlib.util
 import json
@@ -156,6 +157,8 @@ class Worker:
     # -- one job -----------------------------------------------------------------------------
     def run_job(self, request: dict[str, Any], fds: list[int]) -> dict[str, Any]:
         limits = request["limits"]
+        if request.get("pytest") and self.report.get("pytest") == PYTEST_LAZY:
+            self._load_pytest()
         reply: dict[str, Any] = {"id": request.get("id")}
         if len(fds) != 4:
             for fd in fds:
@@ -201,6 +204,19 @@ class Worker:
             "tainted": bool(problems),
             "why": "; ".join(problems)[:1000],
         }
+
+    def _load_pytest(self) -> None:
+        """The first pytest-style job: build the pytest session (``prepare_pytest``) and fork
+        the standby anew from it. Workers that never see one stay small, and fork faster."""
+        standby, self._standby = self._standby, None
+        if standby is not None:
+            _kill_group(standby.pid)
+            os.waitpid(standby.pid, 0)
+            standby.close()
+            self._cleanup()
+            self._reset_jobdir()
+        self.report["pytest"] = prepare_pytest(self.config)
+        gc.freeze()  # as at start-up: children leave the session's objects untouched
 
     def _take_standby(self) -> Standby:
         standby = self._standby
@@ -397,12 +413,15 @@ def preload(names: list[str]) -> list[str]:
     return failed
 
 
+PYTEST_LAZY = "on the first pytest-style job"
+
+
 def prepare_pytest(config: dict[str, Any]) -> str:
-    """Import pytest and build the session pytest-style jobs run in, before any fork and any
-    confinement; "ready", or why not (those jobs then fail with an import error)."""
+    """Import pytest and build the session pytest-style jobs run in, in the worker (never
+    confined itself); "ready", or why not (those jobs then report pytest missing)."""
     if not config.get("pytest_paths"):
         return "pytest is not installed"
-    sys.path.extend(config["pytest_paths"])
+    sys.path.extend(p for p in config["pytest_paths"] if p not in sys.path)
     os.makedirs(jobdir_of(config), mode=0o700, exist_ok=True)  # as build_plan makes it
     try:
         _load("pytest_runner").prepare(jobdir_of(config))
@@ -424,10 +443,7 @@ def main() -> None:
     if libc.prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER: orphans of jobs come back here
         raise OSError(ctypes.get_errno(), "PR_SET_CHILD_SUBREAPER failed")
     failed = preload(list(config.get("preload") or PRELOAD))
-    pytest_state = prepare_pytest(config)
     sys.path[:] = [p for p in sys.path if p and not p.startswith(config["scratch_root"])]
-    import gc
-
     gc.collect()
     gc.freeze()  # keeps the collector from touching (and copying) the preloaded objects
     try:
@@ -436,7 +452,7 @@ def main() -> None:
         ctrl.send(json.dumps({"hello": {"ok": False, "error": f"{exc!r}"}}).encode())
         raise
     worker.report["preload_failed"] = failed
-    worker.report["pytest"] = pytest_state
+    worker.report["pytest"] = PYTEST_LAZY if config.get("pytest_paths") else "not installed"
     worker.serve()
 
 
