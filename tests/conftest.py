@@ -13,14 +13,14 @@ from python_env.environment.env import PythonEnvironment
 from python_env.environment.task_runner import TaskRunner
 from python_env.sandbox import make_executor
 from python_env.tasks.catalog import TaskCatalog, default_catalog
-from python_env.tasks.curated import load_task_dir
+from python_env.tasks.directory import load_task_dir
 from python_env.types import Task
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tasks"
 
 
 def fixture_task(name: str = "tiny-average") -> Task:
-    return load_task_dir(FIXTURES / name, split="fixtures")  # type: ignore[arg-type]
+    return load_task_dir(FIXTURES / name, split="fixtures")
 
 
 @pytest.fixture

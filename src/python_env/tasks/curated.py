@@ -7,10 +7,10 @@ from importlib.abc import Traversable
 from pathlib import Path
 
 from python_env.errors import InvalidTask
-from python_env.tasks.directory import load_task_dir, load_task_root
+from python_env.tasks.directory import load_task_root
 from python_env.types import Task
 
-__all__ = ["CURATED_SPLIT", "curated_root", "load_curated", "load_task_dir"]
+__all__ = ["CURATED_SPLIT", "curated_root", "load_curated"]
 
 CURATED_SPLIT = "curated"
 
