@@ -1,17 +1,22 @@
 """``PythonEnv``: the OpenEnv WebSocket client for python_env (async, or ``.sync()``).
 
 Parsing is done by the wire models themselves (``model_validate``), so the client never repeats the
-schema.
+schema. An error frame raises the exception of ``python_env.errors`` that the server named
+(``TaskNotFound``, ``InvalidAction``, ``EpisodeFinished``, ``ServerAtCapacity``...), not a bare
+``RuntimeError``.
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from openenv.core.client_types import StepResult
 from openenv.core.env_client import EnvClient
+from websockets.exceptions import ConnectionClosed
 
 from python_env.environment.models import CodeReviewAction, CodeReviewObservation, CodeReviewState
+from python_env.errors import SessionLost, error_from_wire
 
 
 class PythonEnv(EnvClient[CodeReviewAction, CodeReviewObservation, CodeReviewState]):
@@ -23,6 +28,19 @@ class PythonEnv(EnvClient[CodeReviewAction, CodeReviewObservation, CodeReviewSta
             result = await env.reset(task_id="bill-split-lost-cents")
             result = await env.step(CodeReviewAction(kind="submit"))
     """
+
+    async def _send_and_receive(self, message: dict[str, Any]) -> dict[str, Any]:
+        # A refused session sends its error frame, then closes: read the frame.
+        with contextlib.suppress(ConnectionClosed):
+            await self._send(message)
+        try:
+            response: dict[str, Any] = await self._receive()
+        except ConnectionClosed as exc:
+            # OpenEnv reconnects on the next call, to a new session: this episode is gone.
+            raise SessionLost(f"the server closed the session: {exc}") from exc
+        if response.get("type") == "error":
+            raise error_from_wire(response.get("data") or {})
+        return response
 
     def _step_payload(self, action: CodeReviewAction) -> dict[str, Any]:
         return action.model_dump(mode="json", exclude_none=True, exclude={"metadata"})

@@ -11,6 +11,7 @@ variable                               setting                                  
 HOST, PORT                             ``server.host``, ``server.port``              127.0.0.1:8000
 MAX_CONCURRENT_ENVS                    ``server.max_concurrent_envs``                64
 WORKERS                                ``server.workers`` (uvicorn processes)        1
+WS_PING_INTERVAL                       ``server.ws_ping_s`` (see below)              20
 PYTHON_ENV_EXECUTOR                    ``sandbox.executor``                          forkserver
 PYTHON_ENV_SANDBOX_TIER                ``sandbox.tier``                              auto
 PYTHON_ENV_SANDBOX_BWRAP               ``sandbox.bwrap``: a path, or "0" for none    (PATH)
@@ -21,6 +22,10 @@ TASKS_DIRS                             ``catalog.task_dirs`` ([NAME=]DIR, ...)  
 API_BASE_URL, MODEL_NAME               ``llm.base_url``, ``llm.model``               see below
 HF_TOKEN / API_KEY / OPENAI_API_KEY    ``llm.api_key`` (the first one set)           none
 =====================================  ============================================  ==========
+
+``WS_PING_INTERVAL`` is how often the server pings each WebSocket, and how long it waits for the
+pong: a client that vanished without closing (a dead host, a frozen process) frees its session
+slot within twice this time.
 
 ``TASKS_DIRS`` lists directories separated by ``os.pathsep`` or commas; each is served as a
 split of its own, named after the directory (``NAME=DIR`` names it); docs/task-format.md
@@ -85,6 +90,12 @@ class ServerSettings(_Section):
         default=64, ge=1, description="WebSocket sessions per process (MAX_CONCURRENT_ENVS)."
     )
     workers: int = Field(default=1, ge=1, description="uvicorn worker processes (WORKERS).")
+    ws_ping_s: float = Field(
+        default=20.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="WebSocket ping interval and pong timeout (WS_PING_INTERVAL).",
+    )
 
 
 class SandboxSettings(_Section):
@@ -252,6 +263,7 @@ _VARIABLES = {
     "PORT": ("server", "port"),
     "MAX_CONCURRENT_ENVS": ("server", "max_concurrent_envs"),
     "WORKERS": ("server", "workers"),
+    "WS_PING_INTERVAL": ("server", "ws_ping_s"),
     "PYTHON_ENV_EXECUTOR": ("sandbox", "executor"),
     "PYTHON_ENV_SANDBOX_TIER": ("sandbox", "tier"),
     "PYTHON_ENV_SANDBOX_BWRAP": ("sandbox", "bwrap"),

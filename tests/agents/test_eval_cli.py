@@ -9,6 +9,7 @@ import pytest
 
 from python_env.agents.launcher import server_process
 from python_env.cli import main
+from python_env.client import PythonEnv
 from python_env.tasks.catalog import default_catalog
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -121,10 +122,11 @@ def test_rollouts_can_keep_only_good_episodes(server_url: str, tmp_path: Path) -
     assert out.read_text() == ""  # random play never scores 0.5 on these tasks
 
 
-def test_failed_episodes_are_counted_apart_and_fail_the_run(
+def test_a_full_server_costs_only_the_overflow_and_refusals_fail_the_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """More sessions than the server holds (asked for): refused sessions are failures, not 0s."""
+    """More sessions than the server holds (asked for): the extra ones wait for a slot and every
+    episode is played; episodes no session could start are failures, counted apart, not 0s."""
     env = {"PYTHON_ENV_SANDBOX_WORKERS": "1"}
     with server_process(max_concurrent_envs=1, timeout_s=60, env=env) as (url, _proc):
         base = ["eval", "--agent", "random", "--url", url, "--limit", "6", "--quiet", "--no-plot"]
@@ -135,17 +137,20 @@ def test_failed_episodes_are_counted_apart_and_fail_the_run(
         assert main(rollouts) == 2 and not jsonl.exists()  # no empty file left behind
         out = tmp_path / "over.json"
         argv = [*base, "--concurrency", "3", "--oversubscribe", "--out", str(out)]
-        assert main(argv) == 1
-        err = capsys.readouterr().err
-        report = json.loads(out.read_text())
-        overall = report["aggregate"]["overall"]
-        assert overall["errors"] >= 1 and overall["completed"] >= 1
-        assert overall["completed"] + overall["errors"] == 6 and "failed" in err
-        done = [e["score"] for e in report["episodes"] if e["error"] is None]
-        assert overall["mean_score"] == pytest.approx(sum(done) / len(done), abs=1e-4)
-        assert overall["error_kinds"] == {"CAPACITY_REACHED": overall["errors"]}
-        again = [*argv[:-1], str(tmp_path / "again.json"), "--allow-errors"]
-        assert main(again) == 0
+        assert main(argv) == 0
+        overall = json.loads(out.read_text())["aggregate"]["overall"]
+        assert (overall["completed"], overall["errors"]) == (6, 0)
+        with PythonEnv(base_url=url).sync() as holder:  # another client takes the one slot
+            holder.reset(seed=0)
+            refused = [*argv[:-1], str(tmp_path / "refused.json"), "--capacity-wait", "1"]
+            assert main(refused) == 1
+            assert "failed" in capsys.readouterr().err
+            overall = json.loads((tmp_path / "refused.json").read_text())["aggregate"]["overall"]
+            assert (overall["completed"], overall["errors"]) == (0, 6)
+            assert overall["error_kinds"] == {"ServerAtCapacity": 6}
+            again = [*refused[:-3], str(tmp_path / "again.json"), "--capacity-wait", "1"]
+            assert main([*again, "--allow-errors"]) == 1  # allowed errors, but nothing done
+            assert "no episode completed" in capsys.readouterr().err
 
 
 def test_outputs_are_never_overwritten_without_force(

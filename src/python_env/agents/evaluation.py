@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -11,7 +10,7 @@ from typing import Any
 
 from python_env.agents.base import EpisodeResult, PolicyFactory, play_episode
 from python_env.client import PythonEnv
-from python_env.errors import AgentUnavailable
+from python_env.errors import AgentUnavailable, ServerAtCapacity
 from python_env.types import TaskInfo
 
 
@@ -54,11 +53,15 @@ async def run_episodes(
     episodes: Sequence[Episode],
     concurrency: int = 16,
     on_result: Callable[[EpisodeResult], Any] | None = None,
+    capacity_wait_s: float = 60.0,
 ) -> RunStats:
     """Play ``episodes`` with ``concurrency`` sessions; results come back in episode order.
 
     A transport failure costs only its episode (recorded with ``error``; the worker reconnects);
-    ``AgentUnavailable`` (e.g. an unreachable LLM endpoint) cancels the whole run.
+    ``AgentUnavailable`` (e.g. an unreachable LLM endpoint) cancels the whole run. A session the
+    server refuses (``ServerAtCapacity``) costs no episode: its worker puts the episode back and
+    tries again, backing off, for up to ``capacity_wait_s``; then it stops and leaves the queue
+    to the others. Episodes no worker could start are recorded as refused.
     """
     queue: asyncio.Queue[int] = asyncio.Queue()
     for index in range(len(episodes)):
@@ -66,16 +69,30 @@ async def run_episodes(
     results: list[EpisodeResult | None] = [None] * len(episodes)
 
     async def worker() -> None:
+        refused_since: float | None = None
         while not queue.empty():
-            env = PythonEnv(base_url=base_url)
-            async with env:
-                while not queue.empty():
-                    index = queue.get_nowait()
-                    results[index] = result = await _one(env, agent, factory, episodes[index])
-                    if on_result is not None:
-                        on_result(result)
-                    if result.error is not None:
-                        break  # the session may be gone: continue on a fresh connection
+            try:
+                env = PythonEnv(base_url=base_url)
+                async with env:
+                    while not queue.empty():
+                        index = queue.get_nowait()
+                        try:
+                            result = await _one(env, agent, factory, episodes[index])
+                        except ServerAtCapacity:
+                            queue.put_nowait(index)  # never started: not lost
+                            raise
+                        refused_since = None
+                        results[index] = result
+                        if on_result is not None:
+                            on_result(result)
+                        if result.error is not None:
+                            break  # the session may be gone: continue on a fresh connection
+            except ServerAtCapacity:
+                now = time.monotonic()
+                refused_since = refused_since or now
+                if now - refused_since >= capacity_wait_s:
+                    return
+                await asyncio.sleep(min(2.0, 0.05 * 2 ** min(int(now - refused_since), 5)))
 
     started = time.perf_counter()
     workers = [
@@ -87,6 +104,11 @@ async def run_episodes(
         for task in workers:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
+    while not queue.empty():  # every worker gave up waiting for a slot
+        index = queue.get_nowait()
+        results[index] = refused = _refused(agent, episodes[index], capacity_wait_s)
+        if on_result is not None:
+            on_result(refused)
     done = [r for r in results if r is not None]
     return RunStats(
         episodes=len(done),
@@ -97,6 +119,17 @@ async def run_episodes(
     )
 
 
+def _refused(agent: str, episode: Episode, waited_s: float) -> EpisodeResult:
+    return EpisodeResult(
+        agent=agent,
+        task_id=episode.task.id,
+        seed=episode.seed,
+        info=episode.task,
+        wall_s=0.0,
+        error=f"ServerAtCapacity: no session slot came free within {waited_s:g}s",
+    )
+
+
 async def _one(
     env: PythonEnv, agent: str, factory: PolicyFactory, episode: Episode
 ) -> EpisodeResult:
@@ -104,7 +137,7 @@ async def _one(
     started = time.perf_counter()
     try:
         return await play_episode(env, policy, {"task_id": episode.task.id}, episode.seed)
-    except AgentUnavailable:
+    except (AgentUnavailable, ServerAtCapacity):
         raise
     except Exception as exc:  # transport or server failure: this episode is lost, not the run
         return EpisodeResult(
@@ -119,11 +152,7 @@ async def _one(
         await policy.close()
 
 
-_WS_CODE = re.compile(r"\(code: ([A-Z_]+)\)\s*$")  # how OpenEnv's client ends its errors
-
-
 def error_kind(exc: BaseException) -> str:
-    """What failed, for the report: the server's error code when the client relayed one (e.g.
-    ``CAPACITY_REACHED``), else the exception's type."""
-    found = _WS_CODE.search(str(exc))
-    return found.group(1) if found else type(exc).__name__
+    """What failed, for the report: the class the server named (``ServerAtCapacity``,
+    ``ExecutorOverloaded``...) or the exception's type."""
+    return type(exc).__name__

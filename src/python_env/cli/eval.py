@@ -47,7 +47,12 @@ def add_agent_options(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--oversubscribe", action="store_true",
-        help="run more sessions than the server holds (the extra ones fail: CAPACITY_REACHED)",
+        help="run more sessions than the server holds (the extra ones wait for a free slot)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--capacity-wait", type=float, default=60.0, metavar="SECONDS",
+        help="how long a refused session (server at capacity) keeps retrying before its "
+        "episodes are left to the others; episodes no session could start fail (default: 60)",
     )  # fmt: skip
     parser.add_argument("--force", action="store_true", help="overwrite existing output files")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -91,8 +96,8 @@ def check_capacity(args: argparse.Namespace, url: str, sessions: int) -> None:
     elif sessions > limit and not args.oversubscribe:
         raise InvalidRequest(
             f"--concurrency {sessions} is above the {limit} sessions the server at {url} "
-            "holds (its MAX_CONCURRENT_ENVS): the extra sessions would be refused "
-            "(CAPACITY_REACHED) and count as failed episodes. Lower --concurrency, start the "
+            "holds (its MAX_CONCURRENT_ENVS): the extra sessions would only wait for a free "
+            "slot. Lower --concurrency, start the "
             "server with a larger MAX_CONCURRENT_ENVS, or pass --oversubscribe.",
             field="concurrency",
         )
@@ -176,7 +181,15 @@ def execute(args: argparse.Namespace, url: str, on_result: Any = None) -> Any:
                 on_result(result)
 
         return asyncio.run(
-            run_episodes(url, args.agent, factory, episodes, args.concurrency, on_result=progress)
+            run_episodes(
+                url,
+                args.agent,
+                factory,
+                episodes,
+                args.concurrency,
+                on_result=progress,
+                capacity_wait_s=args.capacity_wait,
+            )
         )
 
 

@@ -51,8 +51,8 @@ def choice(valid: Sequence[str], what: str) -> Callable[[str], str]:
     return check
 
 
-def at_least(low: int) -> Callable[[str], int]:
-    """An argparse ``type``: an integer >= ``low``."""
+def at_least(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse ``type``: an integer >= ``low`` (and <= ``high`` if given)."""
 
     def check(value: str) -> int:
         try:
@@ -61,6 +61,8 @@ def at_least(low: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
         if number < low:
             raise argparse.ArgumentTypeError(f"must be at least {low}, got {number}")
+        if high is not None and number > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high}, got {number}")
         return number
 
     return check

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from python_env.cli.help import Formatter, choice, plain
+from python_env.cli.help import Formatter, at_least, choice, plain
 
 POLICIES = ("skip", "refuse")
 
@@ -24,7 +24,9 @@ def register(sub: Any) -> None:
         formatter_class=Formatter,
     )
     parser.add_argument("--host", default=None, help="bind address (default: $HOST or 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=None, help="port (default: $PORT or 8000)")
+    parser.add_argument(
+        "--port", type=at_least(1, 65535), default=None, help="port (default: $PORT or 8000)"
+    )
     parser.add_argument(
         "--tasks",
         action="append",

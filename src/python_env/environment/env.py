@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -43,9 +44,16 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
 
     SUPPORTS_CONCURRENT_SESSIONS = True
 
-    def __init__(self, catalog: TaskCatalog, runner: TaskRunner) -> None:
-        """One episode at a time over ``catalog``; ``runner`` is shared by every session."""
+    def __init__(
+        self,
+        catalog: TaskCatalog,
+        runner: TaskRunner,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
+        """One episode at a time over ``catalog``; ``runner`` is shared by every session;
+        ``on_close`` is called once when the server closes the environment (session end)."""
         super().__init__(rubric=ProgressRubric())
+        self._on_close = on_close
         self._catalog = catalog
         self._runner = runner
         self._state = CodeReviewState()
@@ -56,6 +64,12 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         self._report: TestReport | None = None
 
     # --- OpenEnv API -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Called by OpenEnv when the session ends; runs ``on_close`` once."""
+        on_close, self._on_close = self._on_close, None
+        if on_close is not None:
+            on_close()
 
     def reset(
         self, seed: int | None = None, episode_id: str | None = None, **options: Any

@@ -286,6 +286,7 @@ class ForkServerExecutor:
     def run(self, job: Job) -> ExecReport:
         """Run one job in a confined child; thread-safe; raises only for executor faults."""
         last: WorkerFailure | None = None
+        self._check_space(job)
         hold_s = job.limits.wall_seconds + self.reply_grace_s
         for _attempt in range(2):
             worker = self._acquire(hold_s)
@@ -306,6 +307,21 @@ class ForkServerExecutor:
                 self._pool.release(worker)
             return build_report(outputs, job.limits)
         raise SandboxError(f"the sandbox failed twice for this job: {last}")
+
+    def _check_space(self, job: Job) -> None:
+        # A job that cannot write its files would fail its tests for the host's fault, not
+        # the candidate's: no verdict then, an executor fault.
+        need = job.limits.file_size_mb * 1024 * 1024
+        try:
+            stat = os.statvfs(self._res.scratch_root)
+        except OSError as exc:
+            raise SandboxError(f"the sandbox scratch area is unreadable: {exc}") from exc
+        free = stat.f_bavail * stat.f_frsize
+        if free < need:
+            raise SandboxError(
+                f"the sandbox scratch area {self._res.scratch_root} has {free} bytes free, less "
+                f"than one job may write ({job.limits.file_size_mb} MiB): free space there"
+            )
 
     async def run_async(self, job: Job) -> ExecReport:
         """run() in a thread, for callers on an event loop."""
@@ -371,6 +387,9 @@ class ForkServerExecutor:
     def health(self) -> dict[str, Any]:
         """Live workers, queue depth, retired slots; ``serving`` is False when it cannot serve."""
         pool = self._pool.snapshot()
+        pids = {w.slot: w.proc.pid for w in self._res.workers.values()}
+        for record in pool.get("workers", ()):
+            record["pid"] = pids.get(record["slot"])  # the process group an operator can signal
         pool["unreclaimed_slot_dirs"] = dict(self._unreclaimed)
         return pool
 

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
+from typing import Any
 
 import uvicorn
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 from openenv.core.env_server.http_server import create_app
 
 from python_env.config import Settings
@@ -24,17 +28,24 @@ from python_env.errors import (
     ConfigError,
     EpisodeError,
     ExecutorOverloaded,
+    InvalidAction,
     InvalidRequest,
     PythonEnvError,
     TaskNotFound,
 )
 from python_env.sandbox import make_executor
 from python_env.server.task_dirs import served_catalog
+from python_env.server.wire_errors import (
+    MAX_FRAME_BYTES,
+    ErrorFrameMiddleware,
+    compact_validation_errors,
+)
 
 log = logging.getLogger("python_env.server")
 
 _STATUS: list[tuple[type[PythonEnvError], int]] = [
     (TaskNotFound, 404),
+    (InvalidAction, 422),
     (InvalidRequest, 400),
     (EpisodeError, 409),
     (ExecutorOverloaded, 503),
@@ -55,6 +66,41 @@ async def _error_response(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status, headers=headers)
 
 
+def _invalid_body(errors: list[Any]) -> JSONResponse:
+    body = {
+        "detail": compact_validation_errors(errors),
+        "error_count": len(errors),
+        "error": "InvalidAction",
+    }
+    return JSONResponse(body, 422)
+
+
+async def _validation_response(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return _invalid_body(list(exc.errors()))
+
+
+async def _http_exception_response(request: Request, exc: Exception) -> Response:
+    # OpenEnv's /step raises HTTPException(422, detail=pydantic errors), inputs included.
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 422 and isinstance(exc.detail, list):
+        return _invalid_body(exc.detail)
+    return await http_exception_handler(request, exc)
+
+
+class _OpenEnvironments:
+    """How many environments OpenEnv holds open: one per WebSocket session, plus one for the
+    length of each stateless HTTP call."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def add(self, delta: int) -> None:
+        with self._lock:
+            self.count += delta
+
+
 def build_app(settings: Settings | None = None, *, refuse_invalid_tasks: bool = False) -> FastAPI:
     """Create the server app from ``settings`` (default: read from the environment, once).
 
@@ -69,8 +115,14 @@ def build_app(settings: Settings | None = None, *, refuse_invalid_tasks: bool = 
         executor.close()
         raise
     runner = TaskRunner(executor, settings.sandbox.limits)
+    sessions = _OpenEnvironments()
+
+    def open_environment() -> PythonEnvironment:
+        sessions.add(1)
+        return PythonEnvironment(catalog, runner, on_close=functools.partial(sessions.add, -1))
+
     app = create_app(
-        functools.partial(PythonEnvironment, catalog=catalog, runner=runner),
+        open_environment,
         CodeReviewAction,
         CodeReviewObservation,
         env_name="python_env",
@@ -79,6 +131,9 @@ def build_app(settings: Settings | None = None, *, refuse_invalid_tasks: bool = 
     )
     app.state.settings, app.state.runner = settings, runner
     app.add_exception_handler(PythonEnvError, _error_response)
+    app.add_exception_handler(RequestValidationError, _validation_response)
+    app.add_exception_handler(HTTPException, _http_exception_response)
+    app.add_middleware(ErrorFrameMiddleware)
     # uvicorn re-raises SIGTERM after shutdown, so atexit never runs: stop the sandbox here.
     app.router.on_shutdown.append(executor.close)
     sandbox = executor.describe()
@@ -97,6 +152,7 @@ def build_app(settings: Settings | None = None, *, refuse_invalid_tasks: bool = 
         body = {
             "status": status,
             "max_concurrent_envs": settings.server.max_concurrent_envs,
+            "open_environments": sessions.count,
             "sandbox": {**sandbox, "pool": pool},
         }
         return JSONResponse(body, 200 if status == "healthy" else 503)
@@ -122,7 +178,7 @@ def main(
     host, port = host or settings.server.host, port or settings.server.port
     if settings.server.workers == 1:
         app = build_app(settings, refuse_invalid_tasks=refuse_invalid_tasks)
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        uvicorn.run(app, host=host, port=port, log_level="info", **_ws_options(settings))
         return
     if refuse_invalid_tasks:
         raise ConfigError(
@@ -136,7 +192,15 @@ def main(
         port=port,
         workers=settings.server.workers,
         log_level="info",
+        **_ws_options(settings),
     )
+
+
+def _ws_options(settings: Settings) -> dict[str, Any]:
+    # Frames up to 4x our own limit are read, so that one over it gets an error frame (see
+    # wire_errors); larger ones are closed with 1009 by the WebSocket layer.
+    ping = settings.server.ws_ping_s
+    return {"ws_ping_interval": ping, "ws_ping_timeout": ping, "ws_max_size": 4 * MAX_FRAME_BYTES}
 
 
 if __name__ == "__main__":
