@@ -124,9 +124,13 @@ def embedded_server(max_concurrent_envs: int = 64, timeout_s: float = 60.0) -> I
 
 @contextmanager
 def server_process(
-    max_concurrent_envs: int = 64, timeout_s: float = 60.0, env: Mapping[str, str] | None = None
+    max_concurrent_envs: int = 64,
+    timeout_s: float = 60.0,
+    env: Mapping[str, str] | None = None,
+    log_path: Path | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Like ``embedded_server``, with extra environment variables; yields the URL and process."""
+    """Like ``embedded_server``, with extra environment variables; yields the URL and process.
+    The server's output goes to ``log_path`` (kept), else to a temporary file."""
     port = free_port()
     environ = inherited_environment(
         {
@@ -137,7 +141,7 @@ def server_process(
         }
     )
     with tempfile.TemporaryDirectory(prefix="python-env-server-") as tmp:
-        log = Path(tmp) / "server.log"
+        log = log_path or Path(tmp) / "server.log"
         with log.open("wb") as out:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "python_env.server"], env=environ, stdout=out, stderr=out

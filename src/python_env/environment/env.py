@@ -161,13 +161,17 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         return self._catalog.infos(split)
 
     def _pick(self, seed: int | None, options: dict[str, Any]) -> Task:
+        _check_whole(seed, "seed")
+        for name in ("task_id", "split"):
+            if options.get(name) is not None and not isinstance(options[name], str):
+                raise InvalidRequest(f"{name!r} must be a string", field=name)
         if options.get("task_id") is not None:
-            return self._catalog.get(str(options["task_id"]))
+            return self._catalog.get(options["task_id"])
         split = options.get("split")
         if options.get("index") is not None:
             if split is None:
                 raise InvalidRequest("'index' needs a 'split'", field="index")
-            return self._catalog.at(split, int(options["index"]))
+            return self._catalog.at(split, _check_whole(options["index"], "index"))
         return self._catalog.select(
             seed,
             split=split,
@@ -256,12 +260,19 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         )
 
 
+def _check_whole(value: Any, name: str) -> Any:
+    # JSON gives true, "1" and 1.0 too; none of them is an index or a seed.
+    if value is not None and (type(value) is not int or value < 0):
+        raise InvalidRequest(f"{name!r} must be a whole number >= 0, got {value!r:.50}", field=name)
+    return value
+
+
 def _enum(cls: type[EnumT], value: Any) -> EnumT | None:
     if value is None:
         return None
     try:
         return cls(value)
-    except ValueError:
+    except (ValueError, TypeError):
         choices = ", ".join(member.value for member in cls)
         raise InvalidRequest(
             f"{value!r} is not a valid {cls.__name__}; choose from {choices}",

@@ -20,6 +20,7 @@ The exception behind an error frame is the one being handled when the frame is s
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -36,6 +37,7 @@ MAX_MESSAGE_CHARS = 1_000
 MAX_ERRORS = 3
 MAX_DETAIL_CHARS = 200
 MAX_DEPTH = 100  # brackets below which no frame can be too deep to parse
+_LONG_NUMBER = re.compile(r"\d{4000}")  # near int()'s 4,300-digit limit
 _KIND_OF_CODE = {
     "VALIDATION_ERROR": "InvalidAction",
     "INVALID_JSON": "InvalidAction",
@@ -45,18 +47,28 @@ _KIND_OF_CODE = {
 _KEPT_FIELDS = ("active_sessions", "max_sessions", "factory_name")
 
 
-def _too_deep(text: str) -> bool:
-    # json.loads raises RecursionError (not a JSONDecodeError) on deep nesting, and OpenEnv ends
-    # the session on it; a frame with few brackets cannot be deep, the rest is parsed to find out.
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
-        return False
+def _unparsable(text: str) -> str:
+    """Why OpenEnv would end the session on this frame ("" when it would not).
+
+    OpenEnv answers a JSONDecodeError, but not the other ways ``json.loads`` fails (deep
+    nesting, a number of over 4,300 digits) nor valid JSON that is not an object (``[]``,
+    ``1``): those end the session. Only a frame that might be one of them is parsed here."""
+    suspect = (
+        not text.lstrip().startswith("{")
+        or text.count("[") + text.count("{") > MAX_DEPTH
+        or _LONG_NUMBER.search(text) is not None
+    )
+    if not suspect:
+        return ""
     try:
-        json.loads(text)
+        parsed = json.loads(text)
+    except json.JSONDecodeError:
+        return ""  # OpenEnv says INVALID_JSON and goes on
     except RecursionError:
-        return True
-    except ValueError:
-        pass  # not JSON: the app says so
-    return False
+        return "JSON nested too deeply to parse"
+    except ValueError as exc:
+        return f"JSON that cannot be parsed: {exc}"
+    return "" if isinstance(parsed, dict) else 'a frame must be a JSON object: {"type": ...}'
 
 
 def cut(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
@@ -95,7 +107,8 @@ def compact_error(data: dict[str, Any], exc: BaseException | None) -> dict[str, 
         out["error_count"] = len(data["errors"])
         first = out["errors"][0] if out["errors"] else None
         if first:  # "Invalid message" alone does not say what was wrong
-            out["message"] = f"invalid action: {'.'.join(map(str, first['loc']))}: {first['msg']}"
+            where = ".".join(map(str, first["loc"]))
+            out["message"] = f"invalid action: {where + ': ' if where else ''}{first['msg']}"
     if isinstance(exc, PythonEnvError):
         out["kind"], out["details"] = type(exc).__name__, _details(exc)
     else:
@@ -171,8 +184,8 @@ class ErrorFrameMiddleware:
                     reply = (
                         f"frame of {size} bytes is over the limit of {self.max_frame_bytes} bytes"
                     )
-                elif _too_deep(text):
-                    reply = "JSON nested too deeply to parse"
+                elif why := _unparsable(text):
+                    reply = why
                 else:
                     return message
                 await send({"type": "websocket.send", "text": error_frame(reply, "InvalidAction")})
