@@ -1,6 +1,7 @@
 """The HTTP + WebSocket server: OpenEnv's ``create_app`` around ``PythonEnvironment``.
 
-The only module that touches FastAPI. ``build_app(settings)`` builds everything a server needs
+With ``web`` (the page at /web) and ``wire_errors`` (capped error replies), the only modules
+that touch FastAPI or ASGI. ``build_app(settings)`` builds everything a server needs
 (the sandbox executor, the task runner, the catalog) from one ``Settings`` value and hands
 ``create_app`` a factory that closes over them: two apps built with different settings share
 nothing. Importing this module builds nothing.
@@ -18,6 +19,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from openenv.core.env_server.http_server import create_app
 
 from python_env.config import Settings
@@ -34,7 +36,9 @@ from python_env.errors import (
     TaskNotFound,
 )
 from python_env.sandbox import make_executor
+from python_env.server.notice import sandbox_notice
 from python_env.server.task_dirs import served_catalog
+from python_env.server.web import mount_web
 from python_env.server.wire_errors import (
     MAX_FRAME_BYTES,
     ErrorFrameMiddleware,
@@ -88,6 +92,24 @@ async def _http_exception_response(request: Request, exc: Exception) -> Response
     return await http_exception_handler(request, exc)
 
 
+_REPLACED = {("/health", APIRoute), ("/mcp", APIRoute)}  # by ours (below); /ws and WS /mcp stay
+
+
+async def _no_mcp(request: Request) -> JSONResponse:
+    """JSON-RPC 2.0 endpoint: python_env has no MCP tools, so every method is refused.
+
+    OpenEnv's own route would let ``openenv/session/create`` over unauthenticated HTTP hold a
+    session slot until an explicit close: MAX_CONCURRENT_ENVS such calls locked every WebSocket
+    client out. Episodes run over /ws."""
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    request_id = body.get("id") if isinstance(body, dict) else None
+    error = {"code": -32601, "message": "python_env has no MCP tools; run episodes over /ws"}
+    return JSONResponse({"jsonrpc": "2.0", "error": error, "id": request_id})
+
+
 class _OpenEnvironments:
     """How many environments OpenEnv holds open: one per WebSocket session, plus one for the
     length of each stateless HTTP call."""
@@ -137,9 +159,13 @@ def build_app(settings: Settings | None = None, *, refuse_invalid_tasks: bool = 
     # uvicorn re-raises SIGTERM after shutdown, so atexit never runs: stop the sandbox here.
     app.router.on_shutdown.append(executor.close)
     sandbox = executor.describe()
-    log.info("sandbox: %s", sandbox)
+    log.debug("sandbox: %s", sandbox)  # all of it is in GET /health
+    log.log(*sandbox_notice(sandbox))  # one line: the tier, and how to get the strongest
     # OpenEnv's /health is static; ours reports the sandbox's layers and its pool, live.
-    app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", "") != "/health"]
+    app.router.routes[:] = [
+        r for r in app.router.routes if (getattr(r, "path", ""), type(r)) not in _REPLACED
+    ]
+    app.add_api_route("/mcp", _no_mcp, methods=["POST"], tags=["MCP"])
 
     @app.get("/health", tags=["Health"])
     def health() -> JSONResponse:
@@ -157,6 +183,7 @@ def build_app(settings: Settings | None = None, *, refuse_invalid_tasks: bool = 
         }
         return JSONResponse(body, 200 if status == "healthy" else 503)
 
+    mount_web(app)  # the web UI at /web (/ redirects there), /docs and /redoc served offline
     return app
 
 
