@@ -14,9 +14,12 @@ from typing import Any
 from openenv.core.client_types import StepResult
 from openenv.core.env_client import EnvClient
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from python_env.environment.models import CodeReviewAction, CodeReviewObservation, CodeReviewState
 from python_env.errors import SessionLost, error_from_wire
+
+_GONE = (State.CLOSING, State.CLOSED)
 
 
 class PythonEnv(EnvClient[CodeReviewAction, CodeReviewObservation, CodeReviewState]):
@@ -30,6 +33,10 @@ class PythonEnv(EnvClient[CodeReviewAction, CodeReviewObservation, CodeReviewSta
     """
 
     async def _send_and_receive(self, message: dict[str, Any]) -> dict[str, Any]:
+        ws = self._ws
+        if ws is not None and ws.state in _GONE and message.get("type") != "reset":
+            # OpenEnv would reconnect, to a new session, and answer as if nothing happened.
+            raise SessionLost("the server closed the session; reset() to start a new one")
         # A refused session sends its error frame, then closes: read the frame.
         with contextlib.suppress(ConnectionClosed):
             await self._send(message)
