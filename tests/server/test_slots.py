@@ -1,6 +1,6 @@
 """Session slots come back however a client leaves, and a full server refuses only the overflow.
 
-Bounds (stated in README "Running many rollouts"): a close frame or a TCP reset frees the slot at
+Bounds (stated in RELIABILITY.md): a close frame or a TCP reset frees the slot at
 once (< 1 s here); a client that vanishes mid-step frees it when that step ends (the step's own
 sandbox limits bound it); a frozen client, which holds its socket open, within two
 ``WS_PING_INTERVAL``s.

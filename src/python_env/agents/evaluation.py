@@ -146,13 +146,7 @@ async def _one(
             seed=episode.seed,
             info=episode.task,
             wall_s=time.perf_counter() - started,
-            error=f"{error_kind(exc)}: {exc}",
+            error=f"{type(exc).__name__}: {exc}",  # the class the server named, if any
         )
     finally:
         await policy.close()
-
-
-def error_kind(exc: BaseException) -> str:
-    """What failed, for the report: the class the server named (``ServerAtCapacity``,
-    ``ExecutorOverloaded``...) or the exception's type."""
-    return type(exc).__name__

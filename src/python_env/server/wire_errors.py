@@ -9,8 +9,9 @@ of the environment as ``EXECUTION_ERROR``. ``ErrorFrameMiddleware`` sits in fron
   ``MAX_MESSAGE_CHARS``, at most ``MAX_ERRORS`` validation errors without their input, and a
   machine-readable ``kind`` (the name of a class of ``python_env.errors``) plus its ``details``;
   the protocol's own ``code`` is kept;
-- an incoming frame the protocol cannot carry (over ``MAX_FRAME_BYTES``, or binary) is answered
-  with an error frame and never reaches the app, so the session goes on;
+- an incoming frame OpenEnv would end the session on (over ``MAX_FRAME_BYTES``, binary, JSON
+  it cannot parse without a JSONDecodeError, or JSON that is not an object) is answered with an
+  error frame and never reaches the app, so the session goes on;
 - an HTTP body announced larger than ``MAX_FRAME_BYTES`` gets a 413 before it is read.
 
 The exception behind an error frame is the one being handled when the frame is sent
@@ -38,6 +39,7 @@ MAX_ERRORS = 3
 MAX_DETAIL_CHARS = 200
 MAX_DEPTH = 100  # brackets below which no frame can be too deep to parse
 _LONG_NUMBER = re.compile(r"\d{4000}")  # near int()'s 4,300-digit limit
+_OBJECT_START = re.compile(r"\s*\{")  # matched in place: no copy of a megabyte frame
 _KIND_OF_CODE = {
     "VALIDATION_ERROR": "InvalidAction",
     "INVALID_JSON": "InvalidAction",
@@ -54,7 +56,7 @@ def _unparsable(text: str) -> str:
     nesting, a number of over 4,300 digits) nor valid JSON that is not an object (``[]``,
     ``1``): those end the session. Only a frame that might be one of them is parsed here."""
     suspect = (
-        not text.lstrip().startswith("{")
+        _OBJECT_START.match(text) is None
         or text.count("[") + text.count("{") > MAX_DEPTH
         or _LONG_NUMBER.search(text) is not None
     )
