@@ -7,6 +7,8 @@ import glob
 import logging
 import os
 import signal
+import socket
+import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +26,8 @@ from python_env.sandbox import (
     landlock,
     make_executor,
 )
-from python_env.types import ExitReason
+from python_env.sandbox import worker as sandbox_worker
+from python_env.types import ExitReason, TestStyle
 from python_env.types import TestStatus as Status
 from tests.sandbox.conftest import TIERS
 from tests.sandbox.helpers import BENIGN, BENIGN_VALUE, run, value
@@ -337,3 +340,48 @@ def test_a_worker_whose_slot_changed_is_retired_not_reused() -> None:
     finally:
         ex.close()
     assert not ex.health()["serving"]
+
+
+PYTEST_JOB = Job(
+    solution="def double(x):\n    return 2 * x\n",
+    tests="import pytest\nfrom solution import double\n\n"
+    "@pytest.mark.parametrize('x', [1, 2])\ndef test_double(x, tmp_path):\n"
+    "    assert double(x) == x + x\n",
+    style=TestStyle.PYTEST,
+    limits=Limits(wall_seconds=5),
+)
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_executors_one_after_another_run_pytest_jobs(tier: str) -> None:
+    """A warm server hands the first pytest-style job to a worker right after its hello (a
+    second executor in one process, a replacement worker): the worker discarded its fresh
+    standby before that child had its own process group, killpg missed it, and the worker
+    waited for it forever (the job failed twice, timed out)."""
+    for _ in range(2):
+        ex = ForkServerExecutor(tier=tier, pool_size=1, reply_grace_s=2)
+        try:
+            report = ex.run(PYTEST_JOB)
+        finally:
+            ex.close()
+        assert report.exit_reason is ExitReason.OK, report.error
+        assert [o.status for o in report.outcomes] == [Status.RETURNED] * 2
+
+
+def test_a_standby_is_killed_before_it_has_its_own_process_group() -> None:
+    """The worker's kill of a standby cannot depend on the child having reached setsid()."""
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    ready_r, ready_w = os.pipe()
+    child = subprocess.Popen(["sleep", "60"])
+    theirs.close()
+    os.close(ready_w)
+    standby = sandbox_worker.Standby(child.pid, mine, ready_r)
+    try:
+        assert os.getpgid(child.pid) == os.getpgrp()  # in our group, as before its setsid()
+        sandbox_worker._kill_standby(standby)
+        assert child.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        standby.close()

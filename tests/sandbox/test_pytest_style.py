@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import types
 from pathlib import Path
 
+import pytest
+
+from python_env.errors import SandboxError
 from python_env.sandbox import ForkServerExecutor, Job, checks
 from python_env.types import ExecReport, TestStatus, TestStyle
 
@@ -193,3 +199,30 @@ def _constants(code: types.CodeType) -> list[object]:
     for const in code.co_consts:
         found += _constants(const) if isinstance(const, types.CodeType) else [const]
     return found
+
+
+def test_a_scratch_root_deep_below_tmp_is_reachable_by_jobs(
+    executor: ForkServerExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TMPDIR=/tmp/a/b: bwrap makes /tmp a tmpfs and recreates /tmp/a and /tmp/a/b in it, 0700
+    unless told otherwise, where a job's spare uid could not read its own test files; a TMPDIR
+    that only its owner may pass through is refused at start-up, saying so."""
+    top = Path(tempfile.mkdtemp(prefix="deep-", dir="/tmp"))
+    deep = top / "below"
+    deep.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    try:
+        top.chmod(0o755)
+        ex = ForkServerExecutor(tier=executor.tier, pool_size=1)
+        try:
+            report = _run(ex)
+        finally:
+            ex.close()
+        assert report.exit_reason.value == "ok", report.error
+        assert len(report.outcomes) == 8
+        if os.geteuid() == 0:  # only root's jobs change uid
+            top.chmod(0o700)
+            with pytest.raises(SandboxError, match=f"{top} .* lets only its owner through"):
+                ForkServerExecutor(tier=executor.tier, pool_size=1)
+    finally:
+        shutil.rmtree(top)

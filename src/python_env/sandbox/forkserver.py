@@ -20,11 +20,13 @@ import logging
 import os
 import queue
 import socket
+import stat
 import subprocess
 import tempfile
 import threading
 import time
 import weakref
+from pathlib import Path
 from typing import Any
 
 from python_env.errors import SandboxError
@@ -143,6 +145,7 @@ class ForkServerExecutor:
         os.chmod(res.scratch_root, SCRATCH_MODE)
         os.mkdir(os.path.join(res.scratch_root, "code"))
         if os.geteuid() == 0:  # only root can switch jobs to a spare uid
+            _check_searchable(res.scratch_root)
             res.uids = UidBlock.claim(self.pool_size)
         for tier in isolation.candidate_tiers(self.requested_tier):
             try:
@@ -424,6 +427,19 @@ class ForkServerExecutor:
         self._respawn.put(None)
         self._supervisor.join(timeout=5)
         self._finalizer()
+
+
+def _check_searchable(scratch_root: str) -> None:
+    """Jobs run as spare uids and open their files by absolute path (pytest does): each
+    directory above the scratch root must let others through, or such jobs cannot start."""
+    above = os.path.dirname(scratch_root)
+    for directory in (above, *(str(p) for p in Path(above).parents)):
+        if not os.stat(directory).st_mode & stat.S_IXOTH:
+            raise SandboxError(
+                f"{directory} (above the sandbox scratch, in TMPDIR) lets only its owner "
+                f"through, so jobs could not reach their files: chmod o+x {directory}, or "
+                "set TMPDIR to a directory others can search, such as /tmp"
+            )
 
 
 def remove_stale_scratch() -> list[str]:

@@ -126,6 +126,22 @@ def canaries() -> list[str]:
     return [str(PACKAGE_DIR / "errors.py"), str(SANDBOX_DIR / "harness.py")]
 
 
+_TMPFS_TOPS = ("/root/", "/home/", "/tmp/")  # each an empty tmpfs in the worker's view
+
+
+def _reachable(path: str) -> list[str]:
+    """bwrap arguments making the directories leading to ``path`` in a tmpfs 0755 (bwrap's
+    default is 0700), so the spare uid that jobs run as can reach it (a TMPDIR below /tmp)."""
+    if not path.startswith(_TMPFS_TOPS):
+        return []
+    parts = path.strip("/").split("/")
+    return [
+        arg
+        for depth in range(2, len(parts))
+        for arg in ("--perms", "0755", "--dir", "/" + "/".join(parts[:depth]))
+    ]
+
+
 def bwrap_command(
     bwrap: str,
     scratch_root: str,
@@ -146,15 +162,10 @@ def bwrap_command(
     for home in ("/root", "/home"):
         if os.path.isdir(home):
             args += ["--tmpfs", home]
-    if python_prefix.startswith(("/root/", "/home/", "/tmp/")):
-        # The interpreter stays visible, and reachable by the spare uid that jobs run as: the
-        # directories leading to it in the tmpfs are made 0755 (bwrap's default is 0700).
-        parts = python_prefix.strip("/").split("/")
-        for depth in range(2, len(parts)):
-            args += ["--perms", "0755", "--dir", "/" + "/".join(parts[:depth])]
-        args += ["--ro-bind", python_prefix, python_prefix]
+    if python_prefix.startswith(_TMPFS_TOPS):  # the interpreter stays visible
+        args += [*_reachable(python_prefix), "--ro-bind", python_prefix, python_prefix]
     for path in denied_paths():  # sorted, so a parent is hidden before its children
-        hidden_anyway = path.startswith(("/root/", "/home/", "/tmp/"))
+        hidden_anyway = path.startswith(_TMPFS_TOPS)
         if os.path.isdir(path) and (not hidden_anyway or _beneath(path, python_prefix)):
             args += ["--tmpfs", path]
     for path in shown:
@@ -162,7 +173,8 @@ def bwrap_command(
     for secret in HOST_SECRETS:
         if os.path.exists(secret):
             args += ["--ro-bind", "/dev/null", secret]
-    args += ["--ro-bind", scratch_root, scratch_root, "--bind", slot_dir, slot_dir]
+    args += [*_reachable(scratch_root), "--ro-bind", scratch_root, scratch_root]
+    args += ["--bind", slot_dir, slot_dir]
     args += ["--ro-bind", str(SANDBOX_DIR), code_dir]
     for directory in cgroup_dirs:
         args += ["--bind", directory, directory]

@@ -210,7 +210,7 @@ class Worker:
         the standby anew from it. Workers that never see one stay small, and fork faster."""
         standby, self._standby = self._standby, None
         if standby is not None:
-            _kill_group(standby.pid)
+            _kill_standby(standby)
             os.waitpid(standby.pid, 0)
             standby.close()
             self._cleanup()
@@ -287,12 +287,11 @@ class Worker:
             if standby.pidfd in ready:
                 break
             if ctrl in ready:  # the parent never writes during a job: it went away
-                _kill_group(standby.pid)
+                _kill_standby(standby)
                 os.wait4(standby.pid, 0)
                 self._cleanup()
                 os._exit(0)
-        # The job's pid stays reserved until it is reaped, so killing its group here is safe.
-        _kill_group(standby.pid)
+        _kill_standby(standby)
         _, status, usage = os.wait4(standby.pid, 0)
         return status, usage, timed_out
 
@@ -395,9 +394,20 @@ def _identity(st: os.stat_result) -> tuple[int, ...]:
     return (st.st_ino, st.st_dev, st.st_mode, st.st_uid, st.st_gid)
 
 
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
+def _kill_standby(standby: Standby) -> None:
+    """SIGKILL a standby child and its process group, whatever point of its start it reached.
+
+    Its group exists only once the child has run ``setsid()`` (the first step of
+    ``confine.prepare``); a job that reaches the worker right after the fork (the first
+    pytest-style job, dispatched as soon as the hello is read) comes before that, and
+    ``killpg`` alone then fails with ESRCH and leaves the child alive for a ``waitpid`` that
+    never returns. The pidfd reaches the child itself in every state. Its pid (hence the id of
+    its group) stays reserved until it is reaped, so neither signal can reach anyone else.
+    """
+    with contextlib.suppress(ProcessLookupError):  # exited already: a zombie until reaped
+        signal.pidfd_send_signal(standby.pidfd, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # what the job started
+        os.killpg(standby.pid, signal.SIGKILL)
 
 
 def preload(names: list[str]) -> list[str]:
