@@ -40,6 +40,37 @@ def test_public_api_is_lazy_and_complete() -> None:
         assert getattr(python_env, name) is not None
 
 
+def test_client_and_cli_load_without_the_server_stack() -> None:
+    """``import python_env.client`` (and the CLI's parser) never load FastAPI or Gradio: OpenEnv's
+    client modules come in without its package ``__init__`` (``environment/openenv_light.py``)."""
+    cases = {"import python_env.client": "openenv.core.env_client",
+             "import python_env.cli as c; c.build_parser()": "python_env.cli.eval"}  # fmt: skip
+    for code, expected in cases.items():
+        check = f"{code}\nimport sys; print(sorted(sys.modules))"
+        out = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", check],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        timed = {line.split("|")[-1].strip() for line in out.stderr.splitlines()}
+        loaded = set(ast.literal_eval(out.stdout))
+        heavy = sorted(m for m in timed | loaded if m.split(".")[0] in [*HEAVY[1:], "fastmcp"])
+        assert heavy == [], f"{code!r} imported {heavy[:5]}"
+        assert expected in loaded
+
+
+def test_client_first_then_server_share_openenv_classes() -> None:
+    code = (
+        "import python_env.client as c, sys\n"
+        "from python_env.server.app import build_app\n"
+        "from openenv.core import EnvClient\n"
+        "from openenv.core.env_server import Action\n"
+        "from python_env.environment.models import CodeReviewAction\n"
+        "print(c.PythonEnv.__mro__[1] is EnvClient, issubclass(CodeReviewAction, Action))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True"]
+
+
 def _all_modules() -> list[str]:
     root = Path(python_env.__file__).parent
     names = []

@@ -11,12 +11,11 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from openenv.core.client_types import StepResult
-from openenv.core.env_client import EnvClient
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from python_env.environment.models import CodeReviewAction, CodeReviewObservation, CodeReviewState
+from python_env.environment.openenv_light import EnvClient, StepResult
 from python_env.errors import SessionLost, error_from_wire
 
 _GONE = (State.CLOSING, State.CLOSED)
@@ -32,11 +31,16 @@ class PythonEnv(EnvClient[CodeReviewAction, CodeReviewObservation, CodeReviewSta
             result = await env.step(CodeReviewAction(kind="submit"))
     """
 
+    _given_up = False  # a call got no answer in time: OpenEnv dropped the socket
+
     async def _send_and_receive(self, message: dict[str, Any]) -> dict[str, Any]:
         ws = self._ws
-        if ws is not None and ws.state in _GONE and message.get("type") != "reset":
+        gone = self._given_up or (ws is not None and ws.state in _GONE)
+        if message.get("type") == "reset":
+            self._given_up = False
+        elif gone:
             # OpenEnv would reconnect, to a new session, and answer as if nothing happened.
-            raise SessionLost("the server closed the session; reset() to start a new one")
+            raise SessionLost("the session is gone; reset() to start a new one")
         # A refused session sends its error frame, then closes: read the frame.
         with contextlib.suppress(ConnectionClosed):
             await self._send(message)
@@ -45,6 +49,12 @@ class PythonEnv(EnvClient[CodeReviewAction, CodeReviewObservation, CodeReviewSta
         except ConnectionClosed as exc:
             # OpenEnv reconnects on the next call, to a new session: this episode is gone.
             raise SessionLost(f"the server closed the session: {exc}") from exc
+        except TimeoutError as exc:  # the socket is dropped (a late answer would desync it)
+            self._given_up = True
+            raise SessionLost(
+                f"no answer from {self.base_url} within {self._message_timeout:g}s "
+                "(message_timeout_s); the session was given up"
+            ) from exc
         if response.get("type") == "error":
             raise error_from_wire(response.get("data") or {})
         return response

@@ -9,10 +9,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Self
 
-from openenv.core.env_server.types import Action, Observation, State
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from python_env.environment.openenv_light import Action, Observation, State
 from python_env.types import (
     MAX_CODE_CHARS,
     MAX_FINDINGS,
