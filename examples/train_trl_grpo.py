@@ -18,7 +18,8 @@ The default model is built on the spot — a 2-layer Qwen3-architecture network 
 and a byte-level BPE tokenizer trained on local Python sources, using TRL's bundled Qwen3 chat
 template — so the example runs with no Hub download. It shows the wiring, not learning: a random
 model never emits a well-formed tool call, so its reward is 0. Without ``--env-url`` a python_env
-server is started on 127.0.0.1 for the run.
+server is started on 127.0.0.1 for the run; with several (``--env-url A --env-url B``, or
+comma-separated), the rollouts' sessions are spread over those replicas by a ``PythonEnvPool``.
 """
 
 from __future__ import annotations
@@ -34,10 +35,13 @@ from pydantic import ValidationError
 
 from python_env.agents.launcher import embedded_server, list_tasks
 from python_env.agents.prompting import render_observation
-from python_env.client import PythonEnv
 from python_env.environment.models import CodeReviewAction, CodeReviewObservation
+from python_env.pool import PythonEnvPool, split_urls
 
-ENV_URL = "http://127.0.0.1:8000"  # set in main(); TRL calls the factory without arguments
+# Set in main(): one server, or several replicas comma-separated. TRL calls the factory without
+# arguments, so the sessions come from a module-level pool (one per value of ENV_URL).
+ENV_URL = "http://127.0.0.1:8000"
+_POOLS: dict[str, Any] = {}
 INSTRUCTION = (
     "You review and repair Python code with tools: report_finding for each problem (line "
     "numbers of the original code), edit_code with the complete fixed file, run_tests, and "
@@ -48,16 +52,24 @@ INSTRUCTION = (
 RESET_COLUMNS = ("seed", "split", "kind", "difficulty", "category")  # dataset columns for reset
 
 
+def env_pool() -> Any:
+    """The blocking ``PythonEnvPool`` over ``ENV_URL``'s servers: a session goes to the replica
+    with the fewest open ones; a full or unreachable replica is skipped."""
+    if ENV_URL not in _POOLS:
+        _POOLS[ENV_URL] = PythonEnvPool(ENV_URL).sync()
+    return _POOLS[ENV_URL]
+
+
 class PythonEnvTools:
     """One python_env episode at a time, driven by the model's tool calls.
 
-    Holds one WebSocket session (one of the server's MAX_CONCURRENT_ENVS) until it is collected
-    (TRL makes one per concurrent rollout; its public methods other than ``reset`` are tools).
+    Holds one WebSocket session (one of a server's MAX_CONCURRENT_ENVS), from ``env_pool()``,
+    until it is collected (TRL makes one per concurrent rollout, so the rollouts spread over the
+    replicas; its public methods other than ``reset`` are tools).
     """
 
     def __init__(self) -> None:
-        self._env = PythonEnv(base_url=ENV_URL).sync()
-        self._env.connect()
+        self._env = env_pool().acquire()
         self._closer = weakref.finalize(self, self._env.close)  # the session ends with us
         self._obs: CodeReviewObservation | None = None
         self._original = ""
@@ -198,9 +210,8 @@ def train(args: argparse.Namespace, env_url: str) -> dict[str, Any]:
 
     global ENV_URL
     ENV_URL = env_url
-    tasks = [
-        t for t in list_tasks(env_url, args.split) if args.kind is None or args.kind in t.kinds
-    ]
+    listed = list_tasks(split_urls(env_url)[0], args.split)  # every replica serves the same
+    tasks = [t for t in listed if args.kind is None or args.kind in t.kinds]
     dataset = Dataset.from_list(
         [{"prompt": [{"role": "user", "content": INSTRUCTION}], "task_id": t.id} for t in tasks]
     )
@@ -238,7 +249,11 @@ def train(args: argparse.Namespace, env_url: str) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default=None, help="model id or path (default: tiny local)")
-    parser.add_argument("--env-url", default=None, help="a running server (default: start one)")
+    parser.add_argument(
+        "--env-url", action="append", default=None,
+        help="a running server; repeat it (or separate with commas) for several replicas "
+        "(default: start one)",
+    )  # fmt: skip
     parser.add_argument("--split", default="curated")
     parser.add_argument("--kind", default=None, help="only tasks of this kind (review, ...)")
     parser.add_argument("--max-steps", type=int, default=2, help="optimizer steps")
@@ -252,7 +267,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     if args.env_url:
-        result = train(args, args.env_url)
+        result = train(args, ",".join(args.env_url))
     else:
         sessions = args.batch_size * args.num_generations + 2  # TRL pools one env per rollout
         with embedded_server(max_concurrent_envs=max(8, sessions)) as url:

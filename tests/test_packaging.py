@@ -37,9 +37,10 @@ def test_readme_has_space_front_matter_and_both_setup_commands() -> None:
     front = readme.split("---")[1]
     assert "sdk: docker" in front and "app_port: 8000" in front and "openenv" in front
     assert ".venv/bin/python-env serve" in readme
-    assert '.venv/bin/pip install -e ".[dev,generate]" && .venv/bin/python -m pytest -q' in readme
+    test_command = '.venv/bin/pip install -e ".[dev,generate,ray]" && .venv/bin/python -m pytest -q'
+    assert test_command in readme
     ci = (ROOT / ".ci" / "run").read_text()
-    assert 'pip install --quiet -e ".[dev,generate]"' in ci and "python -m pytest -q" in ci
+    assert 'pip install --quiet -e ".[dev,generate,ray]"' in ci and "python -m pytest -q" in ci
 
 
 def test_readme_client_examples_run_and_print_what_the_readme_shows(server_url: str) -> None:

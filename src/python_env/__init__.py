@@ -1,7 +1,7 @@
 """python_env: an OpenEnv environment for reviewing and repairing Python code.
 
-Importing this package is cheap: the OpenEnv-based parts (environment, server, client) load on first
-use, so ``python_env.tasks``, ``python_env.sandbox`` and ``python_env.grading`` stay light.
+Importing this package is cheap: the OpenEnv-based parts (environment, server, client, pool) load on
+first use, so ``python_env.tasks``, ``python_env.sandbox`` and ``python_env.grading`` stay light.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "PythonEnv": "python_env.client",
+    "PythonEnvPool": "python_env.pool",
     "PythonEnvironment": "python_env.environment.env",
     "CodeReviewAction": "python_env.environment.models",
     "CodeReviewObservation": "python_env.environment.models",

@@ -36,7 +36,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path, PurePath
 from typing import Any
@@ -256,6 +257,22 @@ class Settings(_Section):
 def inherited_environment(extra: Mapping[str, str]) -> dict[str, str]:
     """This process's environment plus ``extra``: for a child such as an embedded server."""
     return {**os.environ, **extra}
+
+
+@contextmanager
+def exported_environment(extra: Mapping[str, str]) -> Iterator[None]:
+    """``extra`` set in this process's environment while the block runs, for the children it
+    starts that inherit it (a local Ray instance's processes), then put back as it was."""
+    saved = {name: os.environ.get(name) for name in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 _VARIABLES = {

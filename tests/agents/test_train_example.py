@@ -11,6 +11,7 @@ from types import ModuleType
 
 import pytest
 
+from python_env.agents.launcher import free_port
 from python_env.grading.reference import reference_finding
 from python_env.tasks.catalog import default_catalog
 
@@ -73,3 +74,21 @@ def test_every_tool_has_the_docstring_trl_turns_into_a_schema(example: ModuleTyp
             for p in inspect.signature(method).parameters.values()
             if p.name != "self"
         )
+
+
+def test_several_urls_spread_the_rollouts_and_skip_a_replica_that_is_down(
+    example: ModuleType, server_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setattr(example, "ENV_URL", f"{dead},{server_url}")  # as --env-url A --env-url B
+    first, second = example.PythonEnvTools(), example.PythonEnvTools()
+    for tools in (first, second):
+        tools.reset(task_id="bill-split-lost-cents")
+        assert "Final score" in tools.submit()
+    stats = example.env_pool().stats()
+    assert stats[dead].down and stats[dead].failures == 1  # tried once, then skipped
+    assert stats[server_url].open == 2
+    del first, second, tools
+    gc.collect()
+    assert example.env_pool().stats()[server_url].open == 0  # the sessions ended with them
+    example.env_pool().close()

@@ -1,16 +1,18 @@
-"""Many episodes in parallel sessions: one worker per session, each reusing its WebSocket."""
+"""Many episodes in parallel sessions: one worker per session, each reusing its WebSocket; the
+sessions come from a ``PythonEnvPool`` (one replica or several)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from python_env.agents.base import EpisodeResult, PolicyFactory, play_episode
 from python_env.client import PythonEnv
-from python_env.errors import AgentUnavailable, ServerAtCapacity
+from python_env.errors import AgentUnavailable, PythonEnvError, ServerAtCapacity, ServerUnreachable
+from python_env.pool import PythonEnvPool
 from python_env.types import TaskInfo
 
 
@@ -31,6 +33,7 @@ class RunStats:
     wall_s: float = 0.0
     concurrency: int = 1
     results: list[EpisodeResult] = field(default_factory=list)
+    replicas: dict[str, dict[str, Any]] = field(default_factory=dict)  # pool.stats() per URL
 
     @property
     def episodes_per_s(self) -> float:
@@ -47,7 +50,7 @@ def plan_episodes(tasks: Sequence[TaskInfo], limit: int | None, seed: int = 0) -
 
 
 async def run_episodes(
-    base_url: str,
+    servers: str | Sequence[str] | PythonEnvPool,
     agent: str,
     factory: PolicyFactory,
     episodes: Sequence[Episode],
@@ -57,42 +60,44 @@ async def run_episodes(
 ) -> RunStats:
     """Play ``episodes`` with ``concurrency`` sessions; results come back in episode order.
 
-    A transport failure costs only its episode (recorded with ``error``; the worker reconnects);
-    ``AgentUnavailable`` (e.g. an unreachable LLM endpoint) cancels the whole run. A session the
-    server refuses (``ServerAtCapacity``) costs no episode: its worker puts the episode back and
-    tries again, backing off, for up to ``capacity_wait_s``; then it stops and leaves the queue
-    to the others. Episodes no worker could start are recorded as refused.
+    ``servers``: one base URL, several (a list, or comma-separated: the sessions are spread over
+    them by a ``PythonEnvPool``), or a pool of the caller's. A transport failure costs only its
+    episode (recorded with ``error``, e.g. ``SessionLost`` when its replica died; the worker takes
+    a new session, on a replica that answers); ``AgentUnavailable`` (e.g. an unreachable LLM
+    endpoint) cancels the whole run. A session no replica would open (all refuse: at capacity, or
+    are down) costs no episode: the worker waits for one, backing off, for up to
+    ``capacity_wait_s``; then it stops and leaves the queue to the others. Episodes no worker could
+    start are recorded as refused.
     """
+    pool = servers if isinstance(servers, PythonEnvPool) else PythonEnvPool(servers)
     queue: asyncio.Queue[int] = asyncio.Queue()
     for index in range(len(episodes)):
         queue.put_nowait(index)
     results: list[EpisodeResult | None] = [None] * len(episodes)
+    gave_up: list[PythonEnvError] = []
 
     async def worker() -> None:
-        refused_since: float | None = None
         while not queue.empty():
             try:
-                env = PythonEnv(base_url=base_url)
-                async with env:
-                    while not queue.empty():
-                        index = queue.get_nowait()
-                        try:
-                            result = await _one(env, agent, factory, episodes[index])
-                        except ServerAtCapacity:
-                            queue.put_nowait(index)  # never started: not lost
-                            raise
-                        refused_since = None
-                        results[index] = result
-                        if on_result is not None:
-                            on_result(result)
-                        if result.error is not None:
-                            break  # the session may be gone: continue on a fresh connection
-            except ServerAtCapacity:
-                now = time.monotonic()
-                refused_since = refused_since or now
-                if now - refused_since >= capacity_wait_s:
-                    return
-                await asyncio.sleep(min(2.0, 0.05 * 2 ** min(int(now - refused_since), 5)))
+                env = await pool.acquire(wait_s=capacity_wait_s)
+            except (ServerAtCapacity, ServerUnreachable) as exc:
+                gave_up.append(exc)
+                return
+            try:
+                while not queue.empty():
+                    index = queue.get_nowait()
+                    try:
+                        result = await _one(env, agent, factory, episodes[index])
+                    except ServerAtCapacity:
+                        queue.put_nowait(index)  # never started: not lost
+                        break
+                    results[index] = result
+                    if on_result is not None:
+                        on_result(result)
+                    if result.error is not None:
+                        break  # the session may be gone: continue on a fresh one
+            finally:
+                await pool.release(env)
 
     started = time.perf_counter()
     workers = [
@@ -104,9 +109,12 @@ async def run_episodes(
         for task in workers:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
-    while not queue.empty():  # every worker gave up waiting for a slot
+        if pool is not servers:
+            await pool.close()
+    why = gave_up[-1] if gave_up else ServerAtCapacity("no session")
+    while not queue.empty():  # every worker gave up waiting for a session
         index = queue.get_nowait()
-        results[index] = refused = _refused(agent, episodes[index], capacity_wait_s)
+        results[index] = refused = _refused(agent, episodes[index], capacity_wait_s, why)
         if on_result is not None:
             on_result(refused)
     done = [r for r in results if r is not None]
@@ -116,17 +124,23 @@ async def run_episodes(
         wall_s=time.perf_counter() - started,
         concurrency=concurrency,
         results=done,
+        replicas={url: asdict(s) for url, s in pool.stats().items()},
     )
 
 
-def _refused(agent: str, episode: Episode, waited_s: float) -> EpisodeResult:
+def _refused(agent: str, episode: Episode, waited_s: float, why: PythonEnvError) -> EpisodeResult:
+    error = (
+        f"ServerAtCapacity: no session slot came free within {waited_s:g}s"
+        if isinstance(why, ServerAtCapacity)
+        else f"{type(why).__name__}: {why}"
+    )
     return EpisodeResult(
         agent=agent,
         task_id=episode.task.id,
         seed=episode.seed,
         info=episode.task,
         wall_s=0.0,
-        error=f"ServerAtCapacity: no session slot came free within {waited_s:g}s",
+        error=error,
     )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from python_env.cli.help import did_you_mean
 from python_env.errors import PythonEnvError
 
-COMMANDS = ("serve", "tasks", "eval", "report", "rollouts", "generate", "validate")
+COMMANDS = ("serve", "tasks", "eval", "report", "rollouts", "generate", "validate", "drain")
 
 
 def build_parser() -> argparse.ArgumentParser:

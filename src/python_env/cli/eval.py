@@ -6,11 +6,19 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from python_env.cli.help import Formatter, at_least, choice, plain, refuse_overwrite
+from python_env.cli.help import at_least, choice, command, refuse_overwrite
+
+
+class JoinURLs(argparse.Action):
+    """``--url`` given again adds replicas; ``args.url`` stays one string, comma-separated."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        given = getattr(namespace, self.dest, None)
+        setattr(namespace, self.dest, f"{given},{values}" if given else values)
 
 
 def add_agent_options(parser: argparse.ArgumentParser) -> None:
@@ -41,8 +49,9 @@ def add_agent_options(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="seed of the first episode")
     parser.add_argument(
-        "--url", default=None,
-        help="a running server, e.g. http://127.0.0.1:8000 (default: start one on 127.0.0.1 "
+        "--url", default=None, action=JoinURLs,
+        help="a running server, e.g. http://127.0.0.1:8000; repeat it (or separate URLs with "
+        "commas) to spread the sessions over several replicas (default: start one on 127.0.0.1 "
         "sized for --concurrency, and stop it after)",
     )  # fmt: skip
     parser.add_argument(
@@ -64,10 +73,8 @@ def add_agent_options(parser: argparse.ArgumentParser) -> None:
 
 
 def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "eval", help="run an agent on a split; write a JSON report and a plot",
-        description=plain(__doc__), formatter_class=Formatter,
-    )  # fmt: skip
+    summary = "run an agent on a split; write a JSON report and a plot"
+    parser = command(sub, "eval", summary, __doc__)
     add_agent_options(parser)
     parser.add_argument(
         "--out", type=Path, default=None, help="JSON report (default: eval-<agent>-<split>.json)"
@@ -82,22 +89,50 @@ def register(sub: Any) -> None:
         "--allow-errors", action="store_true",
         help="exit 0 even if some episodes failed (they are still left out of the mean)",
     )  # fmt: skip
+    parser.add_argument(
+        "--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+        help="play on Ray actors, each with its own embedded server (extra: ray): alone, on a "
+        "local Ray instance; auto or HOST:PORT: one actor per node of that cluster; "
+        "ray://HOST:PORT through Ray Client (needs ray[client])",
+    )  # fmt: skip
     parser.set_defaults(handler=run)
 
 
 def check_capacity(args: argparse.Namespace, url: str, sessions: int) -> None:
-    """Refuse to open more ``sessions`` than the server at ``url`` holds."""
+    """Refuse to open more ``sessions`` than the servers at ``url`` (comma-separated replicas)
+    hold together; of several, one that does not answer is left out (the others get its share)."""
     from python_env.agents.launcher import session_limit
-    from python_env.errors import InvalidRequest
+    from python_env.errors import InvalidRequest, ServerUnreachable
+    from python_env.pool import split_urls
 
-    limit = session_limit(url)
-    if limit is None:
-        print(f"python-env: {url} does not state its session limit; not checked", file=sys.stderr)
-    elif sessions > limit and not args.oversubscribe:
+    urls = split_urls(url)
+    limits: dict[str, int | None] = {}
+    for one in urls:
+        try:
+            limits[one] = session_limit(one)
+        except ServerUnreachable as exc:
+            if len(urls) == 1:
+                raise
+            print(f"python-env: {exc}; the other replicas take its sessions", file=sys.stderr)
+    if not limits:
+        raise ServerUnreachable(f"no python_env server answers at {url}")
+    unstated = [one for one, limit in limits.items() if limit is None]
+    if unstated:
+        print(
+            f"python-env: {', '.join(unstated)} does not state its session limit; not checked",
+            file=sys.stderr,
+        )
+        return
+    limit = sum(n or 0 for n in limits.values())
+    where = (
+        f"the server at {next(iter(limits))} holds (its MAX_CONCURRENT_ENVS)"
+        if len(limits) == 1
+        else f"the {len(limits)} replicas hold together (their MAX_CONCURRENT_ENVS)"
+    )
+    if sessions > limit and not args.oversubscribe:
         raise InvalidRequest(
-            f"--concurrency {sessions} is above the {limit} sessions the server at {url} "
-            "holds (its MAX_CONCURRENT_ENVS): the extra sessions would only wait for a free "
-            "slot. Lower --concurrency, start the "
+            f"--concurrency {sessions} is above the {limit} sessions {where}: the extra "
+            "sessions would only wait for a free slot. Lower --concurrency, start the "
             "server with a larger MAX_CONCURRENT_ENVS, or pass --oversubscribe.",
             field="concurrency",
         )
@@ -124,12 +159,12 @@ def agent_options(args: argparse.Namespace) -> dict[str, Any]:
 
 @contextmanager
 def server_url(args: argparse.Namespace) -> Iterator[str]:
-    """``--url`` (``http://`` added if it has no scheme), or an embedded server sized for
-    ``--concurrency`` sessions."""
+    """``--url`` (``http://`` added if it has no scheme; several replicas comma-separated), or
+    an embedded server sized for ``--concurrency`` sessions."""
     if args.url:
-        from python_env.agents.launcher import normalise_url
+        from python_env.pool import split_urls
 
-        yield normalise_url(args.url)
+        yield ",".join(split_urls(args.url))
         return
     from python_env.agents.launcher import embedded_server
 
@@ -137,14 +172,26 @@ def server_url(args: argparse.Namespace) -> Iterator[str]:
         yield url
 
 
+def list_replica_tasks(url: str, split: str) -> list[Any]:
+    """The tasks of ``split``, from the first of the replicas in ``url`` that answers."""
+    from python_env.agents.launcher import list_tasks
+    from python_env.errors import ServerUnreachable
+    from python_env.pool import split_urls
+
+    *others, last = split_urls(url)
+    for one in others:
+        with suppress(ServerUnreachable):
+            return list_tasks(one, split)
+    return list_tasks(last, split)
+
+
 def select_episodes(args: argparse.Namespace, url: str) -> list[Any]:
     from python_env.agents.evaluation import plan_episodes
-    from python_env.agents.launcher import list_tasks
     from python_env.errors import TaskNotFound
 
     tasks = [
         t
-        for t in list_tasks(url, args.split)
+        for t in list_replica_tasks(url, args.split)
         if (args.kind is None or args.kind in t.kinds)
         and (args.difficulty is None or t.difficulty == args.difficulty)
         and (args.category is None or args.category in t.categories)
@@ -201,13 +248,26 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out or Path(f"eval-{args.agent}-{args.split}.json")
     plot: Path | None = None if args.no_plot else (args.plot or out.with_suffix(".png"))
     refuse_overwrite(args, out, *([plot] if plot else []))
-    with server_url(args) as url:
-        stats = execute(args, url)
+    if args.ray is not None:
+        from functools import partial
+
+        from python_env.agents.ray_eval import evaluate_on_ray
+        from python_env.errors import InvalidRequest
+
+        if args.url:
+            raise InvalidRequest("--ray starts its own servers: give --ray or --url, not both")
+        stats = evaluate_on_ray(args.ray, args.agent, agent_options(args),
+                                partial(select_episodes, args), args.concurrency,
+                                args.capacity_wait, quiet=args.quiet)  # fmt: skip
+    else:
+        with server_url(args) as url:
+            stats = execute(args, url)
     extra: dict[str, Any] = {"uses_answer_key": args.agent == "oracle"}
     if args.agent == "llm":
         config = agent_options(args)["config"]
         extra |= {"model": config.model, "llm_url": config.base_url, "label": f"llm:{config.model}"}
-    report = build_report(args.agent, args.split, args.url or "embedded", stats, extra)
+    extra["replicas"] = stats.replicas  # per replica: sessions opened, refused, failed, lost
+    report = build_report(args.agent, args.split, url if args.url else "embedded", stats, extra)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1) + "\n")
     print(side_by_side([report]))
@@ -217,6 +277,12 @@ def run(args: argparse.Namespace) -> int:
         f"in {stats.wall_s:.1f}s with {stats.concurrency} sessions "
         f"({stats.episodes_per_s:.2f} episodes/s)\nreport: {out}"
     )
+    if len(stats.replicas) > 1:
+        print("replicas: " + "; ".join(
+            f"{u} {r['opened']} sessions, {r['refusals']} refused, {r['failures']} failed "
+            f"connects, {r['lost']} lost{' (down)' if r['down'] else ''}"
+            for u, r in stats.replicas.items()
+        ))  # fmt: skip
     if plot is not None:
         print(f"plot: {plot_scores([report], plot)}")
     if stats.errors:

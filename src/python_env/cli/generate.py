@@ -34,6 +34,11 @@ def register(sub: Any) -> None:
     add("--corpora", default="codeio,codeio-hq,humaneval", help="comma-separated corpora")
     add("--max-sources", type=count, default=None, help="only the first N sources (quick runs)")
     add("--force", action="store_true", help="replace a dataset already in the output directory")
+    add("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+        help="validate the sources on Ray actors, same bytes (extra: ray): alone, on a local Ray "
+        "instance of --workers CPUs; auto or HOST:PORT: on that cluster, an actor per CPU (at "
+        "most --workers); ray://HOST:PORT through Ray Client (needs ray[client])",
+    )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run)
 
@@ -66,6 +71,12 @@ def run(args: argparse.Namespace) -> int:
         bars[0].set_postfix(sources=sources, refresh=False)
         bars[0].update(tasks - bars[0].n)
 
+    if args.ray is not None:
+        from functools import partial
+
+        from python_env.tasks.generate.ray_runner import generate_ray
+
+        generate = partial(generate_ray, address=args.ray)
     try:
         result = generate(
             out, seed=args.seed, count=args.count, workers=args.workers,

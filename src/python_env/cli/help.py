@@ -8,6 +8,7 @@ import difflib
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from python_env.errors import InvalidRequest
 
@@ -29,6 +30,14 @@ class Formatter(argparse.RawDescriptionHelpFormatter):
         if unset or "default" in text or not action.option_strings:
             return text
         return f"{text} (default: %(default)s)"
+
+
+def command(sub: Any, name: str, summary: str, doc: str | None) -> argparse.ArgumentParser:
+    """A subcommand's parser: ``summary`` in ``python-env --help``, ``doc`` in its own."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=summary, description=plain(doc), formatter_class=Formatter
+    )
+    return parser
 
 
 def did_you_mean(value: str, valid: Sequence[str]) -> str:

@@ -6,14 +6,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from python_env.cli.help import Formatter, plain, refuse_overwrite
+from python_env.cli.help import command, refuse_overwrite
 
 
 def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "report", help="eval reports side by side", description=plain(__doc__),
-        formatter_class=Formatter,
-    )  # fmt: skip
+    parser = command(sub, "report", "eval reports side by side", __doc__)
     parser.add_argument("reports", nargs="+", type=Path, help="JSON reports from python-env eval")
     parser.add_argument(
         "--plot", type=Path, default=None,

@@ -12,16 +12,13 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from python_env.cli.help import Formatter, fraction, plain, refuse_overwrite
+from python_env.cli.help import command, fraction, refuse_overwrite
 
 
 def register(sub: Any) -> None:
     from python_env.cli.eval import add_agent_options
 
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "rollouts", help="play episodes and export trajectories as JSONL",
-        description=plain(__doc__), formatter_class=Formatter,
-    )  # fmt: skip
+    parser = command(sub, "rollouts", "play episodes and export trajectories as JSONL", __doc__)
     add_agent_options(parser)
     parser.add_argument("--out", type=Path, default=Path("rollouts.jsonl"), help="JSONL file")
     parser.add_argument(

@@ -14,14 +14,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from python_env.cli.help import Formatter, plain
+from python_env.cli.help import command
 
 
 def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "validate", help="OpenEnv's runtime validation of the package, against a local server",
-        description=plain(__doc__), formatter_class=Formatter,
-    )  # fmt: skip
+    summary = "OpenEnv's runtime validation of the package, against a local server"
+    parser = command(sub, "validate", summary, __doc__)
     parser.add_argument(
         "path", nargs="?", type=Path, default=Path("."),
         help="the package directory, holding openenv.yaml (default: the current directory)",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 import uvicorn
@@ -110,6 +111,31 @@ async def _no_mcp(request: Request) -> JSONResponse:
     return JSONResponse({"jsonrpc": "2.0", "error": error, "id": request_id})
 
 
+def _from_this_host(request: Request) -> bool:
+    """A request made on this host: from 127.0.0.1 or ::1 (not the rest of 127/8, where sidecar
+    proxies relay from) and not relayed by a proxy, which adds forwarding headers."""
+    local = request.client is not None and request.client.host in ("127.0.0.1", "::1")
+    relayed = any(
+        h.startswith("x-forwarded-") or h in ("forwarded", "x-real-ip", "via")
+        for h in request.headers
+    )
+    return local and not relayed
+
+
+def _unready_reason(health: Mapping[str, Any]) -> str | None:
+    """Why a server with this ``/health`` body should get no new sessions; None if it should."""
+    if health["draining"]:
+        return "draining: the server is shutting down and takes no new sessions"
+    if health["status"] != "healthy":
+        return f"sandbox {health['status']}"
+    if health["open_environments"] >= health["max_concurrent_envs"]:
+        return (
+            f"session limit reached: {health['open_environments']} of "
+            f"{health['max_concurrent_envs']} sessions open (MAX_CONCURRENT_ENVS)"
+        )
+    return None
+
+
 class _OpenEnvironments:
     """How many environments OpenEnv holds open: one per WebSocket session, plus one for the
     length of each stateless HTTP call."""
@@ -167,21 +193,54 @@ def build_app(settings: Settings | None = None, *, refuse_invalid_tasks: bool = 
     ]
     app.add_api_route("/mcp", _no_mcp, methods=["POST"], tags=["MCP"])
 
-    @app.get("/health", tags=["Health"])
-    def health() -> JSONResponse:
-        """Healthy (200) while an isolated sandbox can serve jobs, else 503 (``unhealthy``, or
-        ``unisolated``: jobs run without a sandbox, unfit for graded traffic); layers, pool."""
+    draining = threading.Event()  # set by POST /health/drain, for the rest of the process
+
+    def health_body() -> dict[str, Any]:
         pool = executor.health()
         status = "healthy" if pool.get("serving") else "unhealthy"
         if status == "healthy" and pool.get("isolated") is False:
             status = "unisolated"
-        body = {
+        return {
             "status": status,
             "max_concurrent_envs": settings.server.max_concurrent_envs,
             "open_environments": sessions.count,
+            "draining": draining.is_set(),
             "sandbox": {**sandbox, "pool": pool},
         }
-        return JSONResponse(body, 200 if status == "healthy" else 503)
+
+    @app.get("/health", tags=["Health"])
+    def health() -> JSONResponse:
+        """Healthy (200) while an isolated sandbox can serve jobs, else 503 (``unhealthy``, or
+        ``unisolated``: jobs run without a sandbox, unfit for graded traffic); layers, pool.
+        A liveness check: a full or draining server is still healthy."""
+        body = health_body()
+        return JSONResponse(body, 200 if body["status"] == "healthy" else 503)
+
+    def readiness() -> dict[str, Any]:
+        body = health_body()
+        reason = _unready_reason(body)
+        return {**body, "ready": reason is None, "reason": reason}
+
+    @app.get("/health/ready", tags=["Health"])
+    def ready() -> JSONResponse:
+        """Ready (200) while this server should get new sessions: healthy, below
+        MAX_CONCURRENT_ENVS open sessions, and not draining; else 503 with the ``reason``.
+        A readiness check; the body is ``/health``'s plus ``ready`` and ``reason``."""
+        body = readiness()
+        return JSONResponse(body, 200 if body["ready"] else 503)
+
+    # Not in /openapi.json: an operator's control, not part of the API (nor for fuzzers).
+    @app.post("/health/drain", include_in_schema=False)
+    def drain(request: Request) -> JSONResponse:
+        """Stop being ready, for good (``python-env drain``, before a shutdown); open sessions
+        play on. Accepted only from this host, not through a proxy: 403 otherwise."""
+        if not _from_this_host(request):
+            detail = "draining is accepted only from this host (127.0.0.1 or ::1, no proxy)"
+            return JSONResponse({"detail": detail, "error": "Forbidden"}, 403)
+        if not draining.is_set():
+            draining.set()
+            log.info("draining: not ready any more (open sessions: %d)", sessions.count)
+        return JSONResponse(readiness(), 202)
 
     mount_web(app)  # the web UI at /web (/ redirects there), /docs and /redoc served offline
     return app

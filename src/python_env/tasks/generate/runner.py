@@ -1,5 +1,6 @@
-"""Parallel, reproducible generation: sources in a seeded order, fanned out to worker processes,
-results consumed in order, so the same seed (and corpora) always gives the same dataset bytes."""
+"""Parallel, reproducible generation: sources in a seeded order, fanned out to worker processes
+(or to Ray actors, ``ray_runner.py``), results consumed in order, so the same seed (and corpora)
+always gives the same dataset bytes."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import platform
 import sys
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -22,23 +24,33 @@ from python_env.tasks.generate.corpora import CORPORA, Source, corpus_versions, 
 from python_env.tasks.generate.dataset import SPLITS, write_dataset
 from python_env.tasks.generate.select import GENERATOR_VERSION
 
+# A backend's pool: (seed, sandbox, workers) -> a context that yields ``submit``, which takes a
+# source and returns the future of its ``SourceOutcome``; the pool stops when the context exits.
+Submit = Callable[[Source], "Future[Any]"]
+Pool = Callable[[int, SandboxSettings, int], AbstractContextManager[Submit]]
+
 _builder: Any = None
 
 
-def _init_worker(seed: int, sandbox: SandboxSettings) -> None:
-    """Per worker process: one sandbox executor (closed when the worker exits)."""
-    global _builder
-    from multiprocessing import util
-
+def make_builder(seed: int, sandbox: SandboxSettings) -> Any:
+    """A ``Builder`` over its own sandbox executor (``builder.executor``; the caller closes it).
+    A pool already has a process per core: one sandbox worker each, unless asked otherwise."""
     from python_env.sandbox import make_executor
     from python_env.tasks.generate.build import Builder
 
-    # The pool already has a process per core: one sandbox worker each, unless asked otherwise.
     executor = make_executor(
         sandbox if sandbox.workers else sandbox.model_copy(update={"workers": 1})
     )
-    util.Finalize(None, executor.close, exitpriority=10)
-    _builder = Builder(executor, seed)
+    return Builder(executor, seed)
+
+
+def _init_worker(seed: int, sandbox: SandboxSettings) -> None:
+    """Per worker process: one builder (its executor closed when the worker exits)."""
+    global _builder
+    from multiprocessing import util
+
+    _builder = make_builder(seed, sandbox)
+    util.Finalize(None, _builder.executor.close, exitpriority=10)
 
 
 def _work(source: Source) -> Any:
@@ -56,6 +68,20 @@ def _resolved(sandbox: SandboxSettings) -> SandboxSettings:
     finally:
         probe.close()
     return sandbox.model_copy(update={"tier": SandboxTier(tier)}) if tier else sandbox
+
+
+@contextmanager
+def process_pool(seed: int, sandbox: SandboxSettings, workers: int) -> Iterator[Submit]:
+    """The local backend: ``workers`` spawned processes, each with its own builder."""
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(seed, sandbox)) as pool:  # fmt: skip
+        yield lambda source: pool.submit(_work, source)
+
+
+def default_workers() -> int:
+    """Worker processes when not told: one more than the cores (a worker waits on its sandbox)."""
+    return max(2, (os.cpu_count() or 1) + 1)
 
 
 def source_order(sources: Sequence[Source], seed: int) -> list[Source]:
@@ -85,20 +111,20 @@ def generate(
     out: Path, seed: int, count: int | None = None, workers: int | None = None,
     corpora: Sequence[str] = CORPORA, max_sources: int | None = None,
     progress: Callable[[int, int], None] | None = None, sandbox: SandboxSettings | None = None,
+    pool: Pool = process_pool,
 ) -> Result:  # fmt: skip
-    """Build up to ``count`` tasks (all sources if None) and write the dataset to ``out``."""
+    """Build up to ``count`` tasks (all sources if None) and write the dataset to ``out``;
+    ``pool`` runs the builds (any backend: the results are consumed in source order)."""
     sandbox = _resolved(sandbox or SandboxSettings())
     started = time.perf_counter()
     sources = source_order(load_sources(corpora), seed)[:max_sources]
-    workers = workers or max(2, (os.cpu_count() or 1) + 1)
+    workers = workers or default_workers()
     splits: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
     stats: dict[str, Counter[str]] = defaultdict(Counter)
     statuses: Counter[str] = Counter()
     total = 0
     done = 0
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(seed, sandbox)) as pool:  # fmt: skip
+    with pool(seed, sandbox, workers) as submit:
         pending: deque[Future[Any]] = deque()
         feed = iter(sources)
         window = workers * 4
@@ -107,7 +133,7 @@ def generate(
                 nxt = next(feed, None)
                 if nxt is None:
                     break
-                pending.append(pool.submit(_work, nxt))
+                pending.append(submit(nxt))
             if not pending:
                 break
             outcome = pending.popleft().result()
