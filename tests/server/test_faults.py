@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import subprocess
+import tempfile
 import threading
 import urllib.error
 import urllib.request
@@ -158,16 +159,19 @@ def _descendants(pid: int) -> list[int]:
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    mount = tmp_path / "scratch"
-    mount.mkdir()
+def small_disk() -> Iterator[Path]:
+    # Not below pytest's tmp_path, whose 0700 root the jobs' spare uids could not pass through.
+    mount = Path(tempfile.mkdtemp(prefix="python-env-small-disk-"))
+    mount.chmod(0o755)
     made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)])
     if made.returncode != 0:
+        mount.rmdir()
         pytest.skip("mounting a tmpfs needs root (CI runs as root)")
     try:
         yield mount
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=True)
+        mount.rmdir()
 
 
 def test_the_scratch_disk_full(small_disk: Path) -> None:
