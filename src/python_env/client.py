@@ -21,6 +21,13 @@ from python_env.errors import SessionLost, error_from_wire
 _GONE = (State.CLOSING, State.CLOSED)
 
 
+def normalise_url(url: str) -> str:
+    """A server's base URL as given, with ``http://`` added when it has no scheme and no
+    trailing ``/``."""
+    url = url.strip().rstrip("/")
+    return url if "://" in url else f"http://{url}"
+
+
 class PythonEnv(EnvClient[CodeReviewAction, CodeReviewObservation, CodeReviewState]):
     """Client for a python_env server.
 
@@ -33,9 +40,13 @@ class PythonEnv(EnvClient[CodeReviewAction, CodeReviewObservation, CodeReviewSta
 
     _given_up = False  # a call got no answer in time: OpenEnv dropped the socket
 
+    @property
+    def _socket_closed(self) -> bool:
+        """The server closed this session's socket (it may not have been opened yet)."""
+        return self._ws is not None and self._ws.state in _GONE
+
     async def _send_and_receive(self, message: dict[str, Any]) -> dict[str, Any]:
-        ws = self._ws
-        gone = self._given_up or (ws is not None and ws.state in _GONE)
+        gone = self._given_up or self._socket_closed
         if message.get("type") == "reset":
             self._given_up = False
         elif gone:

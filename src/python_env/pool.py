@@ -33,9 +33,8 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from websockets.exceptions import ConnectionClosed
-from websockets.protocol import State
 
-from python_env.client import PythonEnv
+from python_env.client import PythonEnv, normalise_url
 from python_env.errors import (
     InvalidRequest,
     PythonEnvError,
@@ -51,7 +50,6 @@ if TYPE_CHECKING:
 FIRST_BACKOFF_S = 0.05  # after a refusal; doubles with each refusal in a row
 MAX_BACKOFF_S = 2.0
 _POLL_S = 0.25  # longest sleep of a waiting acquire (a probe may end any time)
-_GONE = (State.CLOSING, State.CLOSED)
 
 
 def split_urls(urls: str | Sequence[str]) -> list[str]:
@@ -60,9 +58,8 @@ def split_urls(urls: str | Sequence[str]) -> list[str]:
     found: list[str] = []
     for item in [urls] if isinstance(urls, str) else urls:
         for part in item.split(","):
-            url = part.strip().rstrip("/")
-            url = url if "://" in url or not url else f"http://{url}"
-            if url and url not in found:
+            bare = part.strip().rstrip("/")
+            if bare and (url := normalise_url(bare)) not in found:
                 found.append(url)
     return found
 
@@ -99,10 +96,9 @@ class _PooledEnv(PythonEnv):
 
     async def _send_and_receive(self, message: dict[str, Any]) -> dict[str, Any]:
         if self._replica is not None:
-            ws = self._ws
             if self._ended and not self._lost:
                 raise InvalidRequest("this session went back to its pool: acquire another")
-            if self._lost or ws is None or ws.state in _GONE:
+            if self._lost or self._ws is None or self._socket_closed:
                 # OpenEnv would open a new session on this replica, unseen by the pool (or fail
                 # to, on a dead one) and answer as if nothing happened.
                 self._end(lost=True)
@@ -114,8 +110,7 @@ class _PooledEnv(PythonEnv):
             raise
 
     async def _close_async(self) -> None:
-        ws = self._ws
-        dropped = ws is not None and ws.state in _GONE  # closed by the server while held
+        dropped = self._socket_closed  # closed by the server while held
         try:
             await super()._close_async()
         finally:

@@ -264,7 +264,7 @@ def test_a_rollouts_file_replays_step_by_step(
 def _stats(results: list[Any]) -> Any:
     from python_env.agents.evaluation import RunStats
 
-    return RunStats(episodes=len(results), wall_s=1.0, results=results)
+    return RunStats(wall_s=1.0, results=results)
 
 
 @pytest.mark.parametrize("path, ready", [("/docs", ".swagger-ui .opblock"), ("/redoc", "h1")])

@@ -28,12 +28,20 @@ class Episode:
 class RunStats:
     """Counts, wall time and per-episode results of one evaluation run."""
 
-    episodes: int = 0
-    errors: int = 0
     wall_s: float = 0.0
     concurrency: int = 1
     results: list[EpisodeResult] = field(default_factory=list)
     replicas: dict[str, dict[str, Any]] = field(default_factory=dict)  # pool.stats() per URL
+
+    @property
+    def episodes(self) -> int:
+        """Episodes played or given up (each has a result)."""
+        return len(self.results)
+
+    @property
+    def errors(self) -> int:
+        """Episodes that failed (left out of the scores)."""
+        return sum(r.error is not None for r in self.results)
 
     @property
     def episodes_per_s(self) -> float:
@@ -119,8 +127,6 @@ async def run_episodes(
             on_result(refused)
     done = [r for r in results if r is not None]
     return RunStats(
-        episodes=len(done),
-        errors=sum(r.error is not None for r in done),
         wall_s=time.perf_counter() - started,
         concurrency=concurrency,
         results=done,

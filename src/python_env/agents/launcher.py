@@ -63,12 +63,6 @@ def session_limit(base_url: str) -> int | None:
     return limit if isinstance(limit, int) else None
 
 
-def normalise_url(url: str) -> str:
-    """A server URL as given, with ``http://`` added when it has no scheme."""
-    url = url.strip().rstrip("/")
-    return url if "://" in url else f"http://{url}"
-
-
 def list_tasks(base_url: str, split: str) -> list[TaskInfo]:
     """The public descriptions of every task of ``split`` on the server at ``base_url``."""
     try:

@@ -137,8 +137,6 @@ def play_on(
             bar.update(len(chunk))
     done = [r for r in results if r is not None]
     return RunStats(
-        episodes=len(done),
-        errors=sum(r.error is not None for r in done),
         wall_s=time.perf_counter() - started,
         concurrency=sessions * len(pool.handles),
         results=done,

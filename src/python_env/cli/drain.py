@@ -37,7 +37,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from python_env.agents.launcher import normalise_url
+    from python_env.client import normalise_url
     from python_env.config import Settings
     from python_env.errors import InvalidRequest, ServerUnreachable
 
