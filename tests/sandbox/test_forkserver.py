@@ -375,7 +375,7 @@ def test_a_standby_is_killed_before_it_has_its_own_process_group() -> None:
     child = subprocess.Popen(["sleep", "60"])
     theirs.close()
     os.close(ready_w)
-    standby = sandbox_worker.Standby(child.pid, mine, ready_r)
+    standby = sandbox_worker.Standby(child.pid, mine, ready_r, {})
     try:
         assert os.getpgid(child.pid) == os.getpgrp()  # in our group, as before its setsid()
         sandbox_worker._kill_standby(standby)
@@ -385,3 +385,30 @@ def test_a_standby_is_killed_before_it_has_its_own_process_group() -> None:
             child.kill()
             child.wait()
         standby.close()
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_tracing_notes_every_stage_in_order_and_changes_no_verdict(tier: str) -> None:
+    """bench_breakdown.py reads these stamps; a stage missing or out of order would print a
+    wrong breakdown, and tracing must not change what a job reports."""
+    plain = ForkServerExecutor(tier=tier, pool_size=1)
+    traced = ForkServerExecutor(tier=tier, pool_size=1, trace=True)
+    try:
+        reports = [ex.run(BENIGN) for ex in (plain, traced) for _ in range(3)]
+        assert not plain.traces
+        assert len(traced.traces) == 3
+        trace = traced.traces[-1]
+    finally:
+        plain.close()
+        traced.close()
+    assert {
+        r.model_dump_json(exclude={"cpu_ms", "wall_ms", "peak_memory_kb"}) for r in reports
+    } == {reports[0].model_dump_json(exclude={"cpu_ms", "wall_ms", "peak_memory_kb"})}
+    path = ["c_call", "c_acquired", "c_payload", "c_sent", "w_recv", "w_cgroup", "w_taken",
+            "w_handed", "s_job", "s_payload", "s_entered", "s_done", "w_exited", "w_reaped",
+            "w_restored", "w_reply", "c_replied", "c_read", "c_parsed"]  # fmt: skip
+    assert [trace[name] for name in path] == sorted(trace[name] for name in path)
+    layers = ["s_fork", "s_child", "l_setsid", "l_fds", "l_chroot", "l_no_new_privs",
+              "l_capabilities"]  # fmt: skip
+    assert [trace[name] for name in layers] == sorted(trace[name] for name in layers)
+    assert trace["l_capabilities"] < trace["s_job"]

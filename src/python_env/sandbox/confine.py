@@ -210,36 +210,46 @@ def close_fds(keep: set[int]) -> None:
     os.closerange(low, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
 
 
-def prepare(plan: Plan, keep: set[int]) -> None:
+def prepare(plan: Plan, keep: set[int], mark: Callable[[str], None] = lambda _: None) -> None:
     """The static layers, applied to a standby child before any job arrives. Raise on failure.
 
     Descriptors 0-3 point at /dev/null until the job's own are put there; ``keep`` (the job
-    socket, the ready pipe) survive, every other inherited descriptor is closed.
+    socket, the ready pipe) survive, every other inherited descriptor is closed. ``mark`` notes
+    the end of each layer (the benchmarks' breakdown).
     """
     os.setsid()  # its own session and process group: one killpg ends the whole job
+    mark("l_setsid")
     if plan.nproc_relative:
         plan.nproc_base = tasks_of_uid(os.getuid())
+        mark("l_nproc_count")
     if plan.cgroup is not None:
         plan.cgroup.attach_self()
+        mark("l_cgroup")
     for fd in range(4):
         os.dup2(plan.null_fd, fd)
     ruleset = {plan.ruleset.fd} if plan.ruleset is not None else set()
     close_fds(keep | ruleset)
+    mark("l_fds")
     os.chdir(plan.jobdir)
     if plan.chroot:
         os.chroot(plan.jail)
         inside = "/" + os.path.basename(plan.jobdir)
         os.chdir(inside)
         clean_environment(inside)
+    mark("l_chroot")
     set_no_new_privs()
+    mark("l_no_new_privs")
     if plan.ruleset is not None:
         plan.ruleset.restrict_self()
         os.close(plan.ruleset.fd)
+        mark("l_landlock")
     if plan.uid is not None:
         os.setgroups([])
         os.setresgid(plan.uid, plan.uid, plan.uid)
         os.setresuid(plan.uid, plan.uid, plan.uid)
+        mark("l_uid")
     drop_capabilities()  # the seccomp filter was installed once in the worker; jobs inherit it
+    mark("l_capabilities")
 
 
 def enter_job(plan: Plan, limits: dict[str, Any], stdio: list[int]) -> None:

@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 import weakref
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from python_env.sandbox import cgroups, fstree, isolation
 from python_env.sandbox.base import Job
 from python_env.sandbox.handle import WorkerFailure, WorkerHandle, build_report
 from python_env.sandbox.pool import WorkerPool
+from python_env.sandbox.stamps import Stamps
 from python_env.sandbox.uids import UidBlock, kill_uid
 from python_env.types import ExecReport
 
@@ -99,6 +101,7 @@ class ForkServerExecutor:
         reply_grace_s: float = REPLY_GRACE_S,
         warmup: bool = True,
         hash_seed: int = 0,
+        trace: bool = False,
     ) -> None:
         # 0: twice the cores. A worker idles between jobs (reply, fork of the next child,
         # dispatch), and a second one per core fills those gaps. Verdicts use CPU time, so
@@ -110,6 +113,9 @@ class ForkServerExecutor:
         self.reply_grace_s = reply_grace_s
         self.warmup = warmup
         self.hash_seed = hash_seed
+        # trace: every job's stage times (``stamps``) kept here, for the benchmarks' breakdown
+        self.trace = trace
+        self.traces: deque[dict[str, int]] = deque(maxlen=100_000)
         self._pytest_paths, self._pytest_shown = isolation.pytest_files()
         self.tier = ""
         self.tried: dict[str, str] = {}
@@ -224,6 +230,7 @@ class ForkServerExecutor:
             "ctrl_fd": child_end.fileno(),
             "preload": self.preload,
             "warmup": self.warmup,
+            "trace": self.trace,
             "pytest_paths": self._pytest_paths,
             "pytest_shown": self._pytest_shown,
         }
@@ -289,12 +296,15 @@ class ForkServerExecutor:
     def run(self, job: Job) -> ExecReport:
         """Run one job in a confined child; thread-safe; raises only for executor faults."""
         last: WorkerFailure | None = None
+        mark = Stamps(self.trace)
+        mark("c_call")
         self._check_space(job)
         hold_s = job.limits.wall_seconds + self.reply_grace_s
         for _attempt in range(2):
             worker = self._acquire(hold_s)
+            mark("c_acquired")
             try:
-                outputs, problem = worker.execute(job, next(self._ids))
+                outputs, problem = worker.execute(job, next(self._ids), mark)
             except WorkerFailure as exc:
                 log.warning("sandbox worker failed, retrying the job: %s", exc)
                 last = exc
@@ -308,7 +318,11 @@ class ForkServerExecutor:
                 self._retire(worker, problem)
             else:  # back in the pool before the (GIL-bound) parsing below
                 self._pool.release(worker)
-            return build_report(outputs, job.limits)
+            report = build_report(outputs, job.limits)
+            if mark.on:
+                mark("c_parsed")
+                self.traces.append({**outputs.reply.get("trace", {}), **mark.marks})
+            return report
         raise SandboxError(f"the sandbox failed twice for this job: {last}")
 
     def _check_space(self, job: Job) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 
 from python_env.sandbox import protocol
 from python_env.sandbox.base import Job, parse_results
+from python_env.sandbox.stamps import Stamps
 from python_env.types import ExecReport, ExitReason, Limits, TestStatus, TestStyle
 
 
@@ -71,7 +72,7 @@ class WorkerHandle:
             self.proc.wait(timeout=2)
         self.kill()
 
-    def execute(self, job: Job, job_id: int) -> tuple[Outputs, str]:
+    def execute(self, job: Job, job_id: int, mark: Stamps) -> tuple[Outputs, str]:
         """Run one job; its outputs, and why this worker may not take another ("" if it may)."""
         limits = job.limits
         fds: list[int] = []
@@ -82,13 +83,16 @@ class WorkerHandle:
             fds += [os.memfd_create(name) for name in ("stdout", "stderr", "results")]
             pytest_style = bool(job.tests) and job.style is TestStyle.PYTEST
             header = {"id": job_id, "limits": _limits_dict(limits), "pytest": pytest_style}
+            mark("c_payload")
             try:
                 self.sock.settimeout(limits.wall_seconds + self.grace_s)
                 self.sock.sendmsg(
                     [json.dumps(header).encode()],
                     [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))],
                 )
+                mark("c_sent")
                 data = self.sock.recv(65536)
+                mark("c_replied")
             except OSError as exc:  # includes socket timeouts: a wedged worker
                 raise WorkerFailure(f"worker {self.slot}: {exc or type(exc).__name__}") from exc
             if not data:
@@ -104,7 +108,9 @@ class WorkerHandle:
             if not reply["ready"]:
                 raise WorkerFailure(f"worker {self.slot}: job setup failed: {reply['setup_error']}")
             retire = (reply["why"] or "tainted") if reply["tainted"] else ""
-            return read_outputs(reply, fds[1:], limits), retire
+            outputs = read_outputs(reply, fds[1:], limits)
+            mark("c_read")
+            return outputs, retire
         finally:
             for fd in fds:
                 os.close(fd)

@@ -75,11 +75,13 @@ if TYPE_CHECKING:
         landlock,
         probes,
         protocol,
+        stamps,
         uids,
     )
 else:  # order matters: later modules find earlier ones in sys.modules
-    checks, protocol, landlock, seccomp, cgroups, confine, harness = map(
-        _load, ("checks", "protocol", "landlock", "seccomp", "cgroups", "confine", "harness")
+    checks, protocol, landlock, seccomp, cgroups, confine, harness, stamps = map(
+        _load,
+        ("checks", "protocol", "landlock", "seccomp", "cgroups", "confine", "harness", "stamps"),
     )
     probes, fstree, uids = map(_load, ("probes", "fstree", "uids"))
 
@@ -99,8 +101,9 @@ def process_state() -> tuple[object, ...]:
 class Standby:
     """A forked child, already confined, blocked until it is handed a job."""
 
-    def __init__(self, pid: int, sock: socket.socket, ready: int) -> None:
+    def __init__(self, pid: int, sock: socket.socket, ready: int, marks: dict[str, int]) -> None:
         self.pid = pid
+        self.marks = marks  # the fork, seen from the worker (tracing only)
         self.pidfd = os.pidfd_open(pid)
         self.sock = sock
         self.ready = ready
@@ -130,6 +133,8 @@ class Worker:
         self._pristine: os.stat_result | None = None
         self._oom_seen = self.plan.cgroup.oom_kills() if self.plan.cgroup is not None else 0
         self._standby: Standby | None = None
+        self.tracing = bool(config.get("trace"))
+        self._warmup = harness.warmup_payload() if config.get("warmup", True) else b""
         self._reset_jobdir()
         self.report["selftest"] = results = self._self_test()
         failed = probes.failed_checks(results, self.report["categories"])
@@ -147,15 +152,20 @@ class Worker:
             if not data:
                 return  # the parent closed its end (or died): leave
             fds = protocol.received_fds(ancdata)
+            mark = stamps.Stamps(self.tracing)
+            mark("w_recv")
             request = json.loads(data)
-            reply = self.run_job(request, fds)
+            reply = self.run_job(request, fds, mark)
             self.ctrl.send(json.dumps(reply).encode())
             if reply.get("tainted"):
                 return  # the parent retires a worker that could not restore its slot
             self._fork_standby()
 
     # -- one job -----------------------------------------------------------------------------
-    def run_job(self, request: dict[str, Any], fds: list[int]) -> dict[str, Any]:
+    def run_job(
+        self, request: dict[str, Any], fds: list[int], mark: stamps.Stamps | None = None
+    ) -> dict[str, Any]:
+        mark = mark or stamps.Stamps(False)
         limits = request["limits"]
         if request.get("pytest") and self.report.get("pytest") == PYTEST_LAZY:
             self._load_pytest()
@@ -167,7 +177,9 @@ class Worker:
         if self.plan.cgroup is not None:
             memory = int(limits["memory_mb"]) + 3 * int(limits["file_size_mb"]) + 64
             self.plan.cgroup.configure(int(limits["processes"]), memory * 1024 * 1024)
+        mark("w_cgroup")
         standby = self._take_standby()
+        mark("w_taken")
         started = time.monotonic()
         try:
             standby.sock.sendmsg(
@@ -179,18 +191,23 @@ class Worker:
         finally:
             for fd in fds:
                 os.close(fd)
-        status, usage, timed_out = self._wait(standby, float(limits["wall_seconds"]))
+        mark("w_handed")
+        status, usage, timed_out = self._wait(standby, float(limits["wall_seconds"]), mark)
         wall_ms = (time.monotonic() - started) * 1000
         os.set_blocking(standby.ready, False)
         try:
-            ready = os.read(standby.ready, 4096).decode("utf-8", "replace")
+            said = os.read(standby.ready, 65536).decode("utf-8", "replace")
         except BlockingIOError:
-            ready = ""
+            said = ""
         standby.close()
+        ready, *traced = said.split("\n")  # traced: the child's stamps (tracing only)
         setup_cpu_s = float(ready[3:] or 0) if ready.startswith("ok ") else 0.0
         leaked, problems = self._restore()
+        mark("w_restored")
         cpu_s = max(0.0, usage.ru_utime + usage.ru_stime - setup_cpu_s)
-        return {
+        if self.tracing:
+            mark.marks.update(standby.marks, **_child_marks(traced))
+        reply = {
             **reply,
             "status": status,
             "ready": ready.startswith("ok "),
@@ -204,6 +221,10 @@ class Worker:
             "tainted": bool(problems),
             "why": "; ".join(problems)[:1000],
         }
+        if self.tracing:
+            mark("w_reply")
+            reply["trace"] = mark.marks
+        return reply
 
     def _load_pytest(self) -> None:
         """The first pytest-style job: build the pytest session (``prepare_pytest``) and fork
@@ -238,42 +259,54 @@ class Worker:
         ready_r, ready_w = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
+        mark = stamps.Stamps(self.tracing)
+        mark("s_fork")
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the job child
             self._standby_main(theirs.fileno(), ready_w)
+        mark("s_forked")
         theirs.close()
         os.close(ready_w)
-        self._standby = Standby(pid, mine, ready_r)
+        self._standby = Standby(pid, mine, ready_r, mark.marks)
 
     def _standby_main(self, sock_fd: int, ready: int) -> None:
         """In the child: confine, wait for the job, take its descriptors, run it, exit."""
+        mark = stamps.Stamps(self.tracing)
+        mark("s_child")
         try:
-            confine.prepare(self.plan, keep={sock_fd, ready})
+            confine.prepare(self.plan, keep={sock_fd, ready}, mark=mark)
             sock = socket.socket(fileno=sock_fd)
             # Warm up only when idle: on a busy server the next job is already waiting, and
             # the warm-up would cost it CPU instead of saving it latency.
             idle = not select.select([sock], [], [], WARMUP_AFTER_IDLE_S)[0]
-            if idle and self.config.get("warmup", True):
-                harness.warm_up()
+            if idle and self._warmup:
+                harness.warm_up(self._warmup)
+                mark("s_warmed")
             data, ancdata, _, _ = sock.recvmsg(65536, socket.CMSG_SPACE(16 * 4))
+            mark("s_job")
             if not data:
                 os._exit(0)  # the worker is shutting down
             payload_fd, *stdio = protocol.received_fds(ancdata)
             sock.close()
             box = [protocol.read_all(payload_fd)]  # emptied by run_harness: no frame keeps it
             os.close(payload_fd)
+            mark("s_payload")
             confine.enter_job(self.plan, json.loads(data), stdio)
+            mark("s_entered")
             usage = resource.getrusage(resource.RUSAGE_SELF)
-            os.write(ready, f"ok {usage.ru_utime + usage.ru_stime}".encode())
-            os.close(ready)
+            said = f"ok {usage.ru_utime + usage.ru_stime}"
+            os.write(ready, (f"{said}\n{json.dumps(mark.marks)}" if mark.on else said).encode())
+            if not mark.on:  # tracing keeps it open for the harness's last word (benchmarks)
+                os.close(ready)
         except BaseException as exc:  # never run candidate code half-confined
             try:
                 os.write(ready, f"setup failed: {type(exc).__name__}: {exc}".encode())
             finally:
                 os._exit(SETUP_FAILED)
-        harness.run_harness(box)
+        done = (lambda: os.write(ready, f"\n{time.monotonic_ns()}".encode())) if mark.on else None
+        harness.run_harness(box, done)
 
-    def _wait(self, standby: Standby, wall_s: float) -> tuple[int, Any, bool]:
+    def _wait(self, standby: Standby, wall_s: float, mark: stamps.Stamps) -> tuple[int, Any, bool]:
         """Wait for the job with a wall-clock deadline; kill its process group when it passes."""
         deadline = time.monotonic() + wall_s
         timed_out = False
@@ -291,8 +324,10 @@ class Worker:
                 os.wait4(standby.pid, 0)
                 self._cleanup()
                 os._exit(0)
+        mark("w_exited")
         _kill_standby(standby)
         _, status, usage = os.wait4(standby.pid, 0)
+        mark("w_reaped")
         return status, usage, timed_out
 
     def _oom_happened(self) -> bool:
@@ -388,6 +423,17 @@ class Worker:
             elif record.get("t") == "error":
                 found["error"] = record.get("message")
         return found or {"error": f"no self-test results; stderr: {stderr.strip()[-500:]}"}
+
+
+def _child_marks(traced: list[str]) -> dict[str, int]:
+    """The child's stamps (a JSON line), then the harness's finish; {} when cut short."""
+    try:
+        marks = {str(k): int(v) for k, v in json.loads(traced[0]).items()}
+        if len(traced) > 1:
+            marks["s_done"] = int(traced[1])
+    except (IndexError, ValueError, TypeError, AttributeError):
+        return {}
+    return marks
 
 
 def _identity(st: os.stat_result) -> tuple[int, ...]:
