@@ -404,9 +404,9 @@ def test_tracing_notes_every_stage_in_order_and_changes_no_verdict(tier: str) ->
     assert {
         r.model_dump_json(exclude={"cpu_ms", "wall_ms", "peak_memory_kb"}) for r in reports
     } == {reports[0].model_dump_json(exclude={"cpu_ms", "wall_ms", "peak_memory_kb"})}
-    path = ["c_call", "c_acquired", "c_payload", "c_sent", "w_recv", "w_cgroup", "w_taken",
-            "w_handed", "s_job", "s_payload", "s_entered", "s_done", "w_exited", "w_reaped",
-            "w_restored", "w_reply", "c_replied", "c_read", "c_parsed"]  # fmt: skip
+    path = ["c_call", "c_acquired", "c_payload", "w_recv", "w_cgroup", "w_taken", "s_job",
+            "s_payload", "s_entered", "s_done", "w_exited", "w_reaped", "w_restored", "w_reply",
+            "c_replied", "c_read", "c_parsed"]  # fmt: skip
     assert [trace[name] for name in path] == sorted(trace[name] for name in path)
     layers = ["s_fork", "s_child", "l_setsid", "l_fds", "l_chroot", "l_no_new_privs",
               "l_capabilities"]  # fmt: skip

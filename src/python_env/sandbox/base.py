@@ -29,6 +29,9 @@ class Job:
 
     pytest-style jobs (``style``) also carry the task's conftest, and name the test file
     (``file``, the first part of every test id) and the module the tests import (``module``).
+    A repository job has no solution and no test file: ``files`` is the candidate's tree,
+    ``trusted`` the suite's test-side files (test modules, conftests, helpers, data), run by
+    pytest; ``select`` the test ids to run (all, if empty); ``roots`` the tree's import roots.
     """
 
     solution: str
@@ -40,6 +43,15 @@ class Job:
     conftest: str = ""
     module: str = "solution"
     file: str = "tests.py"
+    files: tuple[tuple[str, str], ...] = ()
+    trusted: tuple[tuple[str, str], ...] = ()
+    select: tuple[str, ...] = ()
+    roots: tuple[str, ...] = ("",)
+
+    @property
+    def pytest_style(self) -> bool:
+        """Whether pytest runs the job (a pytest-style test file, or a repository)."""
+        return bool(self.trusted) or (bool(self.tests) and self.style is TestStyle.PYTEST)
 
     @classmethod
     def of(cls, task: Task, suite: Suite | None, code: str, limits: Limits) -> Job:
@@ -67,6 +79,9 @@ class Job:
             conftest=self.conftest,
             module=self.module,
             file=self.file,
+            repo=protocol.encode_repo(dict(self.files), dict(self.trusted), self.select, self.roots)
+            if self.trusted
+            else None,
         )
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from python_env.sandbox import protocol
 from python_env.sandbox.base import Job, parse_results
 from python_env.sandbox.stamps import Stamps
-from python_env.types import ExecReport, ExitReason, Limits, TestStatus, TestStyle
+from python_env.types import ExecReport, ExitReason, Limits, TestStatus
 
 
 class WorkerFailure(Exception):
@@ -81,8 +81,7 @@ class WorkerHandle:
             _write_all(fds[0], job.payload())
             os.lseek(fds[0], 0, os.SEEK_SET)
             fds += [os.memfd_create(name) for name in ("stdout", "stderr", "results")]
-            pytest_style = bool(job.tests) and job.style is TestStyle.PYTEST
-            header = {"id": job_id, "limits": _limits_dict(limits), "pytest": pytest_style}
+            header = {"id": job_id, "limits": _limits_dict(limits), "pytest": job.pytest_style}
             mark("c_payload")
             try:
                 self.sock.settimeout(limits.wall_seconds + self.grace_s)
@@ -90,7 +89,6 @@ class WorkerHandle:
                     [json.dumps(header).encode()],
                     [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))],
                 )
-                mark("c_sent")
                 data = self.sock.recv(65536)
                 mark("c_replied")
             except OSError as exc:  # includes socket timeouts: a wedged worker

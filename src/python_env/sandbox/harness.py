@@ -174,17 +174,23 @@ def run_job(job: dict[str, Any], out: TextIO) -> None:
         try:
             tests_unit, bench_unit, conftest_unit = (protocol.job_unit(job, n) for n in _UNITS)
             pytest_style = job.get("style") == protocol.PYTEST and bool(tests_unit)
+            repo = job.pop("repo", None)
         finally:
             job.clear()  # nothing of the job stays reachable from the candidate's code
-        if pytest_style:  # configured before any of the candidate's code runs
+        if pytest_style or repo is not None:  # configured before any candidate code runs
             runner = _pytest_runner()
-        _load_module(module, solution)
-        if runner is not None:
-            items = runner.collect(
-                tests_unit, conftest_unit, _load_module, recorder.hook, skip, file
-            )
-        elif tests_unit:
-            tests = vars(_load_module("tests", tests_unit, {checks.CHECK_HOOK: recorder.hook}))
+        if repo is not None:  # a repository: the candidate's tree, the project's tests
+            items = _pytest_runner().collect_repo(repo, recorder.hook, skip)
+            repo.clear()
+        else:
+            _load_module(module, solution)
+            if runner is not None:
+                items = runner.collect(
+                    tests_unit, conftest_unit, _load_module, recorder.hook, skip, file
+                )
+            elif tests_unit:
+                hook = {checks.CHECK_HOOK: recorder.hook}
+                tests = vars(_load_module("tests", tests_unit, hook))
     except BaseException as exc:
         _emit(out, protocol.error_record(f"{type(exc).__name__}: {exc}"))
         _emit(out, protocol.DONE_RECORD)

@@ -47,6 +47,7 @@ import signal
 import socket
 import sys
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +82,7 @@ def encode_job(
     conftest: str = "",
     module: str = "solution",
     file: str = "tests.py",
+    repo: dict[str, Any] | None = None,
 ) -> bytes:
     """The job as the child reads it: task sources as code only, unless they do not compile
     (then their text, so the child reports the error). Asserts of the tests and of a pytest
@@ -96,17 +98,67 @@ def encode_job(
             compiled[name] = code
     if compiled:
         data["compiled"] = {"magic": importlib.util.MAGIC_NUMBER.hex(), **compiled}
+    if repo is not None:
+        data["repo"] = repo
     return json.dumps(data).encode()
+
+
+def encode_repo(
+    files: dict[str, str],
+    trusted: dict[str, str],
+    select: tuple[str, ...] = (),
+    roots: tuple[str, ...] = ("",),
+) -> dict[str, Any]:
+    """A repository job's part of the payload: the candidate's tree as text, the trusted
+    test-side files (``.py`` ones as code compiled here, asserts turned into checks; others as
+    text), the test ids to run (all, if empty) and the tree's import roots."""
+    units: dict[str, Any] = {}
+    for path, source in trusted.items():
+        code = _compiled_file(path, source) if path.endswith(".py") else ""
+        units[path] = {"code": code} if code else {"text": source}
+    return {
+        "files": files,
+        "trusted": units,
+        "magic": importlib.util.MAGIC_NUMBER.hex(),
+        "select": list(select),
+        "roots": list(roots),
+    }
+
+
+def repo_units(repo: dict[str, Any]) -> dict[str, types.CodeType | str]:
+    """In the child: each trusted file's code (or text: data files, and sources that did not
+    compile, so their import reports the error)."""
+    if repo.get("magic") != importlib.util.MAGIC_NUMBER.hex():
+        raise ImportError("the tests were compiled for another Python version")
+    units: dict[str, types.CodeType | str] = {}
+    for path, entry in dict(repo.get("trusted") or {}).items():
+        if entry.get("code"):
+            code = marshal.loads(base64.b64decode(entry["code"]))
+            if not isinstance(code, types.CodeType):
+                raise ImportError(f"{path} is not code")
+            units[str(path)] = code
+        else:
+            units[str(path)] = str(entry.get("text") or "")
+    return units
 
 
 @functools.lru_cache(maxsize=512)
 def _compiled(name: str, source: str) -> str:
+    if name != "benchmark":
+        return _compiled_file(f"{name}.py", source)
+    return _marshalled(lambda: compile_source(name, source))
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled_file(path: str, source: str) -> str:
+    """Test-side source compiled with its asserts as checks, marshalled ("" if it does not
+    compile: the child then reports the error)."""
+    return _marshalled(lambda: checks.compile_tests(source, path))
+
+
+def _marshalled(build: Callable[[], types.CodeType]) -> str:
     try:
-        code = (
-            checks.compile_tests(source, f"{name}.py")
-            if name != "benchmark"
-            else compile_source(name, source)
-        )
+        code = build()
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return ""
     return base64.b64encode(marshal.dumps(code)).decode()

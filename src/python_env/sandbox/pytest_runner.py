@@ -34,12 +34,14 @@ from _pytest.main import Session
 from _pytest.tmpdir import TempPathFactory
 
 if TYPE_CHECKING or __package__:
-    from python_env.sandbox import checks, protocol
+    from python_env.sandbox import checks, protocol, repo_files
 elif "pyenv_sandbox_protocol" in sys.modules:  # loaded by file path in the sandbox worker
     checks, protocol = sys.modules["pyenv_sandbox_checks"], sys.modules["pyenv_sandbox_protocol"]
+    repo_files = sys.modules["pyenv_sandbox_repo_files"]
 else:  # run by the subprocess executor's harness script
     import checks
     import protocol
+    import repo_files
 
 # Plugins a graded run has no use for: they write files (cache), talk to a terminal or a
 # debugger, or add work to every test (faulthandler's timer, doctest collection).
@@ -110,9 +112,7 @@ class Runner:
         """Load the task's conftest (as a plugin) and its tests (as the module ``file``), and
         collect the tests not in ``skip``; raise on an import or collection error."""
         self.reporter.collect_errors = []
-        self.config._tmp_path_factory = TempPathFactory(  # type: ignore[attr-defined]
-            Path.cwd() / "pytest-tmp", 0, "none", self.config.trace.get("tmpdir"), _ispytest=True
-        )
+        self._fresh_tmp_path_factory()
         if conftest_unit:
             conftest = load("conftest", conftest_unit, {checks.CHECK_HOOK: hook})
             self.config.pluginmanager.register(conftest, "task-conftest")
@@ -123,6 +123,60 @@ class Runner:
         if self.reporter.collect_errors:
             raise CollectionError(self.reporter.collect_errors[0])
         return items
+
+    def collect_repo(self, repo: dict[str, Any], hook: Any, skip: set[str]) -> list[pytest.Item]:
+        """A repository job: write the candidate's tree here, serve the trusted test-side
+        modules from memory, register the trusted conftests (outermost first, each scoped to
+        its directory) and collect the selected tests of the trusted test modules."""
+        self._fresh_tmp_path_factory()
+        files = {str(k): str(v) for k, v in dict(repo.get("files") or {}).items()}
+        units = protocol.repo_units(repo)
+        select = {str(name) for name in repo.get("select") or ()}
+        # root: the job directory as pytest's ids know it; here: as this process sees it (they
+        # differ on the chroot tier)
+        root, here = self.rootdir, os.getcwd()
+        repo_files.write_tree(files, here)
+        data = {path: text for path, text in units.items() if isinstance(text, str)}
+        repo_files.write_tree({p: t for p, t in data.items() if not p.endswith(".py")}, here)
+        modules, test_roots = repo_files.trusted_units(units, list(files))
+        project = [repo_files.check_path(r) if r else r for r in repo.get("roots") or ("",)]
+        sys.path[:0] = [os.path.join(here, r) if r else here for r in [*project, *test_roots]]
+        finder = repo_files.TrustedModules(
+            modules, here, lambda names: names.update({checks.CHECK_HOOK: hook})
+        )
+        finder.install()
+        by_path = {path: name for name, (path, _) in modules.items()}
+        conftests = sorted((p for p in by_path if p.rsplit("/", 1)[-1] == "conftest.py"),
+                           key=lambda p: (p.count("/"), p))  # fmt: skip
+        dirs: dict[str, pytest.Collector] = {"": self.session}
+        for path in conftests:
+            plugin = finder.load(by_path[path])
+            # Registered under its path, as pytest does (its hooks apply); its fixtures are
+            # parsed for its directory's node, which pytest would do on collecting that dir.
+            self.config.pluginmanager.register(plugin, os.path.join(root, path))
+            scope = _directory(dirs, path.rpartition("/")[0], Path(root))
+            self.session._fixturemanager.parsefactories(holder=plugin, node=scope)
+        items: list[pytest.Item] = []
+        for path in sorted(by_path):
+            name = path.rsplit("/", 1)[-1]
+            if not (name.startswith("test_") or name.endswith("_test.py")):
+                continue
+            if select and not any(s.split("::", 1)[0] == path for s in select):
+                continue
+            parent = _directory(dirs, path.rpartition("/")[0], Path(root))
+            module = pytest.Module.from_parent(parent, path=Path(root) / path)
+            module.obj = finder.load(by_path[path])
+            items += [i for i in self.session.genitems(module)
+                      if (not select or test_id(i.nodeid) in select)
+                      and test_id(i.nodeid) not in skip]  # fmt: skip
+        if self.reporter.collect_errors:
+            raise CollectionError(self.reporter.collect_errors[0])
+        return items
+
+    def _fresh_tmp_path_factory(self) -> None:
+        self.config._tmp_path_factory = TempPathFactory(  # type: ignore[attr-defined]
+            Path.cwd() / "pytest-tmp", 0, "none", self.config.trace.get("tmpdir"), _ispytest=True
+        )
 
     def run(
         self,
@@ -153,6 +207,15 @@ class Runner:
                 return protocol.SKIPPED, None, f"skipped: {error}"[:1_000]
             return (protocol.RAISED, *_raised(error))
         return returned(self.reporter.returned)
+
+
+def _directory(nodes: dict[str, pytest.Collector], path: str, root: Path) -> pytest.Collector:
+    """The collector of a directory (its parents made first): a conftest's fixtures apply to
+    the tests under its directory's node, so each test module needs the chain up to the root."""
+    if path not in nodes:
+        parent = _directory(nodes, path.rpartition("/")[0], root)
+        nodes[path] = pytest.Dir.from_parent(parent, path=root / path)
+    return nodes[path]
 
 
 class CollectionError(Exception):

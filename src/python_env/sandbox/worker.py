@@ -75,6 +75,7 @@ if TYPE_CHECKING:
         landlock,
         probes,
         protocol,
+        repo_files,
         stamps,
         uids,
     )
@@ -83,7 +84,7 @@ else:  # order matters: later modules find earlier ones in sys.modules
         _load,
         ("checks", "protocol", "landlock", "seccomp", "cgroups", "confine", "harness", "stamps"),
     )
-    probes, fstree, uids = map(_load, ("probes", "fstree", "uids"))
+    probes, fstree, uids, repo_files = map(_load, ("probes", "fstree", "uids", "repo_files"))
 
 _RLIMITS = sorted({getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_")})
 
@@ -191,7 +192,6 @@ class Worker:
         finally:
             for fd in fds:
                 os.close(fd)
-        mark("w_handed")
         status, usage, timed_out = self._wait(standby, float(limits["wall_seconds"]), mark)
         wall_ms = (time.monotonic() - started) * 1000
         os.set_blocking(standby.ready, False)
