@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from python_env.sandbox import protocol
+from python_env.tasks.repo_task import RepoTask
+from python_env.tasks.workspace import Workspace
 from python_env.types import (
     ExecReport,
     ExitReason,
@@ -66,6 +68,29 @@ class Job:
             conftest=task.conftest,
             module=task.module,
             file=f"{suite.value}_tests.py" if suite else "tests.py",
+        )
+
+    @classmethod
+    def of_repo(
+        cls,
+        task: RepoTask,
+        base: Workspace,
+        tree: Workspace,
+        tests: tuple[str, ...],
+        limits: Limits,
+    ) -> Job:
+        """``tree`` (the candidate's) under the test ids ``tests`` of repository ``task``; the
+        test files come from the snapshot ``base``, whatever ``tree`` holds there."""
+        candidate, trusted = task.split_tree(base, tree)
+        return cls(
+            solution="",
+            tests="",
+            limits=limits,
+            style=TestStyle.PYTEST,
+            files=tuple(sorted(candidate.items())),
+            trusted=tuple(sorted(trusted.items())),
+            select=tests,
+            roots=task.roots,
         )
 
     def payload(self) -> bytes:
