@@ -16,6 +16,14 @@ PURE_MODULES = [
     "python_env.grading.tests",
     "python_env.grading.performance",
     "python_env.grading.score",
+    "python_env.tasks.workspace",
+    "python_env.tasks.patches",
+    "python_env.tasks.search",
+    "python_env.tasks.repo_task",
+    "python_env.tasks.repo_store",
+    "python_env.tasks.repos.projects",
+    "python_env.tasks.repos.fetch",
+    "python_env.tasks.repos.benign",
 ]
 HEAVY = ["openenv", "fastapi", "uvicorn", "gradio", "starlette"]
 
