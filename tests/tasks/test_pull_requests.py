@@ -1,0 +1,45 @@
+"""Pull-request drafts: benign changes around a planted one, which alone is the answer key."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from python_env.tasks.repos.pull_requests import CLEAN_WORDS, draft
+from python_env.tasks.workspace import Workspace
+
+CORE = (
+    "import sys\nimport os\n\n"
+    "def summarise(items, scale=1):\n    res = {}\n    for i in items:\n"
+    "        res[i] = res.get(i, 0) + scale\n    return sorted(res.items())\n\n"
+    "def total(xs):\n    s = 0\n    for x in xs:\n        s += x\n    return s\n"
+)
+UTIL = "def helper_fn(a):\n    tmp = a * 2\n    return tmp\n"
+BASE = Workspace({"pkg/__init__.py": "", "pkg/core.py": CORE, "pkg/util.py": UTIL})
+BUG = CORE.replace("s += x", "s -= x")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_planted_lines_are_located_in_the_head(seed: int) -> None:
+    made = draft(BASE, ["pkg/core.py", "pkg/util.py"], random.Random(seed), ("pkg/core.py", BUG))
+    assert made is not None
+    head = made.head["pkg/core.py"].splitlines()
+    first, last = made.issue_lines
+    assert made.issue_path == "pkg/core.py" and first == last
+    assert head[first - 1].strip().startswith("s -= ")  # x may be renamed too
+    assert "+        s -= " in made.pull_request.diff
+    assert CLEAN_WORDS in made.pull_request.description
+    assert made.head["pkg/__init__.py"] == ""  # untouched files stay as they were
+
+
+def test_a_clean_pull_request_is_reproducible_and_has_no_issue() -> None:
+    one = draft(BASE, ["pkg/core.py"], random.Random(3))
+    two = draft(BASE, ["pkg/core.py"], random.Random(3))
+    assert one is not None and one == two
+    assert one.issue_path == "" and one.head != BASE
+
+
+def test_the_planted_module_must_be_in_the_pull_request() -> None:
+    with pytest.raises(ValueError, match="planted module"):
+        draft(BASE, ["pkg/util.py"], random.Random(0), ("pkg/core.py", BUG))
