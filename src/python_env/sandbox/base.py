@@ -106,7 +106,7 @@ class Job:
             file=self.file,
             repo=protocol.encode_repo(dict(self.files), dict(self.trusted), self.select, self.roots)
             if self.trusted
-            else None,
+            else "",
         )
 
 

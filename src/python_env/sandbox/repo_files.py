@@ -43,7 +43,7 @@ def check_path(path: str) -> str:
     return path
 
 
-def write_tree(files: dict[str, str], root: str) -> None:
+def write_tree(files: dict[str, str] | dict[str, bytes], root: str) -> None:
     """Write ``files`` under ``root`` as new regular files, never following a link."""
     for path in sorted(files):
         check_path(path)
@@ -57,8 +57,9 @@ def write_tree(files: dict[str, str], root: str) -> None:
                     raise UnsafePath(f"{path!r} crosses a file or a link") from None
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         fd = os.open(os.path.join(root, path), flags, 0o600)
-        with open(fd, "w", encoding="utf-8", closefd=True) as f:
-            f.write(files[path])
+        content = files[path]
+        with open(fd, "wb", closefd=True) as f:
+            f.write(content.encode() if isinstance(content, str) else content)
 
 
 def module_name(path: str, packages: set[str]) -> tuple[str, str]:
