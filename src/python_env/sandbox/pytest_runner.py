@@ -62,6 +62,12 @@ class Reporter:
         self.returned: Any = None
         self.collect_errors: list[str] = []
 
+    def pytest_addoption(self, parser: pytest.Parser) -> None:
+        """The debugger's options, always off: ``-p no:debugging`` drops the plugin that adds
+        them, yet pytest's unittest support reads them for every ``TestCase`` test."""
+        parser.addoption("--trace", dest="trace", action="store_true")
+        parser.addoption("--pdb", dest="usepdb", action="store_true")
+
     def begin(self) -> None:
         """A test is about to run."""
         self.errors, self.returned = [], None
@@ -136,6 +142,7 @@ class Runner:
         # differ on the chroot tier)
         root, here = self.rootdir, os.getcwd()
         repo_files.write_tree(files, here)
+        repo_files.write_tree(protocol.repo_pycs(repo), here)
         data = {path: text for path, text in units.items() if isinstance(text, str)}
         repo_files.write_tree({p: t for p, t in data.items() if not p.endswith(".py")}, here)
         modules, test_roots = repo_files.trusted_units(units, list(files))
@@ -165,7 +172,7 @@ class Runner:
                 continue
             parent = _directory(dirs, path.rpartition("/")[0], Path(root))
             module = pytest.Module.from_parent(parent, path=Path(root) / path)
-            module.obj = finder.load(by_path[path])
+            module.obj = _only(finder.load(by_path[path]), path, select)
             items += [i for i in self.session.genitems(module)
                       if (not select or test_id(i.nodeid) in select)
                       and test_id(i.nodeid) not in skip]  # fmt: skip
@@ -207,6 +214,28 @@ class Runner:
                 return protocol.SKIPPED, None, f"skipped: {error}"[:1_000]
             return (protocol.RAISED, *_raised(error))
         return returned(self.reporter.returned)
+
+
+def _only(module: types.ModuleType, path: str, select: set[str]) -> types.ModuleType:
+    """The module as pytest should collect it for a selection: its tests that no selected id
+    names are left out before collection, which builds every test's fixtures and parameters
+    (most of a big suite's collection time). Fixtures and helpers stay."""
+    if not select:
+        return module
+    wanted = {s.split("::")[1].split("[")[0] for s in select if s.startswith(path + "::")}
+    view = types.ModuleType(module.__name__)
+    view.__dict__.update(
+        (name, value) for name, value in vars(module).items()
+        if name in wanted or not _collectable(name, value)
+    )  # fmt: skip
+    return view
+
+
+def _collectable(name: str, value: Any) -> bool:
+    """What pytest's default rules would collect from a module: test functions and classes."""
+    if isinstance(value, type):
+        return name.startswith("Test") or any(c.__name__ == "TestCase" for c in value.__mro__)
+    return name.startswith("test") and callable(value)
 
 
 def _directory(nodes: dict[str, pytest.Collector], path: str, root: Path) -> pytest.Collector:
