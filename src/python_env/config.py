@@ -19,6 +19,7 @@ PYTHON_ENV_SANDBOX_WORKERS             ``sandbox.workers`` (0: twice the cores) 
 PYTHON_ENV_SANDBOX_QUEUE_TIMEOUT       ``sandbox.queue_timeout_s``                   60
 PYTHON_ENV_SPLITS                      ``catalog.splits`` (comma-separated)          all
 TASKS_DIRS                             ``catalog.task_dirs`` ([NAME=]DIR, ...)       none
+PYTHON_ENV_REPO_TASKS_DIR              ``catalog.repo_tasks_dir``                    (package)
 API_BASE_URL, MODEL_NAME               ``llm.base_url``, ``llm.model``               see below
 HF_TOKEN / API_KEY / OPENAI_API_KEY    ``llm.api_key`` (the first one set)           none
 =====================================  ============================================  ==========
@@ -30,6 +31,11 @@ slot within twice this time.
 ``TASKS_DIRS`` lists directories separated by ``os.pathsep`` or commas; each is served as a
 split of its own, named after the directory (``NAME=DIR`` names it); docs/task-format.md
 describes what a directory holds.
+
+``PYTHON_ENV_REPO_TASKS_DIR`` is the store of repository tasks (``tasks.repo_store``: project
+snapshots and one ``<split>.jsonl.gz`` per split), served in the splits of the same name
+(``train``, ``test``) next to the single-file tasks; the default is the package's own
+``tasks/data/repos``. A directory that holds none serves none.
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ DEFAULT_LLM_BASE_URL = "https://router.huggingface.co/v1"
 DEFAULT_LLM_MODEL = "Qwen/Qwen2.5-72B-Instruct"
 BUILTIN_SPLITS = ("curated", "train", "test")
 SPLIT_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]*"  # a split name travels in URLs, JSON and file names
+DEFAULT_REPO_TASKS_DIR = Path(__file__).parent / "tasks" / "data" / "repos"
 
 
 class ExecutorKind(StrEnum):
@@ -180,6 +187,12 @@ class CatalogSettings(_Section):
         description="TASKS_DIRS: [NAME=]DIR entries separated by os.pathsep or commas, each "
         "served as the split NAME (default: the directory's name).",
     )
+    repo_tasks_dir: Path = Field(
+        default=DEFAULT_REPO_TASKS_DIR,
+        description="PYTHON_ENV_REPO_TASKS_DIR: the store of repository tasks (snapshots/ and "
+        "<split>.jsonl.gz), served in the splits of the same names; default the package's "
+        "tasks/data/repos. A directory without tasks serves none.",
+    )
 
     @field_validator("task_dirs")
     @classmethod
@@ -288,6 +301,7 @@ _VARIABLES = {
     "PYTHON_ENV_SANDBOX_QUEUE_TIMEOUT": ("sandbox", "queue_timeout_s"),
     "PYTHON_ENV_SPLITS": ("catalog", "splits"),
     "TASKS_DIRS": ("catalog", "task_dirs"),
+    "PYTHON_ENV_REPO_TASKS_DIR": ("catalog", "repo_tasks_dir"),
     "API_BASE_URL": ("llm", "base_url"),
     "MODEL_NAME": ("llm", "model"),
 }

@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 
 MAX_CODE_CHARS = 100_000
 MAX_FINDINGS = 50
+MAX_PATH_CHARS = 255  # a file of a repository task (tasks.workspace holds the same cap)
 
 
 class Category(StrEnum):
@@ -91,6 +92,12 @@ class Finding(_Frozen):
         "with their indentation, at most max(12, 4 x span) lines (empty: no fix; to delete a "
         "line, replace it with its neighbour). At submit the grader runs it on the hidden tests "
         "in the sandbox; a fix that works doubles the finding's credit.",
+    )
+    path: str = Field(
+        default="",
+        max_length=MAX_PATH_CHARS,
+        description="Repository tasks: the file the lines are in (POSIX, relative to the project "
+        "root); a finding matches an issue only in the same file. Single-file tasks: leave empty.",
     )
 
     @model_validator(mode="after")
@@ -455,4 +462,8 @@ class Evaluation(_Frozen):
     )
     issues: tuple[Issue, ...] = Field(
         default=(), description="The answer key, revealed at the end."
+    )
+    issue_paths: dict[str, str] = Field(
+        default_factory=dict,
+        description="Repository tasks: the file each revealed issue is in, by issue id.",
     )

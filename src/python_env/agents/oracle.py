@@ -30,7 +30,9 @@ class OraclePolicy:
         if self._plan is None:
             if observation.task is None:
                 return CodeReviewAction(kind=ActionKind.SUBMIT)
-            self._plan = plan_for(default_catalog().get(observation.task.id), observation.code)
+            task = default_catalog().get(observation.task.id)
+            # The built-in catalog has no repository tasks: a task it does not hold is submitted.
+            self._plan = plan_for(task, observation.code) if isinstance(task, Task) else []
         return self._plan.pop(0) if self._plan else CodeReviewAction(kind=ActionKind.SUBMIT)
 
     async def close(self) -> None:

@@ -99,6 +99,7 @@ def run_list(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from python_env.tasks.catalog import default_catalog
     from python_env.tasks.directory import occupied, write_task_dir
+    from python_env.types import Task
 
     if args.all == bool(args.task_id) or (args.split and not args.all):
         raise InvalidRequest("export a TASK_ID, or --all tasks of a --split", field="task_id")
@@ -123,6 +124,9 @@ def run_export(args: argparse.Namespace) -> int:
                 "python-env tasks --split S lists them",
                 field="task_id",
             ) from None
+    exportable = [t for t in tasks if isinstance(t, Task)]  # a repository task is no folder
+    if len(exportable) < len(tasks):
+        raise InvalidRequest("repository tasks cannot be exported as task folders", field="task_id")
     taken = [str(args.dir / t.id) for t in tasks if occupied(args.dir / t.id)]
     if taken and not args.force:
         more = f" and {len(taken) - 3} more" if len(taken) > 3 else ""
@@ -132,7 +136,7 @@ def run_export(args: argparse.Namespace) -> int:
             f"replace {'it' if one else 'them'}, or export to another DIR",
             field="dir",
         )
-    for task in tasks:
+    for task in exportable:
         write_task_dir(task, args.dir, force=args.force)
     print(f"wrote {len(tasks)} task folder{'s' if len(tasks) != 1 else ''} to {args.dir}")
     return 0

@@ -12,17 +12,20 @@ from openenv.core.env_server.types import EnvironmentMetadata
 
 from python_env import __version__
 from python_env.environment.models import (
+    REPO_ONLY,
     ActionKind,
     CodeReviewAction,
     CodeReviewObservation,
     CodeReviewState,
 )
+from python_env.environment.repo_episode import RepoEpisode
 from python_env.environment.rubric import ProgressRubric
 from python_env.environment.task_runner import TaskRunner
 from python_env.errors import EpisodeFinished, InvalidRequest, ResetNeeded
 from python_env.grading.fixes import source_lines
 from python_env.grading.score import component_weights, weighted_score
-from python_env.tasks.catalog import TaskCatalog
+from python_env.tasks.catalog import AnyTask, TaskCatalog
+from python_env.tasks.repo_task import RepoTask
 from python_env.types import (
     Category,
     Component,
@@ -35,7 +38,7 @@ from python_env.types import (
     TestReport,
 )
 
-RESET_OPTIONS = ("task_id", "split", "index", "kind", "difficulty", "category")
+RESET_OPTIONS = ("task_id", "split", "index", "kind", "difficulty", "category", "repo")
 EnumT = TypeVar("EnumT", bound=StrEnum)
 
 
@@ -57,7 +60,8 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         self._catalog = catalog
         self._runner = runner
         self._state = CodeReviewState()
-        self._task: Task | None = None
+        self._task: AnyTask | None = None
+        self._repo: RepoEpisode | None = None  # set on repository tasks: it runs their actions
         self._code = ""
         self._findings: list[Finding] = []
         self._components: dict[str, float] = {}
@@ -83,9 +87,15 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
                 field=unknown[0],
             )
         task = self._pick(seed, options)
-        self._runner.prepare(task)  # an unfair task is rejected here, before it is served
+        # An unfair task is rejected here, before it is served.
+        if isinstance(task, RepoTask):
+            self._repo = RepoEpisode.start(task, self._catalog.repo_base(task), self._runner.repos)
+            self._code = ""
+        else:
+            self._runner.prepare(task)
+            self._repo = None
+            self._code = task.code
         self._task = task
-        self._code = task.code
         self._findings = []
         self._components = {}
         self._report = None
@@ -99,6 +109,8 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         assert isinstance(self.rubric, ProgressRubric)
         self.rubric.reset()
         feedback = "New episode. Findings use the line numbers of the code as given here."
+        if self._repo is not None:
+            feedback = self._repo.greeting()
         return self._observe(feedback=feedback, reward=None)
 
     def step(
@@ -160,7 +172,7 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
     def _infos(self, split: str) -> list[TaskInfo]:
         return self._catalog.infos(split)
 
-    def _pick(self, seed: int | None, options: dict[str, Any]) -> Task:
+    def _pick(self, seed: int | None, options: dict[str, Any]) -> AnyTask:
         _check_whole(seed, "seed")
         for name in ("task_id", "split"):
             if options.get(name) is not None and not isinstance(options[name], str):
@@ -178,9 +190,23 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
             kind=_enum(TaskKind, options.get("kind")),
             difficulty=_enum(Difficulty, options.get("difficulty")),
             category=_enum(Category, options.get("category")),
+            repo=_flag(options.get("repo"), "repo") or False,
         )
 
-    def _dispatch(self, task: Task, action: CodeReviewAction) -> CodeReviewObservation:
+    def _dispatch(self, task: AnyTask, action: CodeReviewAction) -> CodeReviewObservation:
+        if self._repo is not None:
+            reply = self._repo.act(action)
+            self._state.done = self._repo.done
+            return self._observe(
+                feedback=reply.feedback, error=reply.error, evaluation=reply.evaluation
+            )
+        assert isinstance(task, Task)
+        if action.kind in REPO_ONLY or action.tests is not None:
+            what = action.kind.value if action.kind in REPO_ONLY else "a selection of tests"
+            return self._observe(
+                error=f"{what} is for repository tasks; this task is a single file: use review, "
+                "edit, run_tests (every visible test) and submit"
+            )
         if action.kind is ActionKind.REVIEW:
             return self._review(task, action.findings or [])
         if action.kind is ActionKind.EDIT:
@@ -233,7 +259,12 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         feedback += " (Not scored: submit grades the code on the hidden tests.)"
         return self._observe(feedback=feedback)
 
-    def _finish(self, task: Task, feedback: str) -> CodeReviewObservation:
+    def _finish(self, task: AnyTask, feedback: str) -> CodeReviewObservation:
+        if self._repo is not None:
+            reply = self._repo.finish(feedback)
+            self._state.done = True
+            return self._observe(feedback=reply.feedback, evaluation=reply.evaluation)
+        assert isinstance(task, Task)
         evaluation: Evaluation = self._runner.evaluate(task, self._code, self._findings)
         self._components = dict(evaluation.components)
         self._state.done = True
@@ -242,20 +273,30 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         )
 
     def _observe(self, reward: float | None = 0.0, **fields: Any) -> CodeReviewObservation:
-        assert self._task is not None
-        self._state.score = weighted_score(self._components, component_weights(self._task))
+        task = self._task
+        assert task is not None
+        if self._repo is not None:
+            episode = self._repo.view()
+            self._state.navigation = self._repo.stats.model_copy()
+        else:
+            assert isinstance(task, Task)
+            episode = {
+                "code": self._code,
+                "visible_tests": task.visible_tests,
+                "test_report": self._report,
+                "findings": list(self._findings),
+                "score_components": dict(self._components),
+            }
+        components = episode["score_components"]
+        self._state.score = weighted_score(components, component_weights(task))
         return CodeReviewObservation(
-            task=self._task.info,
-            instructions=self._task.instructions,
-            code=self._code,
-            visible_tests=self._task.visible_tests,
-            test_report=self._report,
-            findings=list(self._findings),
+            task=task.info,
+            instructions=task.instructions,
             steps_left=max(0, self._state.max_steps - self._state.step_count),
             score=self._state.score,
-            score_components=dict(self._components),
             done=self._state.done,
             reward=reward,
+            **episode,
             **fields,
         )
 
@@ -264,6 +305,12 @@ def _check_whole(value: Any, name: str) -> Any:
     # JSON gives true, "1" and 1.0 too; none of them is an index or a seed.
     if value is not None and (type(value) is not int or value < 0):
         raise InvalidRequest(f"{name!r} must be a whole number >= 0, got {value!r:.50}", field=name)
+    return value
+
+
+def _flag(value: Any, name: str) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise InvalidRequest(f"{name!r} must be true or false, got {value!r:.50}", field=name)
     return value
 
 

@@ -35,12 +35,13 @@ from python_env.environment.baselines import (
     run_suite,
     try_fix,
 )
+from python_env.environment.repo_runner import RepoRunner
 from python_env.errors import InvalidTask
 from python_env.grading.findings import candidate_pairs, score_findings
 from python_env.grading.fixes import Check, fits, fix_status
 from python_env.grading.performance import perf_score
 from python_env.grading.score import combine, component_weights
-from python_env.grading.tests import repair_score, static_verdicts
+from python_env.grading.tests import public_report, repair_score, static_verdicts
 from python_env.sandbox import Executor, Job
 from python_env.types import (
     Component,
@@ -81,6 +82,7 @@ class TaskRunner:
     def __init__(self, executor: Executor, limits: Limits | None = None) -> None:
         self.executor = executor
         self.limits = limits or Limits()
+        self.repos = RepoRunner(executor, self.limits)  # repository tasks, on the same sandbox
         self._lock = threading.Lock()
         self._baselines: OrderedDict[str, Baselines | _Rejection] = OrderedDict()
         self._building: dict[str, threading.Lock] = {}
@@ -168,7 +170,7 @@ class TaskRunner:
             review=review,
             tests=run.score if run else None,
             performance=run.performance if run else None,
-            hidden_tests=_public(run.report) if run else None,
+            hidden_tests=public_report(run.report) if run else None,
             issues=task.issues,
         )
 
@@ -227,14 +229,3 @@ class _Rejection:
 
     message: str
     expires: float
-
-
-def _public(hidden: TestReport) -> TestReport:
-    """A hidden run as the agent may see it: verdicts by name, nothing the candidate printed."""
-    verdicts = tuple(v.model_copy(update={"message": ""}) for v in hidden.verdicts)
-    return TestReport(
-        suite=hidden.suite,
-        exit_reason=hidden.exit_reason,
-        verdicts=verdicts,
-        skipped=hidden.skipped,
-    )

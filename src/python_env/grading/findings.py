@@ -2,6 +2,7 @@
 
 The rule, term by term (the README's credit table is produced from it by a test):
 
+- **File** (repository tasks): a finding matches an issue only in the issue's file.
 - **Place**: a finding locates an issue when its span overlaps one of the issue's spans (its own,
   or an alternative the answer key lists, such as the root cause of a symptom) widened by
   ``LINE_TOLERANCE`` lines, and is not much larger than that span: at most
@@ -41,10 +42,19 @@ def locates(finding: Finding, span: tuple[int, int], tolerance: int = LINE_TOLER
     )
 
 
+def same_file(finding: Finding, issue: Issue) -> bool:
+    """Whether the finding is in the issue's file: a repository task's issue names its file
+    (``path``), and only findings in that file can match it; a single-file task's has none."""
+    path = getattr(issue, "path", None)  # RepoIssue: grading does not import the tasks layer
+    return path is None or finding.path == path
+
+
 def matches(finding: Finding, issue: Issue, tolerance: int = LINE_TOLERANCE) -> bool:
-    """An acceptable category, and a span that locates the issue."""
-    return finding.category in issue.categories and any(
-        locates(finding, span, tolerance) for span in issue.spans
+    """The same file, an acceptable category, and a span that locates the issue."""
+    return (
+        same_file(finding, issue)
+        and finding.category in issue.categories
+        and any(locates(finding, span, tolerance) for span in issue.spans)
     )
 
 

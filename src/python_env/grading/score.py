@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
-from python_env.types import Component, Evaluation, Task, TaskKind
+from python_env.types import Component, Evaluation, Issue, TaskInfo, TaskKind
 
 
-def component_weights(task: Task) -> dict[str, float]:
+class Graded(Protocol):
+    """What the weights depend on: a single-file ``Task`` or a ``RepoTask``."""
+
+    @property
+    def info(self) -> TaskInfo:
+        """The public description (its ``kinds``)."""
+        ...
+
+    @property
+    def issues(self) -> Sequence[Issue]:
+        """The answer key."""
+        ...
+
+
+def component_weights(task: Graded) -> dict[str, float]:
     """Equal weight for each kind the task asks for (review needs an answer key to count)."""
     weights: dict[str, float] = {}
-    if task.has(TaskKind.REVIEW) and task.issues:
+    kinds = task.info.kinds
+    if TaskKind.REVIEW in kinds and task.issues:
         weights[Component.REVIEW] = 1.0
-    if task.has(TaskKind.REPAIR):
+    if TaskKind.REPAIR in kinds:
         weights[Component.TESTS] = 1.0
-    if task.has(TaskKind.OPTIMIZE):
+    if TaskKind.OPTIMIZE in kinds:
         weights[Component.PERFORMANCE] = 1.0
     return weights
 

@@ -158,3 +158,14 @@ def repair_score(report: TestReport) -> TestScore:
         fail_to_pass=(f2p_passed, len(f2p)),
         pass_to_pass=(p2p_passed, len(p2p)),
     )
+
+
+def public_report(hidden: TestReport) -> TestReport:
+    """A hidden run as the agent may see it: verdicts by name, nothing the candidate printed."""
+    verdicts = tuple(v.model_copy(update={"message": ""}) for v in hidden.verdicts)
+    return TestReport(
+        suite=hidden.suite,
+        exit_reason=hidden.exit_reason,
+        verdicts=verdicts,
+        skipped=hidden.skipped,
+    )

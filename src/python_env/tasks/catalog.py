@@ -1,4 +1,9 @@
-"""The task catalog: every split, lookup by id or index, seeded selection with filters."""
+"""The task catalog: every split, lookup by id or index, seeded selection with filters.
+
+A split holds single-file tasks (``Task``) and, when the catalog has a store of them
+(``with_repos``), repository tasks (``RepoTask``) of the same split name after them: a
+single-file task keeps its index whether or not repository tasks are served.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +11,41 @@ import random
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from functools import lru_cache
 from itertools import chain
+from typing import TypeAlias
 
-from python_env.config import CatalogSettings
-from python_env.errors import ConfigError, TaskNotFound
+from python_env.config import BUILTIN_SPLITS, CatalogSettings
+from python_env.errors import ConfigError, InvalidTask, TaskNotFound
 from python_env.tasks.curated import CURATED_SPLIT, load_curated
 from python_env.tasks.directory import FORMAT, load_task_root
 from python_env.tasks.generate.dataset import SPLITS, LazyTasks, generated_splits
 from python_env.tasks.generate.dataset import available as holds_dataset
+from python_env.tasks.repo_splits import RepoSplits
+from python_env.tasks.repo_store import RepoStore
+from python_env.tasks.repo_task import RepoTask
+from python_env.tasks.workspace import Workspace
 from python_env.types import Category, Difficulty, Task, TaskInfo, TaskKind, TaskProblem
 
 HELD_OUT = ("test",)  # served only when asked for by name
 Check = Callable[[Sequence[Task]], list[TaskProblem]]
+AnyTask: TypeAlias = Task | RepoTask
 
 
 class TaskCatalog:
     """Immutable collection of tasks grouped by split; safe to share between sessions.
 
     A split given as ``LazyTasks`` (the generated dataset) is read on first use, so building the
-    catalog stays cheap.
+    catalog stays cheap; so are the splits of ``repos`` (repository tasks).
     """
 
     def __init__(
-        self, splits: Mapping[str, Sequence[Task]], held_out: Collection[str] = HELD_OUT
+        self,
+        splits: Mapping[str, Sequence[Task]],
+        held_out: Collection[str] = HELD_OUT,
+        repos: RepoSplits | None = None,
     ) -> None:
         self._held_out = tuple(held_out)
+        self._repos = repos
+        self._joined: dict[str, tuple[AnyTask, ...]] = {}
         self._splits: dict[str, Sequence[Task]] = {
             name: tasks if isinstance(tasks, LazyTasks) else tuple(tasks)
             for name, tasks in splits.items()
@@ -41,20 +57,32 @@ class TaskCatalog:
             for t in tasks
         }
         self._lazy = [s for s in self._splits.values() if isinstance(s, LazyTasks)]
-        self._matches: dict[tuple[object, ...], tuple[Task, ...]] = {}
+        self._matches: dict[tuple[object, ...], tuple[AnyTask, ...]] = {}
 
     def split_names(self) -> list[str]:
-        """The splits, in the order given."""
-        return list(self._splits)
+        """The splits, in the order given (then those only repository tasks are in)."""
+        repo_only = [n for n in self._repos.names if n not in self._splits] if self._repos else []
+        return [*self._splits, *repo_only]
 
     def with_splits(
         self, splits: Mapping[str, Sequence[Task]], held_out: Collection[str] = ()
     ) -> TaskCatalog:
         """A catalog of these splits and ``splits`` (``held_out`` names more held-out ones)."""
-        taken = sorted(set(splits) & set(self._splits))
+        taken = sorted(set(splits) & set(self.split_names()))
         if taken:
             raise ConfigError(f"split {taken[0]!r} is served twice: name one of them otherwise")
-        return TaskCatalog({**self._splits, **splits}, (*self._held_out, *held_out))
+        return TaskCatalog({**self._splits, **splits}, (*self._held_out, *held_out), self._repos)
+
+    def with_repos(self, repos: RepoSplits) -> TaskCatalog:
+        """This catalog with the repository tasks of ``repos`` in their splits."""
+        return TaskCatalog(self._splits, self._held_out, repos)
+
+    def repo_base(self, task: RepoTask) -> Workspace:
+        """The snapshot a repository task of this catalog starts from."""
+        if self._repos is None:
+            message = f"{task.id}: this catalog serves no repository tasks"
+            raise InvalidTask(message, task_id=task.id)
+        return self._repos.base(task)
 
     def loaded_ids(self) -> dict[str, str]:
         """Task id -> split, over the splits already in memory (not the lazily read ones)."""
@@ -68,18 +96,20 @@ class TaskCatalog:
         """How many tasks ``split`` holds."""
         return len(self._split(split))
 
-    def get(self, task_id: str) -> Task:
+    def get(self, task_id: str) -> AnyTask:
         """The task with this id, in any split."""
-        task = self._by_id.get(task_id)
+        task: AnyTask | None = self._by_id.get(task_id)
         for lazy in self._lazy if task is None else ():
             task = lazy.find(task_id)
             if task is not None:
                 break
+        if task is None and self._repos is not None:
+            task = self._repos.find(task_id)
         if task is None:
             raise TaskNotFound(f"unknown task id {task_id!r}", task_id=task_id)
         return task
 
-    def at(self, split: str, index: int) -> Task:
+    def at(self, split: str, index: int) -> AnyTask:
         """The task at ``index`` of ``split``."""
         tasks = self._split(split)
         if not 0 <= index < len(tasks):
@@ -97,16 +127,21 @@ class TaskCatalog:
         kind: TaskKind | None = None,
         difficulty: Difficulty | None = None,
         category: Category | None = None,
-    ) -> Task:
+        repo: bool = False,
+    ) -> AnyTask:
         """Pick a task matching the filters; the same seed always picks the same task.
 
         Without ``split`` the pick is over every split but the held-out ``test`` one, so a trainer
-        that passes no split never trains on evaluation tasks.
+        that passes no split never trains on evaluation tasks. ``repo=True`` picks among the
+        repository tasks; otherwise among the single-file ones: repository tasks take actions an
+        agent written for single files does not know, and a seed keeps picking what it picked
+        before they were served.
         """
-        key = (split, kind, difficulty, category)
+        key = (split, kind, difficulty, category, repo)
         matches = self._matches.get(key)
         if matches is None:  # the catalog never changes: filter and sort once per filter set
-            matches = self._matches[key] = self._matching(split, kind, difficulty, category)
+            matches = self._matching(split, kind, difficulty, category, repo)
+            self._matches[key] = matches
         return random.Random(seed).choice(matches)
 
     def _matching(
@@ -115,14 +150,10 @@ class TaskCatalog:
         kind: TaskKind | None,
         difficulty: Difficulty | None,
         category: Category | None,
-    ) -> tuple[Task, ...]:
-        pool: Iterable[Task] = (
-            self._split(split)
-            if split
-            else chain(
-                *(tasks for name, tasks in self._splits.items() if name not in self._held_out)
-            )
-        )
+        repo: bool,
+    ) -> tuple[AnyTask, ...]:
+        names = [split] if split else [n for n in self.split_names() if n not in self._held_out]
+        pool: Iterable[AnyTask] = chain(*(self._split(name) for name in names))
         matches = sorted(
             (
                 t
@@ -130,6 +161,7 @@ class TaskCatalog:
                 if (kind is None or kind in t.info.kinds)
                 and (difficulty is None or t.info.difficulty == difficulty)
                 and (category is None or category in t.info.categories)
+                and isinstance(t, RepoTask) == bool(repo)
             ),
             key=lambda t: t.id,
         )
@@ -137,14 +169,17 @@ class TaskCatalog:
             raise TaskNotFound("no task matches the filters given")
         return tuple(matches)
 
-    def _split(self, split: str) -> Sequence[Task]:
-        try:
-            return self._splits[split]
-        except KeyError:
-            known = ", ".join(self._splits)
-            raise TaskNotFound(
-                f"unknown split {split!r}; known splits: {known}", split=split
-            ) from None
+    def _split(self, split: str) -> Sequence[AnyTask]:
+        single = self._splits.get(split)
+        if self._repos is None or split not in self._repos.names:
+            if single is None:
+                known = ", ".join(self.split_names())
+                raise TaskNotFound(f"unknown split {split!r}; known splits: {known}", split=split)
+            return single
+        joined = self._joined.get(split)
+        if joined is None:  # single-file tasks first: their indices do not move
+            joined = self._joined[split] = (*(single or ()), *self._repos.tasks(split))
+        return joined
 
 
 @lru_cache(maxsize=8)
@@ -163,9 +198,15 @@ def serving_catalog(
     settings: CatalogSettings, check: Check | None = None
 ) -> tuple[TaskCatalog, list[TaskProblem]]:
     """The built-in splits ``settings`` select, and a split per task directory (a generated
-    dataset's two, its ``-test`` one held out); a task with a problem (the directory format, an
-    id served already, or what ``check`` finds) is left out. Returns the problems too."""
+    dataset's two, its ``-test`` one held out), and the repository tasks of the store
+    ``settings.repo_tasks_dir`` in their splits (a built-in split's name only if ``settings``
+    select it); a task with a problem (the directory format, an id served already, or what
+    ``check`` finds) is left out. Returns the problems too."""
     catalog = default_catalog(settings.splits)
+    store = RepoStore(settings.repo_tasks_dir)
+    wanted = [s for s in store.splits() if s in settings.splits or s not in BUILTIN_SPLITS]
+    if wanted:
+        catalog = catalog.with_repos(RepoSplits(store, wanted))
     served = catalog.loaded_ids()
     splits: dict[str, list[Task]] = {}
     held_out: list[str] = []

@@ -22,6 +22,14 @@ from python_env.tasks.workspace import Workspace, validate_path
 from python_env.types import Issue, TaskInfo, _Frozen
 
 
+def is_test_file(path: str, test_paths: tuple[str, ...]) -> bool:
+    """Whether ``path`` is test code of a project whose tests are under ``test_paths``: a file
+    under one of them, or any ``conftest.py``."""
+    if path == "conftest.py" or path.endswith("/conftest.py"):
+        return True
+    return any(path == p or path.startswith(p.rstrip("/") + "/") for p in test_paths)
+
+
 class ProjectRef(_Frozen):
     """Which release of which open-source project a task comes from, and under what licence."""
 
@@ -81,9 +89,7 @@ class RepoTask(_Frozen):
 
     def is_test_file(self, path: str) -> bool:
         """Whether ``path`` is the project's test code (trusted: always taken from the snapshot)."""
-        if path == "conftest.py" or path.endswith("/conftest.py"):
-            return True
-        return any(path == p or path.startswith(p.rstrip("/") + "/") for p in self.test_paths)
+        return is_test_file(path, self.test_paths)
 
     def start_tree(self, base: Workspace) -> Workspace:
         """The tree the agent starts from."""
