@@ -18,13 +18,12 @@ import argparse
 import json
 import os
 import statistics
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bench_sandbox import TRIVIAL, fork_floor_ms, typical_task
+from bench_sandbox import TRIVIAL, fork_floor_ms, throughput, typical_task
 from openenv.core.env_server.serialization import deserialize_action, serialize_observation
 from openenv.core.env_server.types import WSObservationResponse, WSStepMessage
 
@@ -115,22 +114,7 @@ def traced_jobs(
     for _ in range(20):  # warm-up
         run()
     executor.traces.clear()
-    remaining = [jobs]
-    lock = threading.Lock()
-
-    def caller() -> None:
-        while True:
-            with lock:
-                if remaining[0] <= 0:
-                    return
-                remaining[0] -= 1
-            run()
-
-    threads = [threading.Thread(target=caller) for _ in range(callers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    throughput(run, callers, jobs)
     return list(executor.traces)
 
 

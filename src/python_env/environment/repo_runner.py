@@ -14,12 +14,10 @@ snapshot (``Job.of_repo``), whatever the candidate's tree holds there.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from python_env.environment.baseline_cache import BaselineCache
 from python_env.environment.baselines import run_suite
 from python_env.errors import InvalidTask
 from python_env.grading.findings import score_findings
@@ -50,7 +48,6 @@ from python_env.types import (
 )
 
 MAX_REPO_TASKS_CACHED = 512  # tasks whose baselines are kept (outcomes only: a few KB each)
-REJECTION_TTL_S = 60.0  # a rejected task is checked again after this long (faults can pass)
 
 
 @dataclass(frozen=True)
@@ -163,25 +160,15 @@ class RepoRunner:
     def __init__(self, executor: Executor, limits: Limits | None = None) -> None:
         self.executor = executor
         self.limits = limits or Limits()
-        self._lock = threading.Lock()
-        self._baselines: OrderedDict[str, RepoBaselines | _Rejection] = OrderedDict()
-        self._building: dict[str, threading.Lock] = {}
+        self._baselines: BaselineCache[RepoBaselines] = BaselineCache(MAX_REPO_TASKS_CACHED)
 
     def prepare(self, task: RepoTask, base: Workspace) -> RepoBaselines:
         """The task's baselines (cached by content); raise ``InvalidTask`` if it is unfair."""
-        known = self._cached(task.digest)
-        if known is None:
-            with self._lock:
-                building = self._building.setdefault(task.digest, threading.Lock())
-            with building:  # one session builds; the others wait and read the cache
-                known = self._cached(task.digest)
-                if known is None:
-                    known = self._build(task, base)
-            with self._lock:
-                self._building.pop(task.digest, None)
-        if isinstance(known, _Rejection):
-            raise InvalidTask(known.message, task_id=task.id)
-        return known
+        return self._baselines.get(
+            task.digest,
+            task.id,
+            lambda: RepoBaselines.build(self.executor, task, base, self.limits),
+        )
 
     def run_tests(
         self, task: RepoTask, baselines: RepoBaselines, tree: Workspace, tests: Sequence[str]
@@ -228,33 +215,3 @@ class RepoRunner:
             issues=task.issues,
             issue_paths={issue.id: issue.path for issue in task.issues},
         )
-
-    def _cached(self, digest: str) -> RepoBaselines | _Rejection | None:
-        with self._lock:
-            known = self._baselines.get(digest)
-            if isinstance(known, _Rejection) and known.expires < time.monotonic():
-                known = self._baselines.pop(digest) and None
-            if known is not None:
-                self._baselines.move_to_end(digest)
-            return known
-
-    def _build(self, task: RepoTask, base: Workspace) -> RepoBaselines | _Rejection:
-        try:
-            made: RepoBaselines | _Rejection = RepoBaselines.build(
-                self.executor, task, base, self.limits
-            )
-        except InvalidTask as exc:
-            made = _Rejection(str(exc), time.monotonic() + REJECTION_TTL_S)
-        with self._lock:
-            self._baselines[task.digest] = made
-            while len(self._baselines) > MAX_REPO_TASKS_CACHED:
-                self._baselines.popitem(last=False)
-        return made
-
-
-@dataclass(frozen=True)
-class _Rejection:
-    """A task found unfair, remembered until ``expires`` (time.monotonic)."""
-
-    message: str
-    expires: float

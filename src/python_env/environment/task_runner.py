@@ -8,9 +8,9 @@ caching it keeps a graded step to one sandbox job per suite run (more only after
 out of CPU time). The key is a digest of the task's code, fix and tests (two tasks sharing an id
 never share a report); one session builds a task's baselines while others wait for it. Building
 them validates the task, so an unfair task is rejected when an episode starts on it, never
-scored (a rejection is remembered for ``REJECTION_TTL_S``, then checked again). Every job starts
-in a slot its worker verified as pristine after the previous job, so no candidate can poison the
-outcomes computed after it.
+scored (a rejection is remembered for a minute, then checked again: ``baseline_cache``). Every
+job starts in a slot its worker verified as pristine after the previous job, so no candidate can
+poison the outcomes computed after it.
 
 What the agent sees of a hidden run is a pass/fail per test name and the exit reason: the
 candidate's stdout, stderr, messages and CPU time on hidden inputs never leave the server.
@@ -22,12 +22,11 @@ complete (the reference fix with its issue's part undone) and checked on the hid
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from python_env.environment.baseline_cache import BaselineCache
 from python_env.environment.baselines import (
     Baselines,
     rule_counts,
@@ -36,7 +35,6 @@ from python_env.environment.baselines import (
     try_fix,
 )
 from python_env.environment.repo_runner import RepoRunner
-from python_env.errors import InvalidTask
 from python_env.grading.findings import candidate_pairs, score_findings
 from python_env.grading.fixes import Check, fits, fix_status
 from python_env.grading.performance import perf_score
@@ -62,7 +60,6 @@ from python_env.types import (
 
 MAX_FIX_CHECKS = 10  # suggested fixes checked per episode (one sandbox job each)
 MAX_TASKS_CACHED = 4096  # tasks whose baselines are kept
-REJECTION_TTL_S = 60.0  # a rejected task is checked again after this long (faults can pass)
 
 
 @dataclass(frozen=True)
@@ -83,45 +80,13 @@ class TaskRunner:
         self.executor = executor
         self.limits = limits or Limits()
         self.repos = RepoRunner(executor, self.limits)  # repository tasks, on the same sandbox
-        self._lock = threading.Lock()
-        self._baselines: OrderedDict[str, Baselines | _Rejection] = OrderedDict()
-        self._building: dict[str, threading.Lock] = {}
+        self._baselines: BaselineCache[Baselines] = BaselineCache(MAX_TASKS_CACHED)
 
     def prepare(self, task: Task) -> Baselines:
         """The task's baselines (cached by content); raise ``InvalidTask`` if it is unfair."""
-        known = self._cached(task.digest)
-        if known is None:
-            with self._lock:
-                building = self._building.setdefault(task.digest, threading.Lock())
-            with building:  # one session builds; the others wait and read the cache
-                known = self._cached(task.digest)
-                if known is None:
-                    known = self._build(task)
-            with self._lock:
-                self._building.pop(task.digest, None)
-        if isinstance(known, _Rejection):
-            raise InvalidTask(known.message, task_id=task.id)
-        return known
-
-    def _cached(self, digest: str) -> Baselines | _Rejection | None:
-        with self._lock:
-            known = self._baselines.get(digest)
-            if isinstance(known, _Rejection) and known.expires < time.monotonic():
-                known = self._baselines.pop(digest) and None
-            if known is not None:
-                self._baselines.move_to_end(digest)
-            return known
-
-    def _build(self, task: Task) -> Baselines | _Rejection:
-        try:
-            made: Baselines | _Rejection = Baselines.build(self.executor, task, self.limits)
-        except InvalidTask as exc:
-            made = _Rejection(str(exc), time.monotonic() + REJECTION_TTL_S)
-        with self._lock:
-            self._baselines[task.digest] = made
-            while len(self._baselines) > MAX_TASKS_CACHED:
-                self._baselines.popitem(last=False)
-        return made
+        return self._baselines.get(
+            task.digest, task.id, lambda: Baselines.build(self.executor, task, self.limits)
+        )
 
     def review(self, task: Task, findings: Sequence[Finding]) -> ReviewScore:
         """Findings against the task's answer key, fixes not yet checked (as after a review)."""
@@ -221,11 +186,3 @@ class TaskRunner:
             if trial is not None and trial[0].exit_reason is ExitReason.TIMEOUT:
                 break
         return trials
-
-
-@dataclass(frozen=True)
-class _Rejection:
-    """A task found unfair, remembered until ``expires`` (time.monotonic)."""
-
-    message: str
-    expires: float
