@@ -3,7 +3,10 @@
 TRL creates one ``PythonEnvTools`` per concurrent rollout (each holds one WebSocket session),
 calls ``reset(**row)`` for every rollout — the returned observation is appended to the prompt —
 exposes the public methods (``report_finding``, ``edit_code``, ``run_tests``, ``submit``) to the
-model as tools, and asks ``get_reward()`` for the episode's reward: the final task score.
+model as tools, and asks ``get_reward()`` for the episode's reward: the final task score. With
+``--repo`` the rollouts are repository tasks (each row a seeded pick, ``reset(repo=True)``) and
+``PythonRepoTools`` adds the tools ``list_files``, ``read_file``, ``search``, ``edit_file`` and
+``apply_patch``, and findings name their file (``report_finding(path, ...)``).
 
 Set-up (CPU torch wheel first, so pip does not fetch a CUDA build)::
 
@@ -13,6 +16,7 @@ Runs::
 
     python examples/train_trl_grpo.py                   # tiny model built locally, 2 steps, CPU
     python examples/train_trl_grpo.py --model Qwen/Qwen3-0.6B --max-steps 200   # a real model
+    python examples/train_trl_grpo.py --repo --split train   # repository tasks (the server's)
 
 The default model is built on the spot — a 2-layer Qwen3-architecture network with random weights
 and a byte-level BPE tokenizer trained on local Python sources, using TRL's bundled Qwen3 chat
@@ -42,6 +46,8 @@ from python_env.pool import PythonEnvPool, split_urls
 # arguments, so the sessions come from a module-level pool (one per value of ENV_URL).
 ENV_URL = "http://127.0.0.1:8000"
 _POOLS: dict[str, Any] = {}
+MAX_TOOL_OUTPUT = 8_000  # characters of a listing, read or search a tool returns
+REPO_ROWS = 64  # seeded picks in a --repo dataset (at least: one per prompt of the run)
 INSTRUCTION = (
     "You review and repair Python code with tools: report_finding for each problem (line "
     "numbers of the original code), edit_code with the complete fixed file, run_tests, and "
@@ -49,7 +55,13 @@ INSTRUCTION = (
 )
 
 
-RESET_COLUMNS = ("seed", "split", "kind", "difficulty", "category")  # dataset columns for reset
+REPO_INSTRUCTION = (
+    "You review and repair a whole Python project with tools: list_files, read_file and search "
+    "to find your way, report_finding for each problem (its file's path and line numbers as at "
+    "the start), edit_file or apply_patch to fix the code, run_tests, and submit when done."
+)
+# Dataset columns for reset ("repo": a seeded pick among the split's repository tasks).
+RESET_COLUMNS = ("seed", "split", "kind", "difficulty", "category", "repo")
 
 
 def env_pool() -> Any:
@@ -91,7 +103,12 @@ class PythonEnvTools:
             return f"Invalid action: {exc.errors()[0]['msg']}"
         self._obs = step.observation
         text = self._obs.error or self._obs.feedback
-        return f"{text} Score so far: {self._obs.score:.2f}. Steps left: {self._obs.steps_left}."
+        # Repository tasks: what a listing, read or search showed (capped for the context).
+        shown = f"\n{self._obs.output[:MAX_TOOL_OUTPUT]}" if self._obs.output else ""
+        return (
+            f"{text} Score so far: {self._obs.score:.2f}. Steps left: {self._obs.steps_left}."
+            + shown
+        )
 
     def report_finding(
         self,
@@ -158,6 +175,105 @@ class PythonEnvTools:
         return float(self._obs.evaluation.score)
 
 
+class PythonRepoTools(PythonEnvTools):
+    """``PythonEnvTools`` for repository tasks: the navigation and change tools, and findings
+    that name their file (``--repo``). ``edit_code`` stays, and is refused on these tasks."""
+
+    def list_files(self, pattern: str = "**/*") -> str:
+        """List the project's files matching a glob.
+
+        Args:
+            pattern: A glob such as "src/**/*.py"; "*.py" matches at any depth.
+
+        Returns:
+            The feedback and the matching paths, one per line.
+        """
+        return self._act(kind="list_files", pattern=pattern)
+
+    def read_file(self, path: str, start_line: int = 1, end_line: int = 0) -> str:
+        """Read a file of the project, with line numbers (at most 400 lines a call).
+
+        Args:
+            path: The file, relative to the project root.
+            start_line: First line to show (1-based).
+            end_line: Last line to show (0: to the end).
+
+        Returns:
+            The feedback and the numbered lines.
+        """
+        return self._act(
+            kind="read_file", path=path, start_line=start_line, end_line=end_line or None
+        )
+
+    def search(self, pattern: str, path_glob: str = "") -> str:
+        """Search the project's files for a regular expression, line by line.
+
+        Args:
+            pattern: A Python regular expression.
+            path_glob: Optional glob: search only the files matching it.
+
+        Returns:
+            The feedback and the matches as path:line: text.
+        """
+        return self._act(kind="search", pattern=pattern, path_glob=path_glob or None)
+
+    def edit_file(self, path: str, start_line: int, end_line: int, new_text: str) -> str:
+        """Replace lines of a file of the project.
+
+        Args:
+            path: The file, relative to the project root.
+            start_line: First line replaced (1-based, in the file as it is now).
+            end_line: Last line replaced, inclusive (start_line - 1 inserts before start_line).
+            new_text: The new lines ('' deletes them).
+
+        Returns:
+            The feedback and the diff of the change.
+        """
+        return self._act(
+            kind="edit_file", path=path, start_line=start_line, end_line=end_line,
+            new_text=new_text,
+        )  # fmt: skip
+
+    def apply_patch(self, diff: str) -> str:
+        """Apply a unified diff to the project (all or nothing).
+
+        Args:
+            diff: The unified diff, paths relative to the project root.
+
+        Returns:
+            The feedback and the diff applied, or why it does not apply.
+        """
+        return self._act(kind="apply_patch", diff=diff)
+
+    def report_finding(  # type: ignore[override]  # findings on a project name their file
+        self,
+        path: str,
+        start_line: int,
+        end_line: int,
+        category: str,
+        severity: str,
+        message: str,
+    ) -> str:
+        """Report one problem in a file of the project.
+
+        Args:
+            path: The file the problem is in, relative to the project root.
+            start_line: First line of the problem, 1-based, in the file as it was at the start.
+            end_line: Last line of the problem, inclusive.
+            category: One of bug, security, performance, maintainability, style.
+            severity: One of low, medium, high, critical.
+            message: What is wrong and why.
+
+        Returns:
+            The environment's feedback.
+        """
+        finding = {
+            "path": path, "start_line": start_line, "end_line": end_line, "category": category,
+            "severity": severity, "message": message,
+        }  # fmt: skip
+        return self._act(kind="review", findings=[finding])
+
+
 def build_tiny_model(path: Path) -> Path:
     """A tiny random Qwen3-style model and tokenizer, saved to ``path`` (no download)."""
     import json
@@ -174,7 +290,7 @@ def build_tiny_model(path: Path) -> Path:
                "<tool_response>", "</tool_response>", "<think>", "</think>"]  # fmt: skip
     # Local text only: Python sources shipped with the interpreter, and the prompt's own words.
     corpus = [inspect.getsource(m) for m in (argparse, json, textwrap, inspect)]
-    corpus += [INSTRUCTION, inspect.getsource(PythonEnvTools)]
+    corpus += [INSTRUCTION, REPO_INSTRUCTION, inspect.getsource(PythonRepoTools)]
     bpe = Tokenizer(models.BPE())
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()
@@ -204,17 +320,28 @@ def build_tiny_model(path: Path) -> Path:
     return path
 
 
+def dataset_rows(args: argparse.Namespace, env_url: str) -> list[dict[str, Any]]:
+    """The training rows: one per task of the split (of ``--kind``), or with ``--repo`` one
+    seeded pick of a repository task per row (the server picks: a listing does not tell them
+    apart), as many as the run can use."""
+    listed = list_tasks(split_urls(env_url)[0], args.split)  # every replica serves the same
+    if args.repo:
+        prompt = [{"role": "user", "content": REPO_INSTRUCTION}]
+        count = max(REPO_ROWS, args.max_steps * args.batch_size)
+        pick = {"split": args.split, "repo": True, **({"kind": args.kind} if args.kind else {})}
+        return [{"prompt": prompt, **pick, "seed": seed} for seed in range(count)]
+    tasks = [t for t in listed if args.kind is None or args.kind in t.kinds]
+    prompt = [{"role": "user", "content": INSTRUCTION}]
+    return [{"prompt": prompt, "task_id": t.id} for t in tasks]
+
+
 def train(args: argparse.Namespace, env_url: str) -> dict[str, Any]:
     from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer
 
     global ENV_URL
     ENV_URL = env_url
-    listed = list_tasks(split_urls(env_url)[0], args.split)  # every replica serves the same
-    tasks = [t for t in listed if args.kind is None or args.kind in t.kinds]
-    dataset = Dataset.from_list(
-        [{"prompt": [{"role": "user", "content": INSTRUCTION}], "task_id": t.id} for t in tasks]
-    )
+    dataset = Dataset.from_list(dataset_rows(args, env_url))
     model = args.model or str(build_tiny_model(Path(args.output_dir) / "tiny-qwen3"))
     config = GRPOConfig(
         output_dir=args.output_dir,
@@ -232,8 +359,9 @@ def train(args: argparse.Namespace, env_url: str) -> dict[str, Any]:
         chat_template_kwargs={"enable_thinking": False},
         seed=args.seed,
     )
+    tools = PythonRepoTools if args.repo else PythonEnvTools
     trainer = GRPOTrainer(
-        model=model, train_dataset=dataset, args=config, environment_factory=PythonEnvTools
+        model=model, train_dataset=dataset, args=config, environment_factory=tools
     )
     started = time.perf_counter()
     trainer.train()
@@ -256,6 +384,10 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--split", default="curated")
     parser.add_argument("--kind", default=None, help="only tasks of this kind (review, ...)")
+    parser.add_argument(
+        "--repo", action="store_true",
+        help="repository tasks: rows are seeded picks (reset repo=true) and the tools navigate",
+    )  # fmt: skip
     parser.add_argument("--max-steps", type=int, default=2, help="optimizer steps")
     parser.add_argument("--batch-size", type=int, default=2)
     parser.add_argument("--num-generations", type=int, default=2)

@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 
 from python_env.agents.launcher import server_process
+from python_env.agents.prompting import REPO_SYSTEM_PROMPT
 from python_env.cli import main
 from python_env.client import PythonEnv
 from python_env.tasks.catalog import default_catalog
+from tests.agents.conftest import RepoServer
+from tests.repo_helpers import EVAL_PR, SIGN
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -192,3 +195,40 @@ def test_an_older_report_is_read_with_its_failures_counted_apart(
     table = capsys.readouterr().out
     assert "| completed | 1 |" in table and "| mean score (completed) | 1.000 |" in table
     assert "| error kinds | RuntimeError: 1 |" in table
+
+
+def test_eval_repo_plays_seeded_picks_of_the_splits_repository_tasks(
+    repo_server: RepoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The oracle reads the store the settings name, as the server it plays against does.
+    monkeypatch.setenv("PYTHON_ENV_REPO_TASKS_DIR", str(repo_server.store))
+    common = ("--repo", "--split", "train", "--limit", "4", "--no-plot")
+    oracle = run_eval(repo_server.url, "oracle", tmp_path / "o.json", *common)
+    assert oracle["repo"] is True and oracle["split"] == "train"
+    rows = oracle["episodes"]
+    assert [r["seed"] for r in rows] == [0, 1, 2, 3]
+    assert {r["task_id"] for r in rows} <= {SIGN.id, EVAL_PR.id}  # never a single-file task
+    assert oracle["run"]["tasks"] == len({r["task_id"] for r in rows})
+    overall = oracle["aggregate"]["overall"]
+    assert overall["mean_score"] == pytest.approx(1.0) and overall["errors"] == 0
+    random = run_eval(repo_server.url, "random", tmp_path / "r.json", *common)
+    assert [r["task_id"] for r in random["episodes"]] == [r["task_id"] for r in rows]  # seeds
+    assert random["aggregate"]["overall"]["mean_score"] < 0.2
+    jsonl = tmp_path / "o.jsonl"
+    argv = ["rollouts", "--agent", "oracle", "--url", repo_server.url, "--quiet", *common[:-1]]
+    assert main([*argv, "--out", str(jsonl)]) == 0
+    turns = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    assert turns and all(t["system"] == REPO_SYSTEM_PROMPT for t in turns)
+    assert "Repository: calc 1.0, 7 files" in turns[0]["prompt"]
+
+
+def test_eval_repo_needs_a_count_and_a_split_with_repository_tasks(
+    repo_server: RepoServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["eval", "--url", repo_server.url, "--repo", "--quiet", "--no-plot"]
+    assert main([*argv, "--split", "train", "--out", str(tmp_path / "a.json")]) == 2
+    assert "give the number of episodes with --limit" in capsys.readouterr().err
+    curated = [*argv, "--split", "curated", "--limit", "2", "--out", str(tmp_path / "b.json")]
+    assert main(curated) == 2
+    assert "no repository task to pick" in capsys.readouterr().err
+    assert not (tmp_path / "b.json").exists()

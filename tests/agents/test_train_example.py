@@ -14,18 +14,25 @@ import pytest
 from python_env.agents.launcher import free_port
 from python_env.grading.reference import reference_finding
 from python_env.tasks.catalog import default_catalog
+from tests.agents.conftest import RepoServer
+from tests.repo_helpers import OPS_PY, SIGN
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "train_trl_grpo.py"
 
 
-@pytest.fixture
-def example(server_url: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+def load_example(url: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The example as a module, its sessions going to the server at ``url``."""
     spec = importlib.util.spec_from_file_location("train_trl_grpo", EXAMPLE)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    monkeypatch.setattr(module, "ENV_URL", server_url)
+    monkeypatch.setattr(module, "ENV_URL", url)
     return module
+
+
+@pytest.fixture
+def example(server_url: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    return load_example(server_url, monkeypatch)
 
 
 def test_tool_calls_play_an_episode_and_the_reward_is_the_score(example: ModuleType) -> None:
@@ -92,3 +99,35 @@ def test_several_urls_spread_the_rollouts_and_skip_a_replica_that_is_down(
     gc.collect()
     assert example.env_pool().stats()[server_url].open == 0  # the sessions ended with them
     example.env_pool().close()
+
+
+def test_the_repository_tools_play_a_repository_task(
+    repo_server: RepoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    example = load_example(repo_server.url, monkeypatch)
+    tools = example.PythonRepoTools()
+    text = tools.reset(split="train", seed=0, repo=True, prompt=[])  # a row of a --repo dataset
+    assert tools._obs.task.id == SIGN.id and "Repository: calc 1.0, 7 files" in text
+    assert "src/calc/ops.py" in tools.list_files("src/**/*.py")
+    assert "    2 |     return a - b" in tools.read_file(OPS_PY, 1, 3)
+    assert "src/calc/stats.py:7:" in tools.search(r"add\(", "*.py")
+    finding = tools.report_finding(OPS_PY, 2, 2, "bug", "high", "add subtracts")
+    assert finding.startswith("Recorded 1 finding")
+    assert "+    return a + b" in tools.edit_file(OPS_PY, 2, 2, "    return a + b\n")
+    assert "does not apply" in tools.apply_patch(SIGN.fix)  # fixed already: the error comes back
+    assert "2 passed, 0 failed" in tools.run_tests()
+    assert tools.get_reward() == pytest.approx(1.0)
+    public = {n for n, _ in inspect.getmembers(example.PythonRepoTools, inspect.isfunction)}
+    for name in public - {"reset", "get_reward"} - {n for n in public if n.startswith("_")}:
+        method = getattr(example.PythonRepoTools, name)
+        doc = inspect.getdoc(method) or ""
+        params = [p for p in inspect.signature(method).parameters if p != "self"]
+        assert "Returns:" in doc and all(f"{p}:" in doc for p in params), name
+    rows = example.dataset_rows(
+        example.argparse.Namespace(split="train", repo=True, kind=None, max_steps=2,
+                                   batch_size=2), repo_server.url
+    )  # fmt: skip
+    assert len(rows) == example.REPO_ROWS and rows[5] == {
+        "prompt": [{"role": "user", "content": example.REPO_INSTRUCTION}],
+        "split": "train", "repo": True, "seed": 5,
+    }  # fmt: skip

@@ -13,7 +13,7 @@ from python_env.agents.launcher import server_process
 from python_env.client import PythonEnv
 from python_env.config import Settings
 from python_env.environment.models import CodeReviewAction
-from tests.environment.test_repo_episode import GOOD, SIGN, build_store
+from tests.repo_helpers import GOOD, SIGN, build_store
 from tests.server.test_integration import http
 
 

@@ -113,6 +113,7 @@ def test_a_person_plays_a_curated_task_and_sees_the_score_the_api_gives(
     finding = reference_finding(task, task.issues[0])  # the answer key's finding and its fix
     page, recorder = open_page(browser, server_url)
     start(page, TASK)
+    assert page.is_hidden("#repo-nav") and page.is_hidden("#f-path")  # repository tasks only
 
     page.click(f"#code-review .line[data-line='{finding.start_line}']")
     page.click(f"#code-review .line[data-line='{finding.end_line}']", modifiers=["Shift"])

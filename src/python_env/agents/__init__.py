@@ -5,6 +5,9 @@
 - ``llm``: any OpenAI-compatible chat endpoint;
 - ``oracle``: reads the answer key through a test-only path to show 1.0 is reachable.
 
+Each plays single-file and repository tasks (``reset(repo=True)``); on a repository task it uses
+the navigation actions (``list_files``, ``read_file``, ``search``, ``apply_patch``, ...).
+
 Every agent plays through ``python_env.agents.base.play_episode``, i.e. through the client.
 """
 
@@ -22,7 +25,9 @@ AGENTS = ("random", "heuristic", "oracle", "llm")
 
 
 def make_factory(name: str, **options: Any) -> PolicyFactory:
-    """A factory of fresh policies for agent ``name``; ``options`` go to the policy (llm only)."""
+    """A factory of fresh policies for agent ``name``; ``options`` go to the policy: ``config``
+    (an ``LLMConfig``) for llm, ``repo_tasks_dir`` (the store the server serves, from
+    ``Settings.catalog``; default the package's) for the oracle."""
     if name == "random":
         from python_env.agents.random_agent import RandomPolicy
 
@@ -32,9 +37,12 @@ def make_factory(name: str, **options: Any) -> PolicyFactory:
 
         return HeuristicPolicy
     if name == "oracle":
-        from python_env.agents.oracle import OraclePolicy
+        from python_env.agents.oracle import OraclePolicy, repo_splits
+        from python_env.config import DEFAULT_REPO_TASKS_DIR
 
-        return OraclePolicy
+        # One store for every episode: its tasks and snapshots are read once.
+        repos = repo_splits(options.get("repo_tasks_dir") or DEFAULT_REPO_TASKS_DIR)
+        return functools.partial(OraclePolicy, repos=repos)
     if name == "llm":
         from python_env.agents.llm import LLMConfig, LLMPolicy
         from python_env.config import Settings

@@ -146,6 +146,12 @@ def describe_action(action: CodeReviewAction | None) -> str:
         return f"review(findings={len(action.findings or [])})"
     if action.kind is ActionKind.EDIT:
         return f"edit(chars={len(action.code or '')})"
+    if action.path is not None:  # read_file, edit_file: which file (spaces dropped)
+        return f"{action.kind.value}({''.join(action.path.split())})"
+    if action.kind is ActionKind.APPLY_PATCH:
+        return f"apply_patch(chars={len(action.diff or '')})"
+    if action.tests:
+        return f"run_tests(tests={len(action.tests)})"
     return f"{action.kind.value}()"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -18,10 +18,24 @@ from python_env.types import TaskInfo
 
 @dataclass(frozen=True)
 class Episode:
-    """One episode to play: the task and the seed (policy and reset seed)."""
+    """One episode to play: the task (or a seeded pick) and the seed (policy and reset seed).
 
-    task: TaskInfo
+    ``task`` None: the server picks the task from ``pick``, the reset options of a seeded pick
+    (e.g. ``{"split": "test", "repo": True}``: a repository task of ``test``), with ``seed``.
+    """
+
+    task: TaskInfo | None
     seed: int
+    pick: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def task_id(self) -> str:
+        """The task's id; a seeded pick's is known only once the server has picked it."""
+        return self.task.id if self.task is not None else "?"
+
+    def reset_options(self) -> dict[str, Any]:
+        """What ``reset`` is given (besides the seed)."""
+        return {"task_id": self.task.id} if self.task is not None else dict(self.pick)
 
 
 @dataclass
@@ -55,6 +69,13 @@ def plan_episodes(tasks: Sequence[TaskInfo], limit: int | None, seed: int = 0) -
         return []
     count = len(tasks) if limit is None else limit
     return [Episode(tasks[i % len(tasks)], seed + i) for i in range(count)]
+
+
+def plan_picks(options: Mapping[str, Any], count: int, seed: int = 0) -> list[Episode]:
+    """``count`` seeded picks with the reset ``options`` (seeds ``seed``, ``seed + 1``, ...):
+    the server chooses each task, the same one for the same seed."""
+    pick = tuple(sorted((k, v) for k, v in options.items() if v is not None))
+    return [Episode(None, seed + i, pick) for i in range(count)]
 
 
 async def run_episodes(
@@ -142,7 +163,7 @@ def _refused(agent: str, episode: Episode, waited_s: float, why: PythonEnvError)
     )
     return EpisodeResult(
         agent=agent,
-        task_id=episode.task.id,
+        task_id=episode.task_id,
         seed=episode.seed,
         info=episode.task,
         wall_s=0.0,
@@ -156,13 +177,13 @@ async def _one(
     policy = factory(episode.seed)
     started = time.perf_counter()
     try:
-        return await play_episode(env, policy, {"task_id": episode.task.id}, episode.seed)
+        return await play_episode(env, policy, episode.reset_options(), episode.seed)
     except (AgentUnavailable, ServerAtCapacity):
         raise
     except Exception as exc:  # transport or server failure: this episode is lost, not the run
         return EpisodeResult(
             agent=agent,
-            task_id=episode.task.id,
+            task_id=episode.task_id,
             seed=episode.seed,
             info=episode.task,
             wall_s=time.perf_counter() - started,

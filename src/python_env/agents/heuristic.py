@@ -1,18 +1,21 @@
 """``heuristic``: what static analysis alone achieves — ruff and bandit findings, safe autofixes.
 
 It reads only the observation: the code, the task's public kinds and the categories of the planted
-issues (both published in ``observation.task``).
+issues (both published in ``observation.task``). On a repository task it reviews the files it is
+shown to be changed (``agents.repo_heuristic``).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from functools import lru_cache
 
 from python_env.agents.base import Decision
+from python_env.agents.repo_heuristic import RepoReviewer
 from python_env.analysis import AnalyzerHit, ruff_fix, run_bandit, run_ruff
 from python_env.environment.models import ActionKind, CodeReviewAction, CodeReviewObservation
-from python_env.types import MAX_FINDINGS, Finding, TaskKind
+from python_env.types import MAX_FINDINGS, Category, Finding, TaskKind
 
 
 class HeuristicPolicy:
@@ -23,9 +26,14 @@ class HeuristicPolicy:
     def __init__(self, seed: int) -> None:
         del seed  # deterministic
         self._plan: list[CodeReviewAction] | None = None
+        self._repo: RepoReviewer | None = None
 
     async def act(self, observation: CodeReviewObservation) -> Decision:
         """The next action of the plan made from the first observation."""
+        if observation.workspace is not None:  # a repository task: it asks for what it reads
+            if self._repo is None:
+                self._repo = RepoReviewer(analyze=findings_in)
+            return await asyncio.to_thread(self._repo.next_action, observation)
         if self._plan is None:
             # ruff and bandit are subprocesses: keep them off the event loop other episodes share.
             self._plan = await asyncio.to_thread(plan_for, observation)
@@ -42,9 +50,14 @@ NOISE_PREFIXES = ("PLR2004", "PLR09", "B4", "S4")
 
 def findings_for(observation: CodeReviewObservation) -> list[Finding]:
     """Analyzer findings, deduplicated, limited to the categories the task says it plants."""
-    code = observation.code
-    hits = _analyze(code)
     wanted = set(observation.task.categories) if observation.task else set()
+    return findings_in(observation.code, wanted)
+
+
+def findings_in(code: str, wanted: Collection[Category] = ()) -> list[Finding]:
+    """ruff and bandit findings on ``code``, one per line and category, in the categories
+    ``wanted`` (any if empty), sorted by line, at most ``MAX_FINDINGS``."""
+    hits = _analyze(code)
     lines = len(code.splitlines())
     seen: set[tuple[int, str]] = set()
     findings = []

@@ -15,11 +15,11 @@ from openai import AsyncOpenAI
 from python_env.agents.base import Decision, InvalidAction, describe_action
 from python_env.agents.prompting import (
     RETRY_PROMPT,
-    SYSTEM_PROMPT,
     invalid_line,
     outcome_line,
     parse_action,
     render_observation,
+    system_prompt,
 )
 from python_env.config import DEFAULT_LLM_BASE_URL, DEFAULT_LLM_MODEL, LLMSettings
 from python_env.environment.models import CodeReviewObservation
@@ -73,7 +73,7 @@ class LLMPolicy:
             self._pending = None
         prompt = render_observation(observation, self._original, self._history)
         messages: list[dict[str, str]] = [
-            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "system", "content": system_prompt(observation)},  # repository tasks' own
             {"role": "user", "content": prompt},
         ]
         problem, raw = "", ""

@@ -34,11 +34,48 @@ single JSON object, with no other text. The four actions:
 Do what the task's kinds ask: review → report findings; repair → fix the bugs with an edit;
 optimize → make it faster with an edit, keeping behaviour identical. Submit when done."""
 
+REPO_SYSTEM_PROMPT = """\
+You are a senior Python engineer reviewing and repairing a whole project (a real open-source
+package) in a graded environment. You never see the whole tree: you ask for what you need. Each
+turn you answer with exactly ONE action as a single JSON object, with no other text. "code" is
+empty on these tasks; what you asked to see is in the "Output" part of the next turn.
+
+{"kind": "list_files", "pattern": "src/**/*.py"}     the paths matching a glob (default **/*)
+{"kind": "read_file", "path": "pkg/mod.py", "start_line": 1, "end_line": 120}
+    numbered lines of a file (at most 400 per read; the range is optional)
+{"kind": "search", "pattern": "def parse\\\\(", "path_glob": "*.py"}  matches: path:line: text
+{"kind": "edit_file", "path": "pkg/mod.py", "start_line": 12, "end_line": 13,
+  "new_text": "    fixed lines\\n"}    replace lines (or give "content": the whole new file)
+{"kind": "apply_patch", "diff": "--- a/pkg/mod.py\\n+++ b/pkg/mod.py\\n@@ ... @@\\n..."}
+    a unified diff, paths from the project root, applied all or nothing
+{"kind": "run_tests", "tests": ["tests/test_mod.py::test_x"]}
+    run the visible tests (all of them without "tests"); not scored
+{"kind": "review", "findings": [{"path": "pkg/mod.py", "start_line": 12, "end_line": 13,
+  "category": "bug", "severity": "high", "message": "what is wrong and why"}]}
+    report problems; each finding names its file ("path"). Line numbers are those of the files
+    as they were at the start, whatever you edited since. category: bug | security |
+    performance | maintainability | style; severity: low | medium | high | critical.
+    False alarms cost points.
+{"kind": "submit"}    end the episode: the project's hidden tests grade the tree
+
+Do what the task's kinds ask: review -> report findings; repair -> fix the code (edit_file or
+apply_patch) so the project's tests pass. The test files always run as the project ships them.
+Submit when done."""
+
 RETRY_PROMPT = (
     "Your reply was not a valid action: {problem}\n"
     'Answer with exactly one JSON object such as {{"kind": "submit"}} and nothing else.'
 )
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+
+
+MAX_SHOWN_CHARS = 20_000  # of a pull request's diff or an action's output, in one prompt
+MAX_SHOWN_TESTS = 50
+
+
+def system_prompt(obs: CodeReviewObservation) -> str:
+    """The system prompt for the episode ``obs`` belongs to (repository tasks have their own)."""
+    return REPO_SYSTEM_PROMPT if obs.workspace is not None else SYSTEM_PROMPT
 
 
 def numbered(code: str) -> str:
@@ -58,10 +95,13 @@ def render_observation(
             f"; planted issues: {t.num_issues} ({', '.join(t.categories)})"
         )
     parts.append(f"Instructions:\n{obs.instructions.strip()}")
-    original = original_code if original_code is not None else obs.code
-    parts.append(f"Original code (cite these line numbers):\n{numbered(original)}")
-    if obs.code != original:
-        parts.append(f"Current code (after your edits):\n{obs.code}")
+    if obs.workspace is not None:
+        parts += _repository_parts(obs)
+    else:
+        original = original_code if original_code is not None else obs.code
+        parts.append(f"Original code (cite these line numbers):\n{numbered(original)}")
+        if obs.code != original:
+            parts.append(f"Current code (after your edits):\n{obs.code}")
     if obs.visible_tests:
         parts.append(f"Visible tests:\n{obs.visible_tests.strip()}")
     if obs.test_report is not None:
@@ -84,6 +124,36 @@ def render_observation(
         parts.append(f"Error: {obs.error}")
     parts.append("Your action (one JSON object):")
     return "\n\n".join(parts)
+
+
+def _repository_parts(obs: CodeReviewObservation) -> list[str]:
+    """A repository episode's state: the project, what changed, the pull request, the test ids
+    and what the last navigation action showed (each capped)."""
+    ws = obs.workspace
+    assert ws is not None
+    changed = ", ".join(ws.changed[:20]) + (", ..." if len(ws.changed) > 20 else "")
+    parts = [
+        f"Repository: {ws.project} {ws.version}, {ws.files} files; "
+        f"changed by you: {changed or 'nothing yet'}"
+    ]
+    if obs.pull_request is not None:
+        pr = obs.pull_request
+        parts.append(
+            f"Pull request: {pr.title}\n{pr.description.strip()}\n\nDiff:\n{_capped(pr.diff)}"
+        )
+    if obs.test_ids:
+        more = len(obs.test_ids) - MAX_SHOWN_TESTS
+        shown = "\n".join(f"  {t}" for t in obs.test_ids[:MAX_SHOWN_TESTS])
+        parts.append(f"Visible test ids:\n{shown}" + (f"\n  ... {more} more" if more > 0 else ""))
+    if obs.output:
+        parts.append(f"Output of your last action:\n{_capped(obs.output)}")
+    return parts
+
+
+def _capped(text: str) -> str:
+    if len(text) <= MAX_SHOWN_CHARS:
+        return text.rstrip("\n")
+    return text[:MAX_SHOWN_CHARS] + f"\n[{len(text) - MAX_SHOWN_CHARS:,} more characters]"
 
 
 def outcome_line(label: str, after: CodeReviewObservation) -> str:

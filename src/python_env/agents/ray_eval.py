@@ -146,4 +146,4 @@ def play_on(
 def _lost(agent: str, episode: Episode, exc: BaseException | None) -> EpisodeResult:
     """A failed episode: its chunk's actor died (or returned no result for it)."""
     error = first_line(exc) if exc is not None else "RayActorError: no result came back"
-    return EpisodeResult(agent, episode.task.id, episode.seed, episode.task, error=error)
+    return EpisodeResult(agent, episode.task_id, episode.seed, episode.task, error=error)

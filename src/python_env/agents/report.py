@@ -89,7 +89,8 @@ def grouped(rows: Sequence[dict[str, Any]], field: str) -> dict[str, dict[str, A
 def build_report(
     agent: str, split: str, server: str, stats: RunStats, extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The eval report: run settings, per-episode results and aggregates."""
+    """The eval report: run settings, per-episode results and aggregates (``extra`` adds keys,
+    e.g. ``repo``: the episodes were seeded picks of repository tasks)."""
     rows = [r.summary() for r in stats.results]
     return {
         "agent": agent,
@@ -100,6 +101,7 @@ def build_report(
         **(extra or {}),
         "run": {
             "episodes": stats.episodes,
+            "tasks": len({r.task_id for r in stats.results if r.error is None}),  # distinct
             "errors": stats.errors,
             "concurrency": stats.concurrency,
             "wall_s": round(stats.wall_s, 3),
@@ -235,6 +237,8 @@ def plot_scores(
     handles, names = axes[0].get_legend_handles_labels()
     fig.legend(handles, names, loc="lower center", ncol=len(reports), fontsize=8, frameon=False)
     splits = ", ".join(sorted({str(r["split"]) for r in reports}))
+    if any(r.get("repo") for r in reports):  # eval --repo: repository tasks of the split
+        splits += " (repository tasks)"
     counts = ", ".join(
         f"{lab}: {_completed(r['aggregate']['overall'])}/{r['aggregate']['overall']['episodes']}"
         for lab, r in zip(labels, reports, strict=True)

@@ -36,7 +36,14 @@ def add_agent_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", default="curated", help="task split: curated, train or test")
     parser.add_argument(
         "--limit", type=at_least(1), default=None,
-        help="episodes to run, cycling over the split's tasks (default: each task once)",
+        help="episodes to run, cycling over the split's tasks (default: each task once; "
+        "with --repo, required)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--repo", action="store_true",
+        help="repository tasks: each episode resets with repo=true and its seed, so the server "
+        "picks one of the split's repository tasks (matching --kind, --difficulty, --category); "
+        "--limit says how many episodes",
     )  # fmt: skip
     for name, enum in (("kind", TaskKind), ("difficulty", Difficulty), ("category", Category)):
         parser.add_argument(
@@ -139,14 +146,19 @@ def check_capacity(args: argparse.Namespace, url: str, sessions: int) -> None:
 
 
 def agent_options(args: argparse.Namespace) -> dict[str, Any]:
-    if args.agent != "llm":
+    """What ``make_factory`` gives the agent: the llm's endpoint and sampling; the oracle's
+    store of repository tasks (the one an embedded server serves: the same settings)."""
+    if args.agent not in ("llm", "oracle"):
         return {}
     import dataclasses
 
     from python_env.agents.llm import LLMConfig
     from python_env.config import Settings
 
-    config = LLMConfig.from_settings(Settings.from_env().llm)
+    settings = Settings.from_env()
+    if args.agent == "oracle":
+        return {"repo_tasks_dir": settings.catalog.repo_tasks_dir}
+    config = LLMConfig.from_settings(settings.llm)
     config = dataclasses.replace(
         config,
         base_url=args.llm_url or config.base_url,
@@ -186,9 +198,24 @@ def list_replica_tasks(url: str, split: str) -> list[Any]:
 
 
 def select_episodes(args: argparse.Namespace, url: str) -> list[Any]:
-    from python_env.agents.evaluation import plan_episodes
-    from python_env.errors import TaskNotFound
+    """The episodes to play: each listed task of the split that matches the filters (cycled
+    up to ``--limit``), or with ``--repo`` that many seeded picks of repository tasks."""
+    from python_env.agents.evaluation import plan_episodes, plan_picks
+    from python_env.errors import InvalidRequest, TaskNotFound
 
+    if args.repo:
+        if args.limit is None:
+            raise InvalidRequest(
+                "--repo picks a repository task per episode by its seed: give the number of "
+                "episodes with --limit",
+                field="limit",
+            )
+        list_replica_tasks(url, args.split)  # an unknown split: the server's splits, listed
+        options = {"split": args.split, "repo": True, "kind": args.kind,
+                   "difficulty": args.difficulty, "category": args.category}  # fmt: skip
+        episodes = plan_picks(options, args.limit, args.seed)
+        probe_pick(url, episodes[0])
+        return episodes
     tasks = [
         t
         for t in list_replica_tasks(url, args.split)
@@ -199,6 +226,28 @@ def select_episodes(args: argparse.Namespace, url: str) -> list[Any]:
     if not tasks:
         raise TaskNotFound(f"no task of split {args.split!r} matches the filters")
     return plan_episodes(tasks, args.limit, args.seed)
+
+
+def probe_pick(url: str, episode: Any) -> None:
+    """Reset once with ``episode``'s pick, so a split without a matching repository task fails
+    the run at once (exit 2) rather than every episode; the server keeps the task's baselines,
+    so the episode that follows reuses them. Replicas that do not answer are skipped."""
+    from python_env.client import PythonEnv
+    from python_env.errors import TaskNotFound
+    from python_env.pool import split_urls
+
+    for one in split_urls(url):
+        try:
+            with PythonEnv(base_url=one).sync() as env:
+                env.reset(seed=episode.seed, **episode.reset_options())
+            return
+        except TaskNotFound as exc:
+            raise TaskNotFound(
+                f"no repository task to pick: {exc}; the server lists the split, but none of "
+                "its repository tasks matches (is PYTHON_ENV_REPO_TASKS_DIR the store?)"
+            ) from exc
+        except Exception:  # a replica that fails here fails its episodes later, as counted
+            continue
 
 
 def execute(args: argparse.Namespace, url: str, on_result: Any = None) -> Any:
@@ -245,7 +294,8 @@ def run(args: argparse.Namespace) -> int:
 
     from python_env.agents.report import build_report, plot_scores, side_by_side
 
-    out: Path = args.out or Path(f"eval-{args.agent}-{args.split}.json")
+    repo = "-repo" if args.repo else ""
+    out: Path = args.out or Path(f"eval-{args.agent}-{args.split}{repo}.json")
     plot: Path | None = None if args.no_plot else (args.plot or out.with_suffix(".png"))
     refuse_overwrite(args, out, *([plot] if plot else []))
     if args.ray is not None:
@@ -262,7 +312,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         with server_url(args) as url:
             stats = execute(args, url)
-    extra: dict[str, Any] = {"uses_answer_key": args.agent == "oracle"}
+    extra: dict[str, Any] = {"uses_answer_key": args.agent == "oracle", "repo": args.repo}
     if args.agent == "llm":
         config = agent_options(args)["config"]
         extra |= {"model": config.model, "llm_url": config.base_url, "label": f"llm:{config.model}"}
@@ -272,6 +322,11 @@ def run(args: argparse.Namespace) -> int:
     out.write_text(json.dumps(report, indent=1) + "\n")
     print(side_by_side([report]))
     overall = report["aggregate"]["overall"]
+    if args.repo:
+        print(
+            f"\nrepository tasks of split {args.split!r}, picked by seed (reset repo=true): "
+            f"{report['run']['tasks']} distinct tasks"
+        )
     print(
         f"\n{stats.episodes} episodes: {overall['completed']} completed, {stats.errors} failed, "
         f"in {stats.wall_s:.1f}s with {stats.concurrency} sessions "

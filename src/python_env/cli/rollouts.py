@@ -35,10 +35,10 @@ def write_episode(result: Any, out: TextIO) -> int:
     """Write one episode's turns; returns the number of lines written."""
     from python_env.agents.base import action_json
     from python_env.agents.prompting import (
-        SYSTEM_PROMPT,
         invalid_line,
         outcome_line,
         render_observation,
+        system_prompt,
     )
 
     turns = result.transitions
@@ -51,7 +51,7 @@ def write_episode(result: Any, out: TextIO) -> int:
             "agent": result.agent,
             "step": step,
             **t.to_json(),
-            "system": SYSTEM_PROMPT,
+            "system": system_prompt(t.observation),
             "prompt": render_observation(t.observation, original, history),
             "completion": None if t.action is None else json.dumps(action_json(t.action)),
             "episode_score": result.score,

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from _pytest.config import Config, _prepareconfig, default_plugins
+from _pytest.fixtures import FixtureFunctionDefinition
 from _pytest.main import Session
 from _pytest.tmpdir import TempPathFactory
 
@@ -232,7 +233,10 @@ def _only(module: types.ModuleType, path: str, select: set[str]) -> types.Module
 
 
 def _collectable(name: str, value: Any) -> bool:
-    """What pytest's default rules would collect from a module: test functions and classes."""
+    """What pytest's default rules would collect from a module: test functions and classes
+    (a fixture named ``test_*`` is a fixture: the selected tests may need it)."""
+    if isinstance(value, FixtureFunctionDefinition):
+        return False
     if isinstance(value, type):
         return name.startswith("Test") or any(c.__name__ == "TestCase" for c in value.__mro__)
     return name.startswith("test") and callable(value)

@@ -1,9 +1,11 @@
 // The play view: pick a task, review the original code, edit, run the visible tests, submit.
-// Every move is one step of this tab's own WebSocket session (session.js).
+// Every move is one step of this tab's own WebSocket session (session.js). Repository tasks
+// (a whole project, read file by file) are played through repo.js.
 import { changedLines, el, makeEditor, renderCode } from "./codeview.js";
 import {
   evaluationMarks, fmt, num, renderComponents, renderEvaluation, renderFindings, renderTestReport, signed,
 } from "./render.js";
+import { RepoPlay, isRepoTask } from "./repo.js";
 import { setupReplay } from "./replay.js";
 import { serverUrl, Session, observationOf } from "./session.js";
 
@@ -15,6 +17,15 @@ const state = {
 };
 let reviewView = null;
 const editor = makeEditor($("editor"));
+const repo = new RepoPlay({
+  step: (label, action) => step(label, action),
+  rerender: () => render(state.obs),
+  showPane: (name) => showPane(name),
+  select: (start, end) => select(start, end),
+  clearSelection: () => { state.selection = null; $("f-lines").textContent = "—"; },
+  status: (text, isError) => status(text, isError),
+  editor,
+});
 
 function status(text, isError = false) {
   $("status").textContent = text;
@@ -52,7 +63,8 @@ function fillTasks() {
   const kind = $("pick-kind").value;
   const difficulty = $("pick-difficulty").value;
   const category = $("pick-category").value;
-  const matching = state.tasks.filter((t) => (!kind || t.kinds.includes(kind))
+  const repoTasks = $("pick-repo").checked;
+  const matching = state.tasks.filter((t) => (!kind || t.kinds.includes(kind)) && isRepoTask(t) === repoTasks
     && (!difficulty || t.difficulty === difficulty) && (!category || t.categories.includes(category)));
   const options = [el("option", "", "— seeded pick among the matching tasks —")];
   options[0].value = "";
@@ -63,7 +75,8 @@ function fillTasks() {
   }
   $("pick-task").replaceChildren(...options);
   const shown = Math.min(matching.length, MAX_OPTIONS);
-  $("pick-count").textContent = `${matching.length} task(s) match` + (shown < matching.length ? `; first ${shown} listed` : "");
+  $("pick-count").textContent = `${matching.length} task(s) match` + (shown < matching.length ? `; first ${shown} listed` : "")
+    + (repoTasks && !matching.length ? " (repository tasks are in the train and test splits)" : "");
 }
 
 function resetOptions() {
@@ -73,6 +86,7 @@ function resetOptions() {
   if (seed !== "") options.seed = Number(seed);
   if (id) { options.task_id = id; return options; }
   options.split = $("pick-split").value;
+  if ($("pick-repo").checked) options.repo = true;
   for (const name of ["kind", "difficulty", "category"]) {
     const value = $(`pick-${name}`).value;
     if (value) options[name] = value;
@@ -87,6 +101,7 @@ async function start(event) {
     const obs = observationOf(envelope);
     Object.assign(state, { obs, original: obs.code, draft: [], selection: null, steps: [], score: obs.score });
     editor.setValue(obs.code);
+    repo.start(obs);
     $("episode").hidden = false;
     $("evaluation").hidden = true;
     showPane("review");
@@ -142,11 +157,15 @@ function render(obs) {
   $("test-report").replaceChildren(renderTestReport(obs.test_report, "visible"));
   renderSteps();
   renderDraft();
-  const marks = obs.evaluation
-    ? evaluationMarks(obs.evaluation, obs.findings)
-    : obs.findings.map((f, i) => ({ start: f.start_line, end: f.end_line, cls: "mark-finding", title: `finding #${i + 1}: ${f.message}` }));
-  reviewView = renderCode($("code-review"), state.original, { marks, onSelect: obs.done ? null : select });
-  if (state.selection && !obs.done) reviewView.select(...state.selection);
+  if (repo.active) {
+    reviewView = repo.render(obs);
+  } else {
+    const marks = obs.evaluation
+      ? evaluationMarks(obs.evaluation, obs.findings)
+      : obs.findings.map((f, i) => ({ start: f.start_line, end: f.end_line, cls: "mark-finding", title: `finding #${i + 1}: ${f.message}` }));
+    reviewView = renderCode($("code-review"), state.original, { marks, onSelect: obs.done ? null : select });
+  }
+  if (state.selection && reviewView && !obs.done) reviewView.select(...state.selection);
   renderCode($("code-tests"), obs.visible_tests);
   $("legend").hidden = !obs.evaluation;
   if (obs.evaluation) {
@@ -182,9 +201,10 @@ function updateButtons() {
   $("f-copy").disabled = !live || !state.selection;
   $("send-review").disabled = !live || state.draft.length === 0;
   $("send-review").textContent = `Send review (${state.draft.length} finding${state.draft.length === 1 ? "" : "s"})`;
-  $("save-edit").disabled = !live || editor.value === state.obs.code;
+  $("save-edit").disabled = !live || (repo.active ? !repo.canSave() : editor.value === state.obs.code);
   $("run-tests").disabled = !live;
   $("submit").disabled = !live;
+  repo.enable(live);
   $("start").disabled = state.busy;
 }
 
@@ -206,6 +226,10 @@ function addFinding(event) {
   const rule = $("f-rule").value.trim();
   if (rule) finding.rule_id = rule;
   if ($("f-fix").value.trim()) finding.suggested_fix = $("f-fix").value;
+  if (repo.active) {
+    finding.path = $("f-path").value.trim();
+    if (!finding.path) { status("A finding on a repository task names its file.", true); $("f-path").focus(); return; }
+  }
   state.draft.push(finding);
   $("f-message").value = "";
   $("f-fix").value = "";
@@ -221,13 +245,13 @@ function renderDraft() {
 function copySelection() {
   if (!state.selection) return;
   const [start, end] = state.selection;
-  $("f-fix").value = state.original.split("\n").slice(start - 1, end).join("\n");
+  $("f-fix").value = repo.active ? repo.linesOf(start, end) : state.original.split("\n").slice(start - 1, end).join("\n");
 }
 
 // --- panes and views -----------------------------------------------------------------------
 
 function showPane(name) {
-  for (const pane of ["review", "edit", "tests"]) {
+  for (const pane of ["review", "edit", "tests", "patch", "output"]) {
     $(`pane-${pane}`).hidden = pane !== name;
     $(`pane-${pane}-btn`).classList.toggle("active", pane === name);
   }
@@ -243,7 +267,7 @@ function showView(name) {
 function wire() {
   $("picker").addEventListener("submit", start);
   $("pick-split").addEventListener("change", () => loadTasks().catch((e) => status(e.message, true)));
-  for (const name of ["kind", "difficulty", "category"]) $(`pick-${name}`).addEventListener("change", fillTasks);
+  for (const name of ["kind", "difficulty", "category", "repo"]) $(`pick-${name}`).addEventListener("change", fillTasks);
   $("finding-form").addEventListener("submit", addFinding);
   $("f-copy").addEventListener("click", copySelection);
   $("send-review").addEventListener("click", () => {
@@ -252,8 +276,8 @@ function wire() {
       if (obs && !obs.error) { state.draft = []; renderDraft(); updateButtons(); }
     });
   });
-  $("save-edit").addEventListener("click", () => step("edit", { kind: "edit", code: editor.value }));
-  $("run-tests").addEventListener("click", () => step("run_tests", { kind: "run_tests" }));
+  $("save-edit").addEventListener("click", () => (repo.active ? repo.save() : step("edit", { kind: "edit", code: editor.value })));
+  $("run-tests").addEventListener("click", () => (repo.active ? repo.runTests() : step("run_tests", { kind: "run_tests" })));
   $("submit").addEventListener("click", () => step("submit", { kind: "submit" }));
   editor.onChange(updateButtons);
   document.querySelectorAll(".subtab").forEach((b) => b.addEventListener("click", () => showPane(b.dataset.pane)));

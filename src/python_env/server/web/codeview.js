@@ -19,30 +19,36 @@ export function el(tag, cls = "", text = "") {
  * options.onSelect(start, end): makes lines selectable (click, shift-click or drag).
  * options.changed: Set of line numbers to flag as changed (an edit).
  * options.reveal: scroll the first marked or changed line into view.
+ * options.first: the number of the first line (a slice of a file; default 1).
+ * options.plain: no Python highlighting (a file that is not Python).
+ * Line numbers in marks, changed, onSelect and select() are the file's.
  * Returns {select(start, end), clear()}.
  */
 export function renderCode(container, source, options = {}) {
   container.replaceChildren();
-  const lines = highlightLines(source);
+  const first = options.first || 1;
+  const lines = options.plain ? source.split("\n").map((text) => (text ? [["", text]] : [])) : highlightLines(source);
   if (lines.length > 1 && lines[lines.length - 1].length === 0 && source.endsWith("\n")) lines.pop();
   const rows = lines.map((pieces, i) => {
     const row = el("div", "line");
-    row.dataset.line = String(i + 1);
-    row.appendChild(el("span", "ln", String(i + 1)));
+    row.dataset.line = String(first + i);
+    row.appendChild(el("span", "ln", String(first + i)));
     const src = el("span", "src");
     appendPieces(src, pieces);
     if (!pieces.length) src.textContent = " ";
     row.appendChild(src);
-    if (options.changed && options.changed.has(i + 1)) row.classList.add("changed");
+    if (options.changed && options.changed.has(first + i)) row.classList.add("changed");
     container.appendChild(row);
     return row;
   });
   for (const mark of options.marks || []) {
-    for (let n = mark.start; n <= Math.min(mark.end, rows.length); n++) {
-      rows[n - 1].classList.add(mark.cls);
-      if (mark.title) rows[n - 1].title = rows[n - 1].title ? `${rows[n - 1].title}\n${mark.title}` : mark.title;
+    for (let n = Math.max(mark.start, first); n <= Math.min(mark.end, first + rows.length - 1); n++) {
+      const row = rows[n - first];
+      row.classList.add(mark.cls);
+      if (mark.title) row.title = row.title ? `${row.title}\n${mark.title}` : mark.title;
     }
-    if (mark.label && rows[mark.start - 1]) rows[mark.start - 1].appendChild(el("span", `tag ${mark.cls}`, mark.label));
+    const labelled = rows[mark.start - first];
+    if (mark.label && labelled) labelled.appendChild(el("span", `tag ${mark.cls}`, mark.label));
   }
   if (options.reveal) { // scroll the first marked or changed line into view, in the box only
     const first = rows.find((row) => row.classList.contains("changed") || [...row.classList].some((c) => c.startsWith("mark-")));
@@ -53,7 +59,7 @@ export function renderCode(container, source, options = {}) {
 
   container.classList.add("selectable");
   let anchor = null;
-  const paint = (a, b) => rows.forEach((row, i) => row.classList.toggle("sel", i + 1 >= a && i + 1 <= b));
+  const paint = (a, b) => rows.forEach((row, i) => row.classList.toggle("sel", first + i >= a && first + i <= b));
   const finish = (a, b) => {
     const [start, end] = a <= b ? [a, b] : [b, a];
     paint(start, end);
@@ -111,7 +117,11 @@ export function makeEditor(root) {
     shadow.scrollLeft = area.scrollLeft;
     gutter.scrollTop = area.scrollTop;
   };
-  area.addEventListener("input", () => { paint(); listener(area.value); });
+  let pending = 0; // one repaint per frame however many input events (a big file is slow to paint)
+  area.addEventListener("input", () => {
+    if (!pending) pending = requestAnimationFrame(() => { pending = 0; paint(); });
+    listener(area.value);
+  });
   area.addEventListener("scroll", sync);
   area.addEventListener("keydown", (event) => {
     if (event.key !== "Tab" || event.shiftKey || event.ctrlKey || event.metaKey) return;
@@ -121,7 +131,7 @@ export function makeEditor(root) {
   });
   return {
     get value() { return area.value; },
-    setValue(text) { area.value = text; paint(); },
+    setValue(text) { area.value = text; cancelAnimationFrame(pending); pending = 0; paint(); },
     onChange(fn) { listener = fn; },
     textarea: area,
   };

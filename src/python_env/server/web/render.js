@@ -19,7 +19,8 @@ export function num(x, cls = "") {
 }
 
 export function spanText(f) {
-  return f.start_line === f.end_line ? `line ${f.start_line}` : `lines ${f.start_line}–${f.end_line}`;
+  const span = f.start_line === f.end_line ? `line ${f.start_line}` : `lines ${f.start_line}–${f.end_line}`;
+  return f.path ? `${f.path} ${span}` : span; // a repository task's finding names its file
 }
 
 /** One <li> per finding: span, category/severity, message, and its suggested fix if any. */
@@ -84,19 +85,22 @@ export function renderComponents(components, weights = null) {
   return box;
 }
 
-/** Marks for the original code: issues matched (green) or missed (red), unmatched findings. */
-export function evaluationMarks(evaluation, findings) {
+/** Marks for the original code: issues matched (green) or missed (red), unmatched findings.
+ * With `path` (a repository task), only the issues and findings of that file. */
+export function evaluationMarks(evaluation, findings, path = null) {
   const review = evaluation.review;
   const hit = new Set((review ? review.matched : []).map((m) => m.issue_id));
+  const paths = evaluation.issue_paths || {};
   const marks = [];
   for (const issue of evaluation.issues || []) {
+    if (path !== null && paths[issue.id] !== path) continue;
     const cls = hit.has(issue.id) ? "mark-hit" : "mark-miss";
     const title = `${issue.id} (${issue.category}, ${issue.severity}): ${issue.explanation}`;
     marks.push({ start: issue.start_line, end: issue.end_line, cls, title, label: issue.id });
   }
   for (const index of review ? review.unmatched_findings : []) {
     const f = findings[index];
-    if (f) marks.push({ start: f.start_line, end: f.end_line, cls: "mark-false", title: `finding #${index + 1}: ${f.message}` });
+    if (f && (path === null || f.path === path)) marks.push({ start: f.start_line, end: f.end_line, cls: "mark-false", title: `finding #${index + 1}: ${f.message}` });
   }
   return marks;
 }
@@ -138,7 +142,10 @@ export function renderEvaluation(box, evaluation, findings) {
         .map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`)).join(", ");
       const cats = [issue.category, ...(issue.alt_categories || [])].join("/");
       const item = el("li", hit.has(issue.id) || !review ? "" : "missed");
-      item.append(el("strong", "", issue.id), ` lines ${spans} · ${cats} · ${issue.severity}` + (issue.rule_id ? ` · ${issue.rule_id}` : ""));
+      const where = (evaluation.issue_paths || {})[issue.id];
+      item.append(el("strong", "", issue.id), where ? " " : "");
+      if (where) item.appendChild(el("code", "issue-path", where));
+      item.append(` lines ${spans} · ${cats} · ${issue.severity}` + (issue.rule_id ? ` · ${issue.rule_id}` : ""));
       item.appendChild(el("div", "msg", issue.explanation));
       list.appendChild(item);
     }
