@@ -34,9 +34,9 @@ Replica = tuple[str, "subprocess.Popen[bytes]"]
 @pytest.fixture(scope="module")
 def replicas() -> Iterator[list[Replica]]:
     """Three servers of 16 sessions on 127.0.0.1, started side by side (imports dominate)."""
-    managers = [
-        server_process(SLOTS, env={"PYTHON_ENV_SANDBOX_WORKERS": "1"}) for _ in range(REPLICAS)
-    ]
+    # Three cold starts at once on 2 cores, beside the rest of the suite: give them time.
+    env = {"PYTHON_ENV_SANDBOX_WORKERS": "1"}
+    managers = [server_process(SLOTS, timeout_s=180.0, env=env) for _ in range(REPLICAS)]
     with ExitStack() as stack:
         with ThreadPoolExecutor(REPLICAS) as starter:
             futures = [starter.submit(manager.__enter__) for manager in managers]

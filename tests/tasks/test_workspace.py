@@ -310,7 +310,8 @@ def test_the_search_budget_cuts_a_long_search_short(monkeypatch: pytest.MonkeyPa
     start = time.perf_counter()
     found = ws.search("nomatch")
     assert time.perf_counter() - start < 5  # loose: CI machines are busy; cut_short decides
-    assert isinstance(found, SearchResult) and found.cut_short and "after 0.02 s" in found.note
+    # The whole-search budget, or (on a loaded machine) one line's own time limit, cuts it short.
+    assert isinstance(found, SearchResult) and found.cut_short and "cut short" in found.note
     assert found.files_searched < 10
 
 
