@@ -2,6 +2,10 @@
 
 ``--out DIR`` writes it to DIR, which ``python-env serve --tasks DIR`` serves as the splits
 DIR-train and DIR-test; only ``--into-package`` rebuilds the dataset shipped in the package.
+
+``--repos`` builds repository tasks instead: bugs injected into pinned open-source projects and
+kept when the project's own tests catch them (``generate_repos``); ``--into-package`` then
+rebuilds the package's ``tasks/data/repos``.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from python_env.cli import generate_repos
 from python_env.cli.help import at_least, plain
 
 
@@ -40,10 +45,17 @@ def register(sub: Any) -> None:
         "most --workers); ray://HOST:PORT through Ray Client (needs ray[client])",
     )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    generate_repos.add_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    problem = generate_repos.misused(args)
+    if problem:
+        print(f"python-env: error: {problem}", file=sys.stderr)
+        return 2
+    if args.repos:
+        return generate_repos.run(args)
     from tqdm import tqdm
 
     from python_env.config import Settings

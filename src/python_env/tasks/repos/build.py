@@ -1,0 +1,310 @@
+"""One project's repository tasks: baseline its suite, inject bugs, keep those its tests catch.
+
+Per project (``ProjectBuilder.build``):
+
+1. the baseline (``suite.run_baseline``): the tests that pass, steadily, on the snapshot;
+2. mutants (``mutants.sample_mutants``): one bug-family injection each, sampled per module;
+3. the kill check: the test modules that name the mutated function (``candidate_files``) run
+   on the mutant; the tests whose outcome differs from the baseline's fail. A mutant is kept
+   when at least ``MIN_FAIL_TO_PASS`` fail, its run finished and its modules still import;
+4. the task: hidden tests are the failing ones (at most ``MAX_FAIL_TO_PASS``, sampled) and a
+   sample of passing ones; visible tests some of the failing and a few passing ones;
+5. the cross-check: the task as the environment grades it (``Job.of_repo``, default limits),
+   with the hidden tests run together: the reference tree must match the baseline and the
+   start tree must fail exactly the fail-to-pass tests.
+
+Everything random derives from ``(seed, project, module path)`` (and the site, for one task's
+tests); mutants are judged in batches, in a fixed order, so the tasks do not depend on which
+sandbox job finishes first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from python_env.sandbox import Executor, Job
+from python_env.tasks.generate.build import source_seed
+from python_env.tasks.patches import unified_diff
+from python_env.tasks.repo_task import ProjectRef, RepoIssue, RepoTask
+from python_env.tasks.repos.mutants import Mutant, candidate_tests, sample_mutants
+from python_env.tasks.repos.projects import Project
+from python_env.tasks.repos.suite import Baseline, Layout, failing_tests, run_baseline
+from python_env.tasks.repos.texts import MAX_STEPS, difficulty, instructions, title
+from python_env.tasks.workspace import Workspace
+from python_env.types import ExecReport, ExitReason, Limits, TaskInfo, TaskKind
+
+MIN_FAIL_TO_PASS = 2
+MAX_FAIL_TO_PASS = 30  # hidden failing tests at most: a graded run stays fast
+MAX_PASS_TO_PASS = 10
+MAX_VISIBLE_FAILING, MAX_VISIBLE_PASSING = 3, 3
+MAX_MUTANTS = 300  # mutants tried per project at most
+KINDS = (TaskKind.REVIEW, TaskKind.REPAIR)
+GRADING_LIMITS = Limits()  # what the environment grades a run under
+
+Progress = Callable[[str, int, int, int], None]  # (stage, done, total, tasks kept)
+
+
+@dataclass
+class ProjectBuild:
+    """What building one project gave: tasks, what happened to every mutant, timings."""
+
+    project: Project
+    tasks: list[RepoTask] = field(default_factory=list)
+    mutants: Counter[str] = field(default_factory=Counter)  # outcome -> count
+    injectors: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    coverage: Counter[str] = field(default_factory=Counter)  # how test modules were chosen
+    baseline: dict[str, object] = field(default_factory=dict)
+    hidden_ms: list[float] = field(default_factory=list)  # graded hidden runs (start tree)
+    seconds: float = 0.0
+    error: str = ""
+
+    @property
+    def tried(self) -> int:
+        """Mutants judged (kill-checked)."""
+        return sum(sum(counts.values()) for counts in self.injectors.values())
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A mutant after its kill check."""
+
+    mutant: Mutant
+    outcome: str  # killed, survived, killed_once, timeout, import_error, ...
+    ids: tuple[str, ...] = ()  # the tests that ran
+    failing: frozenset[str] = frozenset()
+    coverage: str = ""
+
+
+class ProjectBuilder:
+    """Builds the tasks of one project at a time over two executors (the second, with another
+    string-hash seed, only repeats the baseline)."""
+
+    def __init__(
+        self,
+        executors: tuple[Executor, Executor],
+        seed: int,
+        threads: int = 4,
+        max_tasks: int | None = None,
+        max_mutants: int = MAX_MUTANTS,
+    ) -> None:
+        self.executors = executors
+        self.seed = seed
+        self.threads = max(1, threads)
+        self.max_tasks = max_tasks
+        self.max_mutants = max_mutants
+
+    def build(
+        self, project: Project, snapshot: Workspace, progress: Progress | None = None
+    ) -> ProjectBuild:
+        """Every task of ``project`` (raises ``SandboxError`` only if the sandbox breaks)."""
+        started = time.perf_counter()
+        out = ProjectBuild(project)
+        layout = Layout.of(project)
+
+        def tick(stage: str) -> Callable[[int, int], None]:
+            def report(done: int, total: int) -> None:
+                if progress:
+                    progress(stage, done, total, len(out.tasks))
+
+            return report
+
+        baseline = run_baseline(layout, snapshot, self.executors, self.threads, tick("baseline"))
+        out.baseline = {
+            "test_modules": len(layout.test_modules(snapshot)),
+            "tests_kept": len(baseline.outcomes),
+            "tests_dropped": dict(sorted(baseline.dropped.items())),
+            "modules_without_tests": dict(sorted(baseline.problems.items())),
+        }
+        if not baseline.outcomes:
+            out.error = "no test of its suite passes steadily in the sandbox"
+            return out
+        mutants = sample_mutants(layout, snapshot, project.name, self.seed, out.mutants)
+        out.mutants["sampled"] = len(mutants)
+        mutants = mutants[: self.max_mutants]
+        batch = self.threads * 2
+        with ThreadPoolExecutor(self.threads) as pool:
+            for start in range(0, len(mutants), batch):
+                if self.max_tasks is not None and len(out.tasks) >= self.max_tasks:
+                    out.mutants["not_tried"] += len(mutants) - start
+                    break
+                chunk = mutants[start : start + batch]
+                judged = list(pool.map(lambda m: self.judge(m, layout, snapshot, baseline), chunk))
+                tasks = list(
+                    pool.map(lambda j: self._task(j, project, layout, snapshot, baseline), judged)
+                )
+                for verdict, made in zip(judged, tasks, strict=True):
+                    self._record(out, verdict, made)
+                tick("mutants")(min(start + batch, len(mutants)), len(mutants))
+        out.seconds = time.perf_counter() - started
+        return out
+
+    def _seed(self, mutant: Mutant, purpose: str) -> int:
+        """A seed for one use of one mutant: from the seed, the project, the module, the site."""
+        return source_seed(self.seed, f"{mutant.project}:{mutant.module}:{mutant.key}:{purpose}")
+
+    def _record(
+        self, out: ProjectBuild, judged: Judged, made: tuple[RepoTask, float] | str
+    ) -> None:
+        outcome = judged.outcome
+        if outcome == "killed":
+            outcome = made if isinstance(made, str) else "kept"
+            full = self.max_tasks is not None and len(out.tasks) >= self.max_tasks
+            if outcome == "kept" and full:
+                outcome = "over_cap"
+        out.mutants[outcome] += 1
+        out.injectors[judged.mutant.injector][outcome] += 1
+        if judged.coverage:
+            out.coverage[judged.coverage] += 1
+        if outcome == "kept" and not isinstance(made, str):
+            out.tasks.append(made[0])
+            out.hidden_ms.append(made[1])
+
+    def judge(
+        self, mutant: Mutant, layout: Layout, snapshot: Workspace, baseline: Baseline
+    ) -> Judged:
+        """The kill check: the mutant under the tests of the modules that name its code."""
+        rng = random.Random(self._seed(mutant, "kill"))
+        tests, tier = candidate_tests(mutant, baseline, snapshot, rng)
+        ids = tuple(tests)
+        cpu = sum(baseline.cpu_ms[f] for f in {i.split("::", 1)[0] for i in ids}) / 1000
+        # A mutant may loop where the original returns: a few times the baseline, then give up.
+        limits = Limits(cpu_seconds=3 * cpu + 5, wall_seconds=6 * cpu + 20, memory_mb=1024)
+        tree = snapshot.updated({mutant.module: mutant.candidate.code})
+        report = self.executors[0].run(layout.job(tree, layout.trusted(snapshot), ids, limits))
+        failing = frozenset(failing_tests(report, baseline, ids))
+        if report.exit_reason is not ExitReason.OK:
+            outcome = report.exit_reason.value
+        elif report.error:
+            outcome = "import_error"  # the bug breaks collection: every test, not behaviour
+        elif len(failing) >= MIN_FAIL_TO_PASS:
+            outcome = "killed"
+        else:
+            outcome = "killed_once" if failing else "survived"
+        return Judged(mutant, outcome, ids, failing, tier)
+
+    def _task(
+        self,
+        judged: Judged,
+        project: Project,
+        layout: Layout,
+        snapshot: Workspace,
+        baseline: Baseline,
+    ) -> tuple[RepoTask, float] | str:
+        """The task of a killed mutant and the wall time of its graded hidden run, or why the
+        cross-check dropped it."""
+        if judged.outcome != "killed":
+            return judged.outcome
+        mutant = judged.mutant
+        rng = random.Random(self._seed(mutant, "tests"))
+        order = {test: k for k, test in enumerate(judged.ids)}
+
+        def ordered(tests: Sequence[str]) -> tuple[str, ...]:
+            return tuple(sorted(tests, key=order.__getitem__))
+
+        failing = ordered(list(judged.failing))
+        passing = [t for t in judged.ids if t not in judged.failing]
+        f2p = ordered(rng.sample(failing, min(MAX_FAIL_TO_PASS, len(failing))))
+        p2p = rng.sample(passing, min(MAX_PASS_TO_PASS, len(passing)))
+        shown = rng.sample(f2p, rng.randint(1, min(MAX_VISIBLE_FAILING, len(f2p) - 1)))
+        shown += rng.sample(passing, min(MAX_VISIBLE_PASSING, len(passing)))
+        task = self._assemble(project, layout, snapshot, mutant, f2p, ordered(shown),
+                              ordered([*f2p, *p2p]))  # fmt: skip
+        return self._cross_check(task, snapshot, baseline)
+
+    def _assemble(
+        self,
+        project: Project,
+        layout: Layout,
+        snapshot: Workspace,
+        mutant: Mutant,
+        f2p: tuple[str, ...],
+        visible: tuple[str, ...],
+        hidden: tuple[str, ...],
+    ) -> RepoTask:
+        tree = snapshot.updated({mutant.module: mutant.candidate.code})
+        comp = mutant.component
+        spec = comp.spec
+        start_line, end_line = mutant.candidate.spans[0]
+        key = json.dumps([project.name, project.version, mutant.module, mutant.key, self.seed])
+        info = TaskInfo(
+            id=f"repo-{project.name}-{hashlib.sha256(key.encode()).hexdigest()[:10]}",
+            title=title(project, next(t for t in visible if t in f2p)),
+            kinds=KINDS,
+            difficulty=difficulty(spec.subtlety, len(f2p)),
+            split=project.split,
+            source=f"repo:{project.name}",
+            categories=(spec.category,),
+            num_issues=1,
+            max_steps=MAX_STEPS,
+        )
+        issue = RepoIssue(
+            id=f"{comp.injector.replace('_', '-')}-1",
+            path=mutant.module,
+            start_line=start_line,
+            end_line=end_line,
+            category=spec.category,
+            severity=spec.severity,
+            rule_id=spec.rule_id,
+            alt_categories=spec.alt_categories,
+            explanation=comp.explanation,
+        )
+        return RepoTask(
+            info=info,
+            instructions=instructions(project, KINDS, visible),
+            project=project_ref(project),
+            snapshot=snapshot.digest(),
+            start=unified_diff(snapshot, tree),
+            fix=unified_diff(tree, snapshot),
+            roots=layout.roots,
+            test_paths=layout.test_paths,
+            visible_tests=visible,
+            hidden_tests=hidden,
+            fail_to_pass=f2p,
+            issues=(issue,),
+        )
+
+    def _cross_check(
+        self, task: RepoTask, snapshot: Workspace, baseline: Baseline
+    ) -> tuple[RepoTask, float] | str:
+        """Grade the task's suites as the environment will: on the reference tree both must
+        match the baseline; on the start tree the hidden one must fail exactly the fail-to-pass
+        tests."""
+        runner = self.executors[0]
+        hidden = task.hidden_tests
+        tree = task.reference_tree(snapshot)
+        for ids in (task.visible_tests, hidden):
+            reference = runner.run(Job.of_repo(task, snapshot, tree, ids, GRADING_LIMITS))
+            if not _clean(reference, ids) or failing_tests(reference, baseline, ids):
+                return "reference_differs"
+        start = runner.run(
+            Job.of_repo(task, snapshot, task.start_tree(snapshot), hidden, GRADING_LIMITS)
+        )
+        if not _clean(start, hidden):
+            return "start_unclean"
+        if set(failing_tests(start, baseline, hidden)) != set(task.fail_to_pass):
+            return "start_differs"
+        return task, start.wall_ms
+
+
+def _clean(report: ExecReport, hidden: Sequence[str]) -> bool:
+    """The run finished, collected, and ran every hidden test."""
+    names = {o.name for o in report.outcomes}
+    return report.exit_reason is ExitReason.OK and not report.error and names >= set(hidden)
+
+
+def project_ref(project: Project) -> ProjectRef:
+    """A task's reference to its project's release."""
+    return ProjectRef(
+        name=project.name,
+        version=project.version,
+        licence=project.licence,
+        attribution=project.attribution,
+        url=project.sdist_url,
+    )

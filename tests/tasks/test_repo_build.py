@@ -1,0 +1,269 @@
+"""The repository-task generator on a tiny in-memory project: its baseline keeps only steady
+passing tests, a mutant no test catches is dropped, a kept task grades as the environment will
+grade it, the build is byte-for-byte reproducible and a test project never lands in train."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from python_env.config import Settings
+from python_env.grading.tests import grade_suite
+from python_env.sandbox import Executor, Job, make_executor
+from python_env.tasks.patches import changed_lines
+from python_env.tasks.repo_store import RepoStore
+from python_env.tasks.repo_task import RepoTask
+from python_env.tasks.repos import mutants
+from python_env.tasks.repos.build import ProjectBuild, ProjectBuilder
+from python_env.tasks.repos.dataset import build_repos
+from python_env.tasks.repos.mutants import sample_mutants
+from python_env.tasks.repos.projects import ExcludedTest, Project
+from python_env.tasks.repos.suite import Layout, run_baseline
+from python_env.tasks.workspace import Workspace
+from python_env.types import ExecReport, Limits, Suite, TaskKind, VerdictKind
+from tests.tasks.test_repos_fetch import make_sdist
+
+OPS = '''"""Arithmetic helpers."""
+
+
+def add(a, b):
+    return a + b
+
+
+def clamp(x, low, high):
+    if x < low:
+        return low
+    if x > high:
+        return high
+    return x
+
+
+def mean(values):
+    total = 0
+    for value in values:
+        total += value
+    return total / len(values)
+'''
+UNUSED = """def shout(text):
+    if text.endswith("!"):
+        return text.upper()
+    return text.upper() + "!"
+"""
+TEST_OPS = """import pytest
+
+from calc import add, clamp, mean
+
+
+@pytest.mark.parametrize("a, b", [(1, 2), (0, 0), (-3, 5), (10, -4)])
+def test_add(a, b):
+    assert add(a, b) == a + b
+
+
+@pytest.mark.parametrize("x", [-5, 0, 3, 7, 12])
+def test_clamp(x):
+    assert clamp(x, 0, 7) == min(max(x, 0), 7)
+
+
+def test_mean():
+    assert mean([1, 2, 3, 4]) == 2.5
+    assert mean([5]) == 5
+
+
+def test_mean_of_negatives():
+    assert mean([-2, -4]) == -3
+
+
+def test_excluded():
+    import os
+
+    os._exit(3)  # if it ran, the whole job would end here
+"""
+TEST_MISC = """from calc import add
+
+
+def test_wrong():
+    assert add(2, 2) == 5
+
+
+def test_hash_order():
+    return list({"alpha", "beta", "gamma", "delta", "epsilon"})
+
+
+class TestSpeed:
+    def test_fast_enough(self):
+        import time
+
+        start = time.perf_counter()
+        assert add(1, 1) == 2
+        assert time.perf_counter() - start < 60
+"""
+FILES = {
+    "src/calc/__init__.py": "from calc.ops import add, clamp, mean\n",
+    "src/calc/ops.py": OPS,
+    "src/calc/unused.py": UNUSED,
+    "tests/test_ops.py": TEST_OPS,
+    "tests/test_misc.py": TEST_MISC,
+}
+
+
+def sdist(name: str) -> bytes:
+    return make_sdist({f"{name}-1.0/{path}": text.encode() for path, text in FILES.items()})
+
+
+def project(name: str = "calc", split: str = "train") -> Project:
+    return Project(
+        name=name,
+        version="1.0",
+        licence="MIT",
+        sdist_url=f"https://files.example.invalid/{name}-1.0.tar.gz",
+        sha256=hashlib.sha256(sdist(name)).hexdigest(),
+        package_dir="src/calc",
+        test_paths=("tests",),
+        excluded_tests=(ExcludedTest("tests/test_ops.py::test_excluded", "ends the process"),),
+        split=split,  # type: ignore[arg-type]
+        attribution="Copyright (c) 2026 Calc",
+        homepage="https://example.invalid/calc",
+    )
+
+
+@pytest.fixture(scope="module")
+def executors() -> Iterator[tuple[Executor, Executor]]:
+    sandbox = Settings.from_env().sandbox.model_copy(update={"workers": 2})
+    made = (make_executor(sandbox), make_executor(sandbox.model_copy(update={"hash_seed": 1})))
+    yield made
+    for executor in made:
+        executor.close()
+
+
+@pytest.fixture(scope="module")
+def built(executors: tuple[Executor, Executor]) -> ProjectBuild:
+    return ProjectBuilder(executors, seed=7, threads=2).build(project(), Workspace(FILES))
+
+
+def test_the_baseline_keeps_steady_passing_tests_and_never_runs_excluded_ones(
+    executors: tuple[Executor, Executor],
+) -> None:
+    baseline = run_baseline(Layout.of(project()), FILES, executors, threads=2)
+    assert baseline.by_file == {
+        "tests/test_ops.py": (
+            *(f"tests/test_ops.py::test_add[{p}]" for p in ("1-2", "0-0", "-3-5", "10--4")),
+            *(f"tests/test_ops.py::test_clamp[{x}]" for x in (-5, 0, 3, 7, 12)),
+            "tests/test_ops.py::test_mean",
+            "tests/test_ops.py::test_mean_of_negatives",
+        )
+    }
+    # test_wrong fails; the set's order changes with the hash seed; test_excluded is skipped;
+    # test_fast_enough reads a clock
+    assert baseline.dropped == {"failing": 1, "unsteady": 1, "excluded": 1, "timed": 1}
+    assert baseline.problems == {"tests/test_misc.py": "no test passes"}
+
+
+def test_a_mutant_that_no_test_catches_is_dropped(
+    executors: tuple[Executor, Executor], built: ProjectBuild
+) -> None:
+    layout = Layout.of(project())
+    snapshot = Workspace(FILES)
+    baseline = run_baseline(layout, FILES, executors, threads=2)
+    unused = [
+        m for m in sample_mutants(layout, FILES, "calc", 7) if m.module == "src/calc/unused.py"
+    ]
+    assert unused
+    builder = ProjectBuilder(executors, seed=7)
+    for mutant in unused:
+        assert builder.judge(mutant, layout, snapshot, baseline).outcome == "survived"
+    assert built.tasks
+    assert all(t.issues[0].path == "src/calc/ops.py" for t in built.tasks)
+    assert built.mutants["survived"] >= len(unused)
+
+
+def test_a_kept_task_grades_as_the_environment_will(
+    executors: tuple[Executor, Executor], built: ProjectBuild
+) -> None:
+    base = Workspace(FILES)
+    for task in built.tasks:
+        task.check(base)
+        assert task.info.kinds == (TaskKind.REVIEW, TaskKind.REPAIR)
+        assert task.id.startswith("repo-calc-") and task.info.source == "repo:calc"
+        assert task.roots == ("src",) and task.test_paths == ("tests",)
+        f2p, hidden = set(task.fail_to_pass), set(task.hidden_tests)
+        assert len(f2p) >= 2 and f2p <= hidden and len(hidden - f2p) <= 10
+        shown_failing = set(task.visible_tests) & f2p
+        assert 1 <= len(shown_failing) < len(f2p)
+        assert "tests/test_ops.py::test_excluded" not in hidden | set(task.visible_tests)
+        issue = task.issues[0]
+        changed = changed_lines(task.start)[issue.path]
+        assert changed and all(issue.start_line <= n <= issue.end_line for n in changed)
+        assert task.reference_tree(base) == base
+
+        start, fixed = task.start_tree(base), task.reference_tree(base)
+        reference = run(executors[0], task, fixed, task.hidden_tests)
+        original = run(executors[0], task, start, task.hidden_tests)
+        verdicts = grade_suite(Suite.HIDDEN, original, reference, original).verdicts
+        assert {v.name for v in verdicts if v.kind is VerdictKind.FAIL_TO_PASS} == f2p
+        assert {v.name for v in verdicts if not v.passed} == f2p  # the start tree fails them
+        graded = grade_suite(Suite.HIDDEN, reference, reference, original)
+        assert all(v.passed for v in graded.verdicts)
+        visible = run(executors[0], task, start, task.visible_tests)
+        assert {o.name for o in visible.outcomes} == set(task.visible_tests)
+
+
+def run(executor: Executor, task: RepoTask, tree: Workspace, ids: tuple[str, ...]) -> ExecReport:
+    """``ids`` of ``task`` run on ``tree`` as the environment runs them."""
+    return executor.run(Job.of_repo(task, Workspace(FILES), tree, ids, Limits()))
+
+
+def test_the_build_is_reproducible_and_a_test_project_stays_out_of_train(
+    executors: tuple[Executor, Executor], tmp_path: Path
+) -> None:
+    projects = [project("calc"), project("calc-held", split="test")]
+    cache = tmp_path / "cache"
+    for p in projects:  # the sdist cache is filled: nothing is fetched
+        (cache / p.sha256).mkdir(parents=True)
+        (cache / p.sha256 / p.sdist_filename).write_bytes(sdist(p.name))
+    outs = [tmp_path / "one", tmp_path / "two"]
+    for out in outs:
+        result = build_repos(out, projects, 3, cache, max_per_project=2, executors=executors,
+                             threads=2, index_url="http://127.0.0.1:9/")  # fmt: skip
+        assert not result.failed and result.tasks == 4
+    files = sorted(p.relative_to(outs[0]) for p in outs[0].rglob("*") if p.is_file())
+    assert [str(f) for f in files] == [
+        "manifest.json",
+        "snapshots/calc-1.0.json.gz",
+        "snapshots/calc-held-1.0.json.gz",
+        "test.jsonl.gz",
+        "train.jsonl.gz",
+    ]
+    for name in files:
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+    store = RepoStore(outs[0])
+    assert {t.project.name for t in store.tasks("train")} == {"calc"}
+    assert {t.project.name for t in store.tasks("test")} == {"calc-held"}
+    for task in store.tasks("train") + store.tasks("test"):
+        task.check(store.snapshot(task.snapshot))
+        assert task.info.split == ("test" if task.project.name == "calc-held" else "train")
+
+
+def test_another_seed_gives_other_mutants() -> None:
+    layout = Layout.of(project())
+    keys = [[m.key for m in sample_mutants(layout, FILES, "calc", seed)] for seed in (1, 1, 2)]
+    assert keys[0] == keys[1] != keys[2]
+    moved = replace(project(), name="other")
+    assert [m.key for m in sample_mutants(Layout.of(moved), FILES, "other", 1)] != keys[0]
+
+
+def test_a_big_kill_check_runs_the_tests_that_name_the_function_first(
+    executors: tuple[Executor, Executor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    layout = Layout.of(project())
+    baseline = run_baseline(layout, FILES, executors, threads=2)
+    mean = next(m for m in sample_mutants(layout, FILES, "calc", 7) if m.function == "mean")
+    monkeypatch.setattr(mutants, "MAX_KILL_TESTS", 3)  # fewer than the module's 11 tests
+    tests, tier = mutants.candidate_tests(mean, baseline, FILES, random.Random(0))
+    assert tier == "function" and len(tests) == 3
+    named = {"tests/test_ops.py::test_mean", "tests/test_ops.py::test_mean_of_negatives"}
+    assert named < set(tests)
