@@ -5,8 +5,9 @@ calls ``reset(**row)`` for every rollout — the returned observation is appende
 exposes the public methods (``report_finding``, ``edit_code``, ``run_tests``, ``submit``) to the
 model as tools, and asks ``get_reward()`` for the episode's reward: the final task score. With
 ``--repo`` the rollouts are repository tasks (each row a seeded pick, ``reset(repo=True)``) and
-``PythonRepoTools`` adds the tools ``list_files``, ``read_file``, ``search``, ``edit_file`` and
-``apply_patch``, and findings name their file (``report_finding(path, ...)``).
+``PythonRepoTools`` adds the tools ``list_files``, ``read_file``, ``search``, ``edit_file``,
+``apply_patch`` and ``approve`` (the verdict on a pull request with no problem), and findings
+name their file (``report_finding(path, ...)``).
 
 Set-up (CPU torch wheel first, so pip does not fetch a CUDA build)::
 
@@ -58,7 +59,8 @@ INSTRUCTION = (
 REPO_INSTRUCTION = (
     "You review and repair a whole Python project with tools: list_files, read_file and search "
     "to find your way, report_finding for each problem (its file's path and line numbers as at "
-    "the start), edit_file or apply_patch to fix the code, run_tests, and submit when done."
+    "the start), edit_file or apply_patch to fix the code, run_tests, and submit when done; on "
+    "a pull request with no problem, approve instead."
 )
 # Dataset columns for reset ("repo": a seeded pick among the split's repository tasks).
 RESET_COLUMNS = ("seed", "split", "kind", "difficulty", "category", "repo")
@@ -244,6 +246,14 @@ class PythonRepoTools(PythonEnvTools):
             The feedback and the diff applied, or why it does not apply.
         """
         return self._act(kind="apply_patch", diff=diff)
+
+    def approve(self) -> str:
+        """End a pull-request review with the verdict that the change has no problem.
+
+        Returns:
+            The final feedback with the score (an error on a task that is not a pull request).
+        """
+        return self._act(kind="approve")
 
     def report_finding(  # type: ignore[override]  # findings on a project name their file
         self,

@@ -1,6 +1,7 @@
 """A small project to build repository tasks from, shared by the tests of repository episodes,
 agents and the eval CLI: ``calc`` (two modules and their tests), tasks planted in it (``add``
-subtracts; ``mean`` of nothing is 0), and a store of tasks under a directory."""
+subtracts; ``mean`` of nothing is 0), two pull requests to review (one clean, one with a bug
+among benign changes), and a store of tasks under a directory."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from python_env.tasks.patches import unified_diff
 from python_env.tasks.repo_store import RepoStore
 from python_env.tasks.repo_task import ProjectRef, PullRequest, RepoIssue, RepoTask
 from python_env.tasks.workspace import Workspace
-from python_env.types import Category, Difficulty, Severity, TaskInfo, TaskKind
+from python_env.types import Category, Difficulty, Severity, TaskInfo, TaskKind, TaskSetting
 
 OPS = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n"
 STATS = (
@@ -63,6 +64,7 @@ def repo_task(
         id=task_id, title=f"calc: {task_id}", kinds=kinds, difficulty=Difficulty.EASY,
         split=split, source="repos", categories=tuple({i.category for i in issues}),
         num_issues=len(issues), max_steps=fields.pop("max_steps"),
+        setting=TaskSetting.PULL_REQUEST if "pull_request" in fields else TaskSetting.REPOSITORY,
     )  # fmt: skip
     return RepoTask.model_validate({
         "info": info, "instructions": "Find and fix the bug of calc.", "project": PROJECT,
@@ -103,4 +105,40 @@ EVAL_PR = repo_task(
         title="add: accept numbers given as text", description="add goes through eval.",
         diff=unified_diff(Workspace(BASE), Workspace(BASE).updated({OPS_PY: EVAL_OPS})),
     ),
+)  # fmt: skip
+
+# Pull-request review tasks, as the generator emits them (split "review": seeded picks of the
+# train and test splits stay what they were). Both PRs add docstrings to ops.py and rename a
+# variable of stats.py; the planted one also turns add's + into - (line 3 of the head's ops.py).
+DOCUMENTED_OPS = (
+    'def add(a, b):\n    """The sum of a and b."""\n    return a + b\n\n\n'
+    'def mul(a, b):\n    """The product of a and b."""\n    return a * b\n'
+)
+RENAMED_STATS = STATS.replace("total", "acc")
+STATS_PY = "src/calc/stats.py"
+PLANTED_HEAD = {OPS_PY: DOCUMENTED_OPS.replace("a + b", "a - b"), STATS_PY: RENAMED_STATS}
+CLEAN_HEAD = {OPS_PY: DOCUMENTED_OPS, STATS_PY: RENAMED_STATS}
+PR_ISSUE = RepoIssue(id="add-sign", path=OPS_PY, start_line=3, end_line=3,
+                     category=Category.BUG, severity=Severity.HIGH,
+                     explanation="the pull request turns add's + into -")  # fmt: skip
+PR_FINDING = {**GOOD, "start_line": 3, "end_line": 3}  # the planted line of the head
+
+
+def _pull_request(title: str, head: dict[str, str]) -> PullRequest:
+    diff = unified_diff(Workspace(BASE), Workspace(BASE).updated(head))
+    return PullRequest(title=title, description="Docstrings for ops; clearer names in stats.",
+                       diff=diff)  # fmt: skip
+
+
+PR_INSTRUCTIONS = "Review the pull request to calc: approve it, or report and fix its problem."
+PLANTED_PR = repo_task(
+    "calc-pr-planted", "review", PLANTED_HEAD, (TaskKind.REVIEW, TaskKind.REPAIR),
+    instructions=PR_INSTRUCTIONS,
+    issues=(PR_ISSUE,), fail_to_pass=(ADD, MEAN),
+    fix=unified_diff(Workspace(BASE).updated(PLANTED_HEAD), Workspace(BASE).updated(CLEAN_HEAD)),
+    pull_request=_pull_request("Document ops, rename in stats", PLANTED_HEAD),
+)  # fmt: skip
+CLEAN_PR = repo_task(
+    "calc-pr-clean", "review", CLEAN_HEAD, (TaskKind.REVIEW,), fix="", instructions=PR_INSTRUCTIONS,
+    pull_request=_pull_request("Document ops, rename in stats (clean)", CLEAN_HEAD),
 )  # fmt: skip

@@ -53,6 +53,14 @@ class TaskKind(StrEnum):
     OPTIMIZE = "optimize"
 
 
+class TaskSetting(StrEnum):
+    """What the agent works on: one file, a project's tree, or a pull request to a project."""
+
+    FILE = "file"
+    REPOSITORY = "repository"
+    PULL_REQUEST = "pull_request"
+
+
 class Difficulty(StrEnum):
     """How hard a task is meant to be."""
 
@@ -158,9 +166,20 @@ class TaskInfo(_Frozen):
     difficulty: Difficulty = Field(description="easy, medium or hard.")
     split: str = Field(description="curated, train or test (never trained on).")
     source: str = Field(description="Where the task comes from: curated, or a generator corpus.")
-    categories: tuple[Category, ...] = Field(description="Categories of the planted issues.")
-    num_issues: int = Field(description="How many issues are planted (the answer key's size).")
+    categories: tuple[Category, ...] = Field(
+        description="Categories of the planted issues (empty on a pull-request task: whether "
+        "its change has a problem is for the review to find out)."
+    )
+    num_issues: int = Field(
+        description="How many issues are planted (the answer key's size); 0 on a pull-request "
+        "task, which does not say."
+    )
     max_steps: int = Field(description="Actions allowed before the episode is auto-submitted.")
+    setting: TaskSetting = Field(
+        default=TaskSetting.FILE,
+        description="file (one module), repository (a project's tree) or pull_request (review "
+        "a change to a project; a clean one is answered with approve).",
+    )
 
 
 class Task(_Frozen):

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from python_env.agents.launcher import server_process
-from tests.repo_helpers import EMPTY_MEAN, EVAL_PR, SIGN, build_store
+from tests.repo_helpers import CLEAN_PR, EMPTY_MEAN, EVAL_PR, PLANTED_PR, SIGN, build_store
 
-REPO_TASKS = (SIGN, EVAL_PR, EMPTY_MEAN)  # train: SIGN, EVAL_PR; test: EMPTY_MEAN
+# train: SIGN, EVAL_PR; test: EMPTY_MEAN; review: the pull requests PLANTED_PR and CLEAN_PR
+REPO_TASKS = (SIGN, EVAL_PR, EMPTY_MEAN, PLANTED_PR, CLEAN_PR)
 
 
 @dataclass(frozen=True)

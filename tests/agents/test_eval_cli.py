@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from python_env.agents.evaluation import plan_episodes
 from python_env.agents.launcher import server_process
 from python_env.agents.prompting import REPO_SYSTEM_PROMPT
 from python_env.cli import main
 from python_env.client import PythonEnv
 from python_env.tasks.catalog import default_catalog
 from tests.agents.conftest import RepoServer
-from tests.repo_helpers import EVAL_PR, SIGN
+from tests.repo_helpers import CLEAN_PR, EMPTY_MEAN, EVAL_PR, PLANTED_PR, SIGN
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -197,38 +198,83 @@ def test_an_older_report_is_read_with_its_failures_counted_apart(
     assert "| error kinds | RuntimeError: 1 |" in table
 
 
-def test_eval_repo_plays_seeded_picks_of_the_splits_repository_tasks(
+def test_eval_repo_plays_each_listed_repository_task_once(
     repo_server: RepoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The oracle reads the store the settings name, as the server it plays against does.
     monkeypatch.setenv("PYTHON_ENV_REPO_TASKS_DIR", str(repo_server.store))
-    common = ("--repo", "--split", "train", "--limit", "4", "--no-plot")
+    common = ("--repo", "--split", "train", "--no-plot")
     oracle = run_eval(repo_server.url, "oracle", tmp_path / "o.json", *common)
     assert oracle["repo"] is True and oracle["split"] == "train"
-    rows = oracle["episodes"]
-    assert [r["seed"] for r in rows] == [0, 1, 2, 3]
-    assert {r["task_id"] for r in rows} <= {SIGN.id, EVAL_PR.id}  # never a single-file task
-    assert oracle["run"]["tasks"] == len({r["task_id"] for r in rows})
+    assert oracle["settings"] == ["repository", "pull_request"]
+    rows = oracle["episodes"]  # the listing's order; none of train's single-file tasks
+    assert [(r["task_id"], r["seed"]) for r in rows] == [(EVAL_PR.id, 0), (SIGN.id, 1)]
+    assert oracle["run"]["tasks"] == 2
     overall = oracle["aggregate"]["overall"]
     assert overall["mean_score"] == pytest.approx(1.0) and overall["errors"] == 0
     random = run_eval(repo_server.url, "random", tmp_path / "r.json", *common)
-    assert [r["task_id"] for r in random["episodes"]] == [r["task_id"] for r in rows]  # seeds
+    assert [r["task_id"] for r in random["episodes"]] == [r["task_id"] for r in rows]
     assert random["aggregate"]["overall"]["mean_score"] < 0.2
     jsonl = tmp_path / "o.jsonl"
     argv = ["rollouts", "--agent", "oracle", "--url", repo_server.url, "--quiet", *common[:-1]]
-    assert main([*argv, "--out", str(jsonl)]) == 0
+    assert main([*argv, "--limit", "1", "--out", str(jsonl)]) == 0
     turns = [json.loads(line) for line in jsonl.read_text().splitlines()]
-    assert turns and all(t["system"] == REPO_SYSTEM_PROMPT for t in turns)
+    assert turns and {t["task_id"] for t in turns} == {EVAL_PR.id}
+    assert all(t["system"] == REPO_SYSTEM_PROMPT for t in turns)
     assert "Repository: calc 1.0, 7 files" in turns[0]["prompt"]
 
 
-def test_eval_repo_needs_a_count_and_a_split_with_repository_tasks(
+def test_a_setting_filter_and_limit_give_a_spread_sample_or_cycle(
     repo_server: RepoServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv = ["eval", "--url", repo_server.url, "--repo", "--quiet", "--no-plot"]
-    assert main([*argv, "--split", "train", "--out", str(tmp_path / "a.json")]) == 2
-    assert "give the number of episodes with --limit" in capsys.readouterr().err
-    curated = [*argv, "--split", "curated", "--limit", "2", "--out", str(tmp_path / "b.json")]
+    base = ("--agent", "heuristic", "--url", repo_server.url, "--quiet", "--no-plot")
+    out = tmp_path / "one.json"
+    argv = ["eval", *base, "--setting", "pull_request", "--split", "review", "--limit", "1"]
+    assert main([*argv, "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["repo"] is False and report["settings"] == ["pull_request"]
+    assert [r["task_id"] for r in report["episodes"]] == [CLEAN_PR.id]  # index 0 of 2
+    assert "1 episodes of 1 distinct tasks (split 'review', settings pull_request)" in (
+        capsys.readouterr().out
+    )
+    out = tmp_path / "cycle.json"
+    argv = ["eval", *base, "--repo", "--split", "review", "--limit", "3", "--out", str(out)]
+    assert main(argv) == 0
+    rows = json.loads(out.read_text())["episodes"]
+    assert [(r["task_id"], r["seed"]) for r in rows] == [
+        (CLEAN_PR.id, 0), (PLANTED_PR.id, 1), (CLEAN_PR.id, 2)
+    ]  # fmt: skip
+    assert "3 episodes of 2 distinct tasks" in capsys.readouterr().out
+
+
+def test_a_spread_sample_takes_evenly_spaced_tasks_of_the_listing() -> None:
+    infos = [t.info for t in (SIGN, EVAL_PR, EMPTY_MEAN, PLANTED_PR, CLEAN_PR)]
+    names = [f"{p}-{n}" for p in "abc" for n in (1, 2, 3)]  # grouped by project, as listed
+    listing = [infos[0].model_copy(update={"id": name}) for name in names]
+    picked = plan_episodes(listing, 3, seed=5, spread=True)
+    assert [(e.task_id, e.seed) for e in picked] == [("a-1", 5), ("b-1", 6), ("c-1", 7)]
+    assert [e.task_id for e in plan_episodes(listing, 3, seed=5)] == ["a-1", "a-2", "a-3"]
+    sample = plan_episodes(listing, 6, spread=True)  # indices floor(i * 9 / 6)
+    assert [e.task_id for e in sample] == ["a-1", "a-2", "b-1", "b-2", "c-1", "c-2"]
+    assert [e.task_id for e in plan_episodes(infos, 7, spread=True)][5:] == [SIGN.id, EVAL_PR.id]
+    assert plan_episodes(infos, None, spread=True) == plan_episodes(infos, None)
+    assert plan_episodes(infos[:2], None)[1].reset_options() == {"task_id": EVAL_PR.id}
+
+
+def test_eval_refuses_contradicting_settings_and_a_split_without_repository_tasks(
+    repo_server: RepoServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["eval", "--url", repo_server.url, "--quiet", "--no-plot"]
+    both = ["--url", repo_server.url, "--quiet", "--repo", "--setting", "file"]
+    assert main(["eval", *both, "--out", str(tmp_path / "a.json")]) == 2
+    assert "cannot be given with --setting file" in capsys.readouterr().err
+    assert main(["rollouts", *both, "--out", str(tmp_path / "a.jsonl")]) == 2
+    assert "cannot be given with --setting file" in capsys.readouterr().err
+    curated = [*argv, "--repo", "--split", "curated", "--out", str(tmp_path / "b.json")]
     assert main(curated) == 2
-    assert "no repository task to pick" in capsys.readouterr().err
-    assert not (tmp_path / "b.json").exists()
+    err = capsys.readouterr().err
+    assert "no repository task of split 'curated'" in err and "PYTHON_ENV_REPO_TASKS_DIR" in err
+    review = [*argv, "--setting", "file", "--split", "review", "--out", str(tmp_path / "c.json")]
+    assert main(review) == 2
+    assert "no task of split 'review' matches the filters" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # no report, no plot, no rollouts left behind

@@ -1,7 +1,9 @@
 """The baseline agents on repository tasks, against a real server on 127.0.0.1 serving a tiny
-store: the oracle scores 1, random plays valid moves and scores about 0, the heuristic reads and
-reviews only the files a pull request changes (or the failing tests point at), the llm agent's
-prompt shows the repository; and the parts of the heuristic that read diffs, lines and imports."""
+store: the oracle scores 1 (approving the clean pull request), random plays valid moves and
+scores about 0, the heuristic reads and reviews only the lines a pull request adds (or the files
+the failing tests point at) and approves when it finds nothing, the llm agent's prompt shows the
+repository and offers approve on a pull request; and the parts of the heuristic that read diffs,
+lines and imports."""
 
 from __future__ import annotations
 
@@ -24,7 +26,17 @@ from python_env.agents.repo_heuristic import (
 from python_env.environment.models import ActionKind
 from tests.agents.conftest import REPO_TASKS, RepoServer
 from tests.agents.fake_openai import FakeOpenAI, scripted
-from tests.repo_helpers import EMPTY_MEAN, EVAL_PR, GOOD, OPS_PY, SIGN
+from tests.repo_helpers import (
+    CLEAN_PR,
+    EMPTY_MEAN,
+    EVAL_PR,
+    GOOD,
+    OPS_PY,
+    PLANTED_PR,
+    PR_FINDING,
+    SIGN,
+    STATS_PY,
+)
 
 
 def play(
@@ -58,6 +70,8 @@ def test_the_oracle_applies_the_fix_and_reports_the_issues_for_a_score_of_one(
         ["review", "apply_patch", "submit"],  # SIGN: review and repair
         ["review", "submit"],  # EVAL_PR: a review, nothing to repair
         ["apply_patch", "submit"],  # EMPTY_MEAN: repair only
+        ["review", "apply_patch", "submit"],  # PLANTED_PR: the planted line, its fix
+        ["approve"],  # CLEAN_PR: nothing to report
     ]
     review = results[0].transitions[0].action
     assert review is not None and review.findings and review.findings[0].path == OPS_PY
@@ -108,17 +122,38 @@ def test_the_heuristic_reviews_only_the_files_a_pull_request_changes(
 def test_without_a_pull_request_the_heuristic_follows_the_failing_tests(
     repo_server: RepoServer,
 ) -> None:
-    # SIGN's pull request shows no diff: test_add fails; tests/test_ops.py imports calc.
+    # SIGN's pull request shows no diff: test_add fails; tests/test_ops.py imports calc. It
+    # finds nothing there, so it approves the pull request.
     (result,) = play(repo_server, "heuristic", [{"task_id": SIGN.id}])
     labels = [t.action_label() for t in result.transitions]
     assert labels == ["run_tests()", "list_files()", "search()",
-                      "read_file(src/calc/__init__.py)", "submit()"]  # fmt: skip
+                      "read_file(src/calc/__init__.py)", "approve()"]  # fmt: skip
     search = result.transitions[2].action
     assert search is not None and search.path_glob == "tests/test_ops.py"
     assert result.error is None and result.score == 0.0  # nothing a linter sees
     # A repair task whose visible tests pass gives it nothing to read.
     (quiet,) = play(repo_server, "heuristic", [{"task_id": EMPTY_MEAN.id}])
     assert [t.action_label() for t in quiet.transitions] == ["run_tests()", "submit()"]
+
+
+def test_the_heuristic_approves_a_pull_request_whose_added_lines_it_finds_nothing_in(
+    repo_server: RepoServer,
+) -> None:
+    clean, planted = play(
+        repo_server, "heuristic", [{"task_id": t.id} for t in (CLEAN_PR, PLANTED_PR)]
+    )
+    for result in (clean, planted):  # the files the diff touches, then the verdict
+        labels = [t.action_label() for t in result.transitions]
+        assert labels == [f"read_file({OPS_PY})", f"read_file({STATS_PY})", "approve()"]
+    assert clean.score == 1.0  # the right verdict
+    assert planted.score == 0.0  # a behaviour change no linter sees: approved, wrongly
+
+
+def test_random_may_approve_a_pull_request(repo_server: RepoServer) -> None:
+    results = play(repo_server, "random", [{"split": "review", "repo": True}] * 8, seed=3)
+    assert all(r.error is None and r.invalid_actions == 0 for r in results)
+    ends = [r.transitions[-1].action_label() for r in results]
+    assert "approve()" in ends and set(ends) <= {"approve()", "submit()"}
 
 
 def test_the_llm_agent_sees_the_repository_and_its_json_actions_play(
@@ -141,6 +176,25 @@ def test_the_llm_agent_sees_the_repository_and_its_json_actions_play(
     assert "Original code" not in first[1]["content"]  # code is empty on these tasks
     assert "    2 |     return a - b" in second[1]["content"]  # what the read showed
     assert "read_file(src/calc/ops.py)" in second[1]["content"]  # and the history says so
+
+
+def test_the_llm_agent_is_offered_approve_on_a_pull_request(repo_server: RepoServer) -> None:
+    script = scripted([json.dumps({"kind": "read_file", "path": OPS_PY}), '{"kind": "approve"}'])
+    with FakeOpenAI(script) as llm:
+        config = LLMConfig(base_url=llm.base_url, model="scripted-model", api_key="test-key")
+        factory = make_factory("llm", config=config)
+        clean = asyncio.run(run_episode(repo_server.url, factory, {"task_id": CLEAN_PR.id}))
+    assert clean.score == 1.0 and clean.invalid_actions == 0
+    assert [t.action_label() for t in clean.transitions] == [f"read_file({OPS_PY})", "approve()"]
+    first = llm.requests[0]["messages"]
+    assert '{"kind": "approve"}' in first[0]["content"]  # the system prompt offers it
+    assert "Your verdict: approve if this change has no problem" in first[1]["content"]
+    assert "+    acc = 0" in first[1]["content"]  # the diff is in the prompt
+    with FakeOpenAI(scripted([json.dumps({"kind": "review", "findings": [PR_FINDING]})])) as llm:
+        config = LLMConfig(base_url=llm.base_url, model="scripted-model", api_key="test-key")
+        factory = make_factory("llm", config=config)
+        found = asyncio.run(run_episode(repo_server.url, factory, {"task_id": PLANTED_PR.id}))
+    assert found.evaluation is not None and found.evaluation.components["review"] == 1.0
 
 
 def test_added_lines_follow_the_hunk_counts() -> None:

@@ -15,7 +15,7 @@ from python_env.agents.launcher import free_port
 from python_env.grading.reference import reference_finding
 from python_env.tasks.catalog import default_catalog
 from tests.agents.conftest import RepoServer
-from tests.repo_helpers import OPS_PY, SIGN
+from tests.repo_helpers import CLEAN_PR, EMPTY_MEAN, OPS_PY, SIGN
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "train_trl_grpo.py"
 
@@ -117,6 +117,11 @@ def test_the_repository_tools_play_a_repository_task(
     assert "does not apply" in tools.apply_patch(SIGN.fix)  # fixed already: the error comes back
     assert "2 passed, 0 failed" in tools.run_tests()
     assert tools.get_reward() == pytest.approx(1.0)
+    tools.reset(task_id=EMPTY_MEAN.id)  # no pull request: approve is refused, play goes on
+    assert tools.approve().startswith("approve is the verdict on a pull request")
+    tools.reset(task_id=CLEAN_PR.id)
+    assert tools.approve().startswith("Approved. Final score 1.000.")
+    assert tools.get_reward() == 1.0
     public = {n for n, _ in inspect.getmembers(example.PythonRepoTools, inspect.isfunction)}
     for name in public - {"reset", "get_reward"} - {n for n in public if n.startswith("_")}:
         method = getattr(example.PythonRepoTools, name)

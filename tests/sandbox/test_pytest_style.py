@@ -152,6 +152,63 @@ def test_return_style_tests_keep_working_under_pytest(executor: ForkServerExecut
     assert [(o.name, o.value) for o in report.outcomes] == [("hidden_tests.py::test_total", 2)]
 
 
+UNITTEST = """\
+import unittest
+import pytest
+from shop import Cart
+
+class CartCase(unittest.TestCase):
+    def test_assert_equal(self):
+        self.assertEqual(Cart().total(), 1)
+
+    def test_raises(self):
+        Cart().add("x", -1)
+
+    def test_passes(self):
+        self.assertEqual(Cart().total(), 0)
+
+    @unittest.skip("not today")
+    def test_skip(self):
+        self.fail("ran")
+
+    @unittest.expectedFailure
+    def test_expected(self):
+        self.fail("as expected")
+
+@pytest.mark.xfail(reason="known")
+def test_xfail():
+    assert False
+
+def test_many_frames():
+    def down(n):
+        return down(n - 1) if n else Cart().add("x", -1)
+    down(40)
+"""
+
+
+def test_failures_of_every_style_are_the_outcomes_pytest_would_give(
+    executor: ForkServerExecutor,
+) -> None:
+    """The runner makes pytest's phase reports itself, without formatting tracebacks; unittest
+    moves a TestCase failure into the call info only in its own hook: it is still the test's
+    outcome, as are expected failures, skips and a failure many frames deep."""
+    report = _run(executor, tests=UNITTEST)
+    assert report.exit_reason.value == "ok", report.error
+    by_name = {o.name.rsplit("::", 1)[-1]: o for o in report.outcomes}
+    assert {n: o.status for n, o in by_name.items()} == {
+        "test_assert_equal": TestStatus.RAISED,
+        "test_raises": TestStatus.RAISED,
+        "test_passes": TestStatus.RETURNED,
+        "test_skip": TestStatus.SKIPPED,
+        "test_expected": TestStatus.SKIPPED,  # unittest's expected failure: pytest's xfail
+        "test_xfail": TestStatus.RETURNED,  # asserts are checks: the failed one is its value
+        "test_many_frames": TestStatus.RAISED,
+    }
+    assert by_name["test_assert_equal"].value == "AssertionError"
+    assert by_name["test_raises"].value == "ValueError"
+    assert "negative price" in by_name["test_many_frames"].message
+
+
 PARAMETRIZED = """\
 import pytest
 from shop import Cart

@@ -18,14 +18,14 @@ from python_env.sandbox import Executor, Job, make_executor
 from python_env.tasks.patches import changed_lines
 from python_env.tasks.repo_store import RepoStore
 from python_env.tasks.repo_task import RepoTask
-from python_env.tasks.repos import mutants
+from python_env.tasks.repos import build, mutants
 from python_env.tasks.repos.build import ProjectBuild, ProjectBuilder
 from python_env.tasks.repos.dataset import build_repos
 from python_env.tasks.repos.mutants import sample_mutants
 from python_env.tasks.repos.projects import ExcludedTest, Project
 from python_env.tasks.repos.suite import Layout, run_baseline
 from python_env.tasks.workspace import Workspace
-from python_env.types import ExecReport, Limits, Suite, TaskKind, VerdictKind
+from python_env.types import ExecReport, Limits, Suite, TaskKind, TaskSetting, VerdictKind
 from tests.tasks.test_repos_fetch import make_sdist
 
 OPS = '''"""Arithmetic helpers."""
@@ -177,7 +177,7 @@ def test_a_mutant_that_no_test_catches_is_dropped(
     for mutant in unused:
         assert builder.judge(mutant, layout, snapshot, baseline).outcome == "survived"
     assert built.tasks
-    assert all(t.issues[0].path == "src/calc/ops.py" for t in built.tasks)
+    assert all(t.issues[0].path == "src/calc/ops.py" for t in built.tasks if t.issues)
     assert built.mutants["survived"] >= len(unused)
 
 
@@ -185,7 +185,9 @@ def test_a_kept_task_grades_as_the_environment_will(
     executors: tuple[Executor, Executor], built: ProjectBuild
 ) -> None:
     base = Workspace(FILES)
-    for task in built.tasks:
+    reports = [t for t in built.tasks if t.info.setting is TaskSetting.REPOSITORY]
+    assert reports
+    for task in reports:
         task.check(base)
         assert task.info.kinds == (TaskKind.REVIEW, TaskKind.REPAIR)
         assert task.id.startswith("repo-calc-") and task.info.source == "repo:calc"
@@ -229,7 +231,7 @@ def test_the_build_is_reproducible_and_a_test_project_stays_out_of_train(
     for out in outs:
         result = build_repos(out, projects, 3, cache, max_per_project=2, executors=executors,
                              threads=2, index_url="http://127.0.0.1:9/")  # fmt: skip
-        assert not result.failed and result.tasks == 4
+        assert not result.failed and result.tasks >= 4  # 2 a project, and clean pull requests
     files = sorted(p.relative_to(outs[0]) for p in outs[0].rglob("*") if p.is_file())
     assert [str(f) for f in files] == [
         "manifest.json",
@@ -240,6 +242,17 @@ def test_the_build_is_reproducible_and_a_test_project_stays_out_of_train(
     ]
     for name in files:
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+    # one project at a time, each an update of the store: the same bytes as one build
+    apart = tmp_path / "apart"
+    for p in (projects[1], projects[0], projects[1]):  # the last rebuilds one already there
+        build_repos(apart, [p], 3, cache, max_per_project=2, executors=executors, threads=2,
+                    index_url="http://127.0.0.1:9/", update=True)  # fmt: skip
+    assert sorted(p.relative_to(apart) for p in apart.rglob("*") if p.is_file()) == files
+    for name in files:
+        assert (apart / name).read_bytes() == (outs[0] / name).read_bytes(), name
+    with pytest.raises(ValueError, match="seed 3 \\(this build: 4\\)"):
+        build_repos(apart, [projects[0]], 4, cache, max_per_project=2, executors=executors,
+                    update=True)  # fmt: skip
     store = RepoStore(outs[0])
     assert {t.project.name for t in store.tasks("train")} == {"calc"}
     assert {t.project.name for t in store.tasks("test")} == {"calc-held"}
@@ -263,7 +276,56 @@ def test_a_big_kill_check_runs_the_tests_that_name_the_function_first(
     baseline = run_baseline(layout, FILES, executors, threads=2)
     mean = next(m for m in sample_mutants(layout, FILES, "calc", 7) if m.function == "mean")
     monkeypatch.setattr(mutants, "MAX_KILL_TESTS", 3)  # fewer than the module's 11 tests
-    tests, tier = mutants.candidate_tests(mean, baseline, FILES, random.Random(0))
+    tests, tier = mutants.candidate_tests(
+        mean.module, mean.names, baseline, FILES, random.Random(0)
+    )
     assert tier == "function" and len(tests) == 3
     named = {"tests/test_ops.py::test_mean", "tests/test_ops.py::test_mean_of_negatives"}
     assert named < set(tests)
+
+
+@pytest.fixture(scope="module")
+def pull_requests(executors: tuple[Executor, Executor]) -> ProjectBuild:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(build, "PR_SHARE", 1.0)  # every killed mutant is drawn for a pull request
+        return ProjectBuilder(executors, seed=7, threads=2).build(project(), Workspace(FILES))
+
+
+def test_pull_requests_hide_whether_they_are_clean_and_grade_as_the_environment_will(
+    executors: tuple[Executor, Executor], pull_requests: ProjectBuild
+) -> None:
+    base = Workspace(FILES)
+    tasks = [t for t in pull_requests.tasks if t.info.setting is TaskSetting.PULL_REQUEST]
+    planted = [t for t in tasks if t.issues]
+    clean = [t for t in tasks if not t.issues]
+    assert planted and clean and pull_requests.pull_requests["planted"] == len(planted)
+    assert len(clean) == max(1, round(len(planted) * build.CLEAN_PER_PLANTED))
+    for task in tasks:
+        task.check(base)
+        assert task.id.startswith("pr-calc-") and task.pull_request is not None
+        start = task.start_tree(base)
+        assert start != base and task.pull_request.diff == task.start
+        # nothing public tells a clean pull request from a planted one
+        assert task.info.num_issues == 0 and task.info.categories == ()
+        assert task.info.kinds in ((TaskKind.REVIEW,), (TaskKind.REVIEW, TaskKind.REPAIR))
+        words = task.instructions.split("You can run")[0]
+        assert words == tasks[0].instructions.split("You can run")[0]
+        reference = run(executors[0], task, task.reference_tree(base), task.hidden_tests)
+        assert reference.outcomes and all(o.status == "returned" for o in reference.outcomes)
+        visible = run(executors[0], task, start, task.visible_tests)
+        if TaskKind.REPAIR not in task.info.kinds:  # a review's runnable tests pass on the head
+            assert not set(task.fail_to_pass) & set(task.visible_tests)
+            assert {o.name for o in visible.outcomes} == set(task.visible_tests)
+    for task in clean:
+        assert task.fix == "" and task.info.kinds == (TaskKind.REVIEW,) and not task.fail_to_pass
+    for task in planted:
+        issue = task.issues[0]
+        head = changed_lines(task.start)[issue.path]
+        assert all(n in head for n in range(issue.start_line, issue.end_line + 1))
+        fixed = task.reference_tree(base)
+        assert fixed != base  # the fix reverts the planted lines, not the benign changes
+        assert set(changed_lines(task.fix)) == {issue.path}
+        original = run(executors[0], task, task.start_tree(base), task.hidden_tests)
+        reference = run(executors[0], task, fixed, task.hidden_tests)
+        verdicts = grade_suite(Suite.HIDDEN, original, reference, original).verdicts
+        assert {v.name for v in verdicts if not v.passed} == set(task.fail_to_pass)

@@ -73,7 +73,7 @@ def test_the_task_picker_lists_public_task_info_only(client: TestClient) -> None
     body = client.post("/python_env/tasks", json={"split": "curated"}).json()
     assert body["tasks"] and set(body["tasks"][0]) == {
         "id", "title", "kinds", "difficulty", "split", "source", "categories", "num_issues",
-        "max_steps",
+        "max_steps", "setting",
     }  # fmt: skip
 
 

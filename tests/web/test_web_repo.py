@@ -4,6 +4,7 @@
 A person lists the files, opens the buggy one, searches, reports the bug on its file and line,
 pastes the reference patch, runs a selection of the visible tests and submits: score 1. Markup in
 file names, file contents, search matches and the pull request is shown as text, never parsed.
+The Approve button is there on pull-request tasks only, and approves a clean one: score 1.
 """
 
 from __future__ import annotations
@@ -19,7 +20,18 @@ from python_env.agents.launcher import server_process
 from python_env.config import Settings
 from python_env.tasks.repo_task import PullRequest
 from python_env.types import TaskKind
-from tests.repo_helpers import ADD, ISSUE, MUL, OPS, OPS_PY, SIGN, build_store, repo_task
+from tests.repo_helpers import (
+    ADD,
+    CLEAN_PR,
+    EMPTY_MEAN,
+    ISSUE,
+    MUL,
+    OPS,
+    OPS_PY,
+    SIGN,
+    build_store,
+    repo_task,
+)
 from tests.web.test_web_ui import ARGS, CHROMIUM, VIEWPORT, Recorder, values, wait_steps
 
 pytestmark = pytest.mark.skipif(
@@ -40,9 +52,10 @@ HTML = repo_task(
 
 @pytest.fixture(scope="module")
 def repo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A server process over a store holding the calc tasks ``SIGN`` and ``HTML`` (train)."""
+    """A server process over a store holding the calc tasks ``SIGN`` and ``HTML`` (train),
+    ``EMPTY_MEAN`` (test: no pull request) and ``CLEAN_PR`` (review)."""
     root = tmp_path_factory.mktemp("repos")
-    build_store(root, (SIGN, HTML))
+    build_store(root, (SIGN, HTML, EMPTY_MEAN, CLEAN_PR))
     env = Settings.from_env().to_env() | {"PYTHON_ENV_REPO_TASKS_DIR": str(root)}
     with server_process(max_concurrent_envs=4, timeout_s=120, env=env) as (url, _proc):
         yield url
@@ -90,6 +103,7 @@ def test_a_person_repairs_a_repository_task_in_the_browser(
     assert page.inner_text("#workspace").startswith("calc 1.0 · 7 files · nothing changed")
     assert page.inner_text("#pr-title") == "Simpler add"
     assert page.is_hidden("#pane-tests-btn") and page.is_visible("#pane-patch-btn")
+    assert page.is_visible("#approve")  # SIGN is a pull request
 
     page.fill("#list-glob", "src/**/*.py")
     page.click("#list-files")
@@ -198,9 +212,32 @@ def test_markup_in_files_matches_and_the_pull_request_is_shown_as_text(
     assert page.is_hidden("#repo-nav") and page.is_hidden("#pull-request")
     assert page.is_hidden("#workspace") and page.is_hidden("#f-path")
     assert page.is_visible("#pane-tests-btn") and page.is_hidden("#pane-patch-btn")
+    assert page.is_hidden("#approve")  # no pull request, no verdict
     labels = [page.inner_text(s) for s in ("#pane-review-btn", "#save-edit", "#run-tests")]
     assert labels == ["Review (original code)", "Save edit", "Run visible tests"]
     assert page.text_content("#code-review .line[data-line='1'] .src")
     assert page.is_editable("#editor textarea")
+    recorder.assert_own_origin(repo_server)
+    page.close()
+
+
+def test_the_approve_button_ends_a_pull_request_review(browser: Any, repo_server: str) -> None:
+    page, recorder = open_page(browser, repo_server)
+    page.fill("#pick-id", EMPTY_MEAN.id)  # a repository task without a pull request
+    page.click("#start")
+    wait_started(page, EMPTY_MEAN.id)
+    assert page.is_hidden("#approve") and page.is_visible("#submit")
+
+    page.fill("#pick-id", CLEAN_PR.id)
+    page.click("#start")
+    wait_started(page, CLEAN_PR.id)
+    assert page.is_visible("#approve") and page.is_enabled("#approve")
+    assert page.inner_text("#pr-title") == CLEAN_PR.pull_request.title  # type: ignore[union-attr]
+    page.click("#approve")
+    page.wait_for_selector("#final-score")
+    assert float(page.get_attribute("#final-score", "data-value") or "nan") == 1.0
+    assert page.inner_text("#steps tbody tr:nth-child(1) td:nth-child(2)") == "approve"
+    assert page.inner_text("#feedback") == "Approved. Final score 1.000."
+    assert page.is_disabled("#approve") and page.is_disabled("#submit")
     recorder.assert_own_origin(repo_server)
     page.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -18,24 +18,19 @@ from python_env.types import TaskInfo
 
 @dataclass(frozen=True)
 class Episode:
-    """One episode to play: the task (or a seeded pick) and the seed (policy and reset seed).
+    """One episode to play: the task (reset by its id) and the seed (policy and reset seed)."""
 
-    ``task`` None: the server picks the task from ``pick``, the reset options of a seeded pick
-    (e.g. ``{"split": "test", "repo": True}``: a repository task of ``test``), with ``seed``.
-    """
-
-    task: TaskInfo | None
+    task: TaskInfo
     seed: int
-    pick: tuple[tuple[str, Any], ...] = ()
 
     @property
     def task_id(self) -> str:
-        """The task's id; a seeded pick's is known only once the server has picked it."""
-        return self.task.id if self.task is not None else "?"
+        """The task's id."""
+        return self.task.id
 
     def reset_options(self) -> dict[str, Any]:
         """What ``reset`` is given (besides the seed)."""
-        return {"task_id": self.task.id} if self.task is not None else dict(self.pick)
+        return {"task_id": self.task.id}
 
 
 @dataclass
@@ -63,19 +58,19 @@ class RunStats:
         return self.episodes / self.wall_s if self.wall_s > 0 else 0.0
 
 
-def plan_episodes(tasks: Sequence[TaskInfo], limit: int | None, seed: int = 0) -> list[Episode]:
-    """``limit`` episodes cycling through ``tasks`` (every task once before any repeats)."""
+def plan_episodes(
+    tasks: Sequence[TaskInfo], limit: int | None, seed: int = 0, spread: bool = False
+) -> list[Episode]:
+    """``limit`` episodes (default: one per task) with seeds ``seed``, ``seed + 1``, ...: cycling
+    through ``tasks`` (every task once before any repeats). Fewer than ``tasks``: the first
+    ``limit``, or with ``spread`` the tasks at ``floor(i * len(tasks) / limit)``, a sample spread
+    evenly over the list (over every project of a listing grouped by project), each once."""
     if not tasks:
         return []
     count = len(tasks) if limit is None else limit
+    if spread and count < len(tasks):
+        return [Episode(tasks[i * len(tasks) // count], seed + i) for i in range(count)]
     return [Episode(tasks[i % len(tasks)], seed + i) for i in range(count)]
-
-
-def plan_picks(options: Mapping[str, Any], count: int, seed: int = 0) -> list[Episode]:
-    """``count`` seeded picks with the reset ``options`` (seeds ``seed``, ``seed + 1``, ...):
-    the server chooses each task, the same one for the same seed."""
-    pick = tuple(sorted((k, v) for k, v in options.items() if v is not None))
-    return [Episode(None, seed + i, pick) for i in range(count)]
 
 
 async def run_episodes(

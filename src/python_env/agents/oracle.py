@@ -18,7 +18,7 @@ from python_env.config import DEFAULT_REPO_TASKS_DIR
 from python_env.environment.models import ActionKind, CodeReviewAction, CodeReviewObservation
 from python_env.errors import TaskNotFound
 from python_env.grading.reference import reference_finding
-from python_env.grading.score import component_weights
+from python_env.grading.score import component_weights, is_pull_request
 from python_env.tasks.catalog import default_catalog
 from python_env.tasks.repo_splits import RepoSplits
 from python_env.tasks.repo_store import RepoStore
@@ -26,11 +26,13 @@ from python_env.tasks.repo_task import RepoTask
 from python_env.types import MAX_FINDINGS, Component, Finding, Task, TaskKind
 
 SUBMIT = CodeReviewAction(kind=ActionKind.SUBMIT)
+APPROVE = CodeReviewAction(kind=ActionKind.APPROVE)
 
 
 class OraclePolicy:
     """Reviews with the answer-key issues (each with its part of the reference fix), edits to
-    the reference fix (a repository task: applies its ``fix`` diff), submits."""
+    the reference fix (a repository task: applies its ``fix`` diff), submits; approves a clean
+    pull request."""
 
     name = "oracle"
 
@@ -87,7 +89,9 @@ def plan_for(task: Task, code: str) -> list[CodeReviewAction]:
 def repo_plan_for(task: RepoTask) -> list[CodeReviewAction]:
     """The perfect episode for a repository task: the answer key's issues as findings in their
     files (if findings are graded), the reference ``fix`` diff applied (if the repair is
-    graded), submit."""
+    graded), submit; on a clean pull request (no issue), approve."""
+    if is_pull_request(task) and not task.issues:
+        return [APPROVE]
     plan = []
     if Component.REVIEW in component_weights(task):
         findings = [

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from python_env.environment.models import CodeReviewAction, CodeReviewObservation
+from python_env.types import TaskSetting
 
 SYSTEM_PROMPT = """\
 You are a senior Python engineer reviewing and repairing code in a graded environment.
@@ -57,10 +58,13 @@ empty on these tasks; what you asked to see is in the "Output" part of the next 
     performance | maintainability | style; severity: low | medium | high | critical.
     False alarms cost points.
 {"kind": "submit"}    end the episode: the project's hidden tests grade the tree
+{"kind": "approve"}   pull-request tasks only: end the episode with the verdict that the pull
+    request has no problem. Approving a clean pull request with no finding earns the review;
+    approving one with a problem earns nothing for it, and so does a finding on a clean one.
 
 Do what the task's kinds ask: review -> report findings; repair -> fix the code (edit_file or
 apply_patch) so the project's tests pass. The test files always run as the project ships them.
-Submit when done."""
+Submit when done (or approve a pull request you find nothing wrong with)."""
 
 RETRY_PROMPT = (
     "Your reply was not a valid action: {problem}\n"
@@ -90,9 +94,14 @@ def render_observation(
     parts = []
     if obs.task is not None:
         t = obs.task
+        planted = (
+            "; whether the change has a problem is for your review to find"
+            if t.setting is TaskSetting.PULL_REQUEST
+            else f"; planted issues: {t.num_issues} ({', '.join(t.categories)})"
+        )
         parts.append(
             f"Task {t.id}: {t.title}\nkinds: {', '.join(t.kinds)}; difficulty: {t.difficulty.value}"
-            f"; planted issues: {t.num_issues} ({', '.join(t.categories)})"
+            + planted
         )
     parts.append(f"Instructions:\n{obs.instructions.strip()}")
     if obs.workspace is not None:
@@ -140,6 +149,8 @@ def _repository_parts(obs: CodeReviewObservation) -> list[str]:
         pr = obs.pull_request
         parts.append(
             f"Pull request: {pr.title}\n{pr.description.strip()}\n\nDiff:\n{_capped(pr.diff)}"
+            "\n\nYour verdict: approve if this change has no problem; otherwise report the "
+            "problems as findings (and fix them if the task asks for a repair), then submit."
         )
     if obs.test_ids:
         more = len(obs.test_ids) - MAX_SHOWN_TESTS

@@ -14,6 +14,8 @@ _KINDS = (ActionKind.REVIEW, ActionKind.EDIT, ActionKind.RUN_TESTS, ActionKind.S
 # On a repository task: navigation instead of whole-file edits; submit is still one move in six.
 _REPO_KINDS = (ActionKind.LIST_FILES, ActionKind.READ_FILE, ActionKind.SEARCH,
                ActionKind.REVIEW, ActionKind.RUN_TESTS, ActionKind.SUBMIT)  # fmt: skip
+# On a pull-request task approve joins them: a verdict, like submit, that ends the episode.
+_PR_KINDS = (*_REPO_KINDS, ActionKind.APPROVE)
 _GLOBS = ("*.py", "**/*", "*.md", "*/*.py")
 _WORDS = ("def ", "return", "import", "self", "if ", "None", "raise", "for ")
 _LINES_OF = re.compile(r"^(.+): lines \d+-\d+ of (\d+)")
@@ -24,7 +26,8 @@ class RandomPolicy:
 
     On a repository task it lists, reads and searches at random, reviews random lines of the
     files it has read (it knows their length from the read), runs random visible tests and
-    submits; its first move lists the Python files, to have paths to pick from.
+    submits (or, on a pull request, approves); its first move lists the Python files, to have
+    paths to pick from.
     """
 
     name = "random"
@@ -93,7 +96,7 @@ class RandomPolicy:
         read = _LINES_OF.match(obs.feedback)
         if read is not None and obs.error is None:
             self._sizes[read.group(1)] = int(read.group(2))
-        kind = self._rng.choice(_REPO_KINDS)
+        kind = self._rng.choice(_PR_KINDS if obs.pull_request is not None else _REPO_KINDS)
         if kind is ActionKind.REVIEW and not self._sizes:
             kind = ActionKind.READ_FILE  # findings need a file whose length is known
         if kind is ActionKind.READ_FILE and not self._files:

@@ -11,9 +11,10 @@ lines a call) and analyses only files it has reason to think changed:
    project's modules the failing test files import (one ``search`` for import lines per file).
 
 ruff and bandit findings on those files, in the task's categories and with their ``path``, go in
-one review; then it submits. It edits nothing: an autofix across a real project (dropping an
-"unused" import that is a re-export, say) breaks more than it mends. Deterministic, and it reads
-only what the observations show.
+one review; then it submits. On a pull request with no finding it approves instead (a reviewer
+who sees nothing wrong says so: a clean pull request is answered with approve). It edits
+nothing: an autofix across a real project (dropping an "unused" import that is a re-export, say)
+breaks more than it mends. Deterministic, and it reads only what the observations show.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ MAX_TEST_FILES = 3  # failing test files whose imports are searched
 RESERVED = 2  # steps kept for the review and the submit
 IMPORT_LINES = r"^\s*(from|import)\s"
 SUBMIT = CodeReviewAction(kind=ActionKind.SUBMIT)
+APPROVE = CodeReviewAction(kind=ActionKind.APPROVE)
 
 Analyzer = Callable[[str, Collection[Category]], list[Finding]]
 Steps = Generator[CodeReviewAction, CodeReviewObservation, None]
@@ -89,7 +91,7 @@ class RepoReviewer:
                     findings.append(finding.model_copy(update={"path": path}))
         if findings:
             yield CodeReviewAction(kind=ActionKind.REVIEW, findings=findings[:MAX_FINDINGS])
-        yield SUBMIT
+        yield APPROVE if first.pull_request is not None and not findings else SUBMIT
 
     def _suspects(self, ran: CodeReviewObservation) -> Reads:
         """The project files the failing visible tests of ``ran`` point at (not test files)."""

@@ -90,7 +90,7 @@ def build_report(
     agent: str, split: str, server: str, stats: RunStats, extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """The eval report: run settings, per-episode results and aggregates (``extra`` adds keys,
-    e.g. ``repo``: the episodes were seeded picks of repository tasks)."""
+    e.g. ``repo``: the episodes were the split's repository tasks)."""
     rows = [r.summary() for r in stats.results]
     return {
         "agent": agent,

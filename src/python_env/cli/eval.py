@@ -24,7 +24,7 @@ class JoinURLs(argparse.Action):
 def add_agent_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``eval`` and ``rollouts``: agent, tasks, server, concurrency, LLM."""
     from python_env.agents import AGENTS
-    from python_env.types import Category, Difficulty, TaskKind
+    from python_env.types import Category, Difficulty, TaskKind, TaskSetting
 
     def values(enum: Any) -> list[str]:
         return [member.value for member in enum]
@@ -36,14 +36,19 @@ def add_agent_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", default="curated", help="task split: curated, train or test")
     parser.add_argument(
         "--limit", type=at_least(1), default=None,
-        help="episodes to run, cycling over the split's tasks (default: each task once; "
-        "with --repo, required)",
+        help="episodes to run (default: each matching task once); more than the matching "
+        "tasks: cycling over them; fewer: the first N, or with --repo or --setting N tasks "
+        "spread evenly over the split's listing (so over every project)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--setting", type=choice(values(TaskSetting), "setting"), action="append", default=None,
+        help="only tasks in this setting (repeat for several): "
+        f"{', '.join(values(TaskSetting))} (default: all)",
     )  # fmt: skip
     parser.add_argument(
         "--repo", action="store_true",
-        help="repository tasks: each episode resets with repo=true and its seed, so the server "
-        "picks one of the split's repository tasks (matching --kind, --difficulty, --category); "
-        "--limit says how many episodes",
+        help="repository tasks: the split's listed tasks in the repository and pull_request "
+        "settings (--setting repository --setting pull_request), each reset by its id",
     )  # fmt: skip
     for name, enum in (("kind", TaskKind), ("difficulty", Difficulty), ("category", Category)):
         parser.add_argument(
@@ -197,57 +202,53 @@ def list_replica_tasks(url: str, split: str) -> list[Any]:
     return list_tasks(last, split)
 
 
-def select_episodes(args: argparse.Namespace, url: str) -> list[Any]:
-    """The episodes to play: each listed task of the split that matches the filters (cycled
-    up to ``--limit``), or with ``--repo`` that many seeded picks of repository tasks."""
-    from python_env.agents.evaluation import plan_episodes, plan_picks
-    from python_env.errors import InvalidRequest, TaskNotFound
+REPO_SETTINGS = ("repository", "pull_request")
 
+
+def wanted_settings(args: argparse.Namespace) -> tuple[str, ...] | None:
+    """The settings ``--setting`` and ``--repo`` ask for, in ``TaskSetting`` order (None: all);
+    ``--repo`` with ``--setting file`` is refused."""
+    from python_env.errors import InvalidRequest
+    from python_env.types import TaskSetting
+
+    given = set(args.setting or ())
     if args.repo:
-        if args.limit is None:
+        if "file" in given:
             raise InvalidRequest(
-                "--repo picks a repository task per episode by its seed: give the number of "
-                "episodes with --limit",
-                field="limit",
+                "--repo plays repository tasks (settings repository and pull_request): it "
+                "cannot be given with --setting file",
+                field="setting",
             )
-        list_replica_tasks(url, args.split)  # an unknown split: the server's splits, listed
-        options = {"split": args.split, "repo": True, "kind": args.kind,
-                   "difficulty": args.difficulty, "category": args.category}  # fmt: skip
-        episodes = plan_picks(options, args.limit, args.seed)
-        probe_pick(url, episodes[0])
-        return episodes
+        given = given or set(REPO_SETTINGS)
+    return tuple(s.value for s in TaskSetting if s.value in given) if given else None
+
+
+def select_episodes(args: argparse.Namespace, url: str) -> list[Any]:
+    """The episodes to play: the split's listed tasks that match the filters (``--setting``,
+    ``--repo``, ``--kind``, ``--difficulty``, ``--category``), each once, or ``--limit`` of them:
+    cycling, or fewer (the first ones, or with a setting filter a sample spread over the listing).
+    """
+    from python_env.agents.evaluation import plan_episodes
+    from python_env.errors import TaskNotFound
+
+    settings = wanted_settings(args)
     tasks = [
         t
         for t in list_replica_tasks(url, args.split)
-        if (args.kind is None or args.kind in t.kinds)
+        if (settings is None or t.setting in settings)
+        and (args.kind is None or args.kind in t.kinds)
         and (args.difficulty is None or t.difficulty == args.difficulty)
         and (args.category is None or args.category in t.categories)
     ]
     if not tasks:
-        raise TaskNotFound(f"no task of split {args.split!r} matches the filters")
-    return plan_episodes(tasks, args.limit, args.seed)
-
-
-def probe_pick(url: str, episode: Any) -> None:
-    """Reset once with ``episode``'s pick, so a split without a matching repository task fails
-    the run at once (exit 2) rather than every episode; the server keeps the task's baselines,
-    so the episode that follows reuses them. Replicas that do not answer are skipped."""
-    from python_env.client import PythonEnv
-    from python_env.errors import TaskNotFound
-    from python_env.pool import split_urls
-
-    for one in split_urls(url):
-        try:
-            with PythonEnv(base_url=one).sync() as env:
-                env.reset(seed=episode.seed, **episode.reset_options())
-            return
-        except TaskNotFound as exc:
+        if settings is not None and set(settings) & set(REPO_SETTINGS):
             raise TaskNotFound(
-                f"no repository task to pick: {exc}; the server lists the split, but none of "
-                "its repository tasks matches (is PYTHON_ENV_REPO_TASKS_DIR the store?)"
-            ) from exc
-        except Exception:  # a replica that fails here fails its episodes later, as counted
-            continue
+                f"no repository task of split {args.split!r} (settings {', '.join(settings)}) "
+                "matches the filters: the server serves repository tasks from the store "
+                "PYTHON_ENV_REPO_TASKS_DIR names (is it set, and does its store hold this split?)"
+            )
+        raise TaskNotFound(f"no task of split {args.split!r} matches the filters")
+    return plan_episodes(tasks, args.limit, args.seed, spread=settings is not None)
 
 
 def execute(args: argparse.Namespace, url: str, on_result: Any = None) -> Any:
@@ -294,8 +295,9 @@ def run(args: argparse.Namespace) -> int:
 
     from python_env.agents.report import build_report, plot_scores, side_by_side
 
-    repo = "-repo" if args.repo else ""
-    out: Path = args.out or Path(f"eval-{args.agent}-{args.split}{repo}.json")
+    settings = wanted_settings(args)  # a contradiction is refused before any server starts
+    suffix = "-repo" if args.repo else "".join(f"-{s}" for s in settings or ())
+    out: Path = args.out or Path(f"eval-{args.agent}-{args.split}{suffix}.json")
     plot: Path | None = None if args.no_plot else (args.plot or out.with_suffix(".png"))
     refuse_overwrite(args, out, *([plot] if plot else []))
     if args.ray is not None:
@@ -312,7 +314,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         with server_url(args) as url:
             stats = execute(args, url)
-    extra: dict[str, Any] = {"uses_answer_key": args.agent == "oracle", "repo": args.repo}
+    extra: dict[str, Any] = {"uses_answer_key": args.agent == "oracle", "repo": args.repo,
+                             "settings": list(settings) if settings else None}  # fmt: skip
     if args.agent == "llm":
         config = agent_options(args)["config"]
         extra |= {"model": config.model, "llm_url": config.base_url, "label": f"llm:{config.model}"}
@@ -322,13 +325,11 @@ def run(args: argparse.Namespace) -> int:
     out.write_text(json.dumps(report, indent=1) + "\n")
     print(side_by_side([report]))
     overall = report["aggregate"]["overall"]
-    if args.repo:
-        print(
-            f"\nrepository tasks of split {args.split!r}, picked by seed (reset repo=true): "
-            f"{report['run']['tasks']} distinct tasks"
-        )
+    played = len({r.task_id for r in stats.results})
+    where = f"split {args.split!r}" + (f", settings {', '.join(settings)}" if settings else "")
     print(
-        f"\n{stats.episodes} episodes: {overall['completed']} completed, {stats.errors} failed, "
+        f"\n{stats.episodes} episodes of {played} distinct tasks ({where}): "
+        f"{overall['completed']} completed, {stats.errors} failed, "
         f"in {stats.wall_s:.1f}s with {stats.concurrency} sessions "
         f"({stats.episodes_per_s:.2f} episodes/s)\nreport: {out}"
     )

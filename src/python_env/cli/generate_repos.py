@@ -17,7 +17,7 @@ from typing import Any
 from python_env.cli.help import at_least, did_you_mean
 
 _SINGLE_FILE_ONLY = ("count", "max_sources", "ray", "workers")
-_REPOS_ONLY = ("projects", "max_per_project", "cache", "index")
+_REPOS_ONLY = ("projects", "max_per_project", "cache", "index", "update")
 _CORPORA = "codeio,codeio-hq,humaneval"
 
 
@@ -37,6 +37,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="N",
         help="stop a project after N tasks (default: judge every sampled mutant)",
+    )
+    add(
+        "--update",
+        action="store_true",
+        default=None,
+        help="replace only the --projects' tasks in the store already there, keeping the other "
+        "projects' (it must have been built with the same seed and --max-per-project)",
     )
     add(
         "--cache",
@@ -74,7 +81,13 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from python_env.config import Settings
-    from python_env.tasks.repos.dataset import build_repos, default_dir, holds_store, percentile
+    from python_env.tasks.repos.dataset import (
+        build_repos,
+        default_dir,
+        holds_store,
+        percentile,
+        update_conflict,
+    )
     from python_env.tasks.repos.fetch import DEFAULT_INDEX
     from python_env.tasks.repos.projects import PROJECTS, Project
 
@@ -91,9 +104,15 @@ def run(args: argparse.Namespace) -> int:
               f"{', '.join(names)}", file=sys.stderr)  # fmt: skip
         return 2
     out: Path = args.out or default_dir()
-    if holds_store(out) and not args.force:
+    if holds_store(out) and not (args.force or args.update):
         print(f"python-env: error: {out} already holds repository tasks; pass --force to "
-              "replace them, or --out elsewhere", file=sys.stderr)  # fmt: skip
+              "replace them, --update to replace only the --projects' ones, or --out "
+              "elsewhere", file=sys.stderr)  # fmt: skip
+        return 2
+    conflict = update_conflict(out, args.seed, args.max_per_project) if args.update else ""
+    if conflict:
+        print(f"python-env: error: cannot --update: {conflict}; rebuild it whole with --force",
+              file=sys.stderr)  # fmt: skip
         return 2
     chosen = [p for p in PROJECTS if p.name in wanted]
     bar: Any = tqdm(total=0, unit="job", disable=args.no_progress, file=sys.stderr,
@@ -114,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
             out, chosen, args.seed,
             args.cache or Path(tempfile.gettempdir()) / "python_env-sdist-cache",
             index_url=args.index or DEFAULT_INDEX, max_per_project=args.max_per_project,
-            sandbox=Settings.from_env().sandbox, progress=progress,
+            sandbox=Settings.from_env().sandbox, progress=progress, update=bool(args.update),
         )  # fmt: skip
     finally:
         bar.close()

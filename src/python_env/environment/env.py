@@ -201,6 +201,11 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
                 feedback=reply.feedback, error=reply.error, evaluation=reply.evaluation
             )
         assert isinstance(task, Task)
+        if action.kind is ActionKind.APPROVE:
+            return self._observe(
+                error="approve is the verdict on a pull-request task; this task is a single "
+                "file: use review, edit, run_tests and submit"
+            )
         if action.kind in REPO_ONLY or action.tests is not None:
             what = action.kind.value if action.kind in REPO_ONLY else "a selection of tests"
             return self._observe(

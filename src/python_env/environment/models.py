@@ -31,7 +31,8 @@ MAX_TEST_ID_CHARS = 1_000
 
 
 class ActionKind(StrEnum):
-    """The moves of an episode: four on any task, five more that navigate a repository."""
+    """The moves of an episode: four on any task, five more that navigate a repository, and
+    ``approve``, the verdict "nothing wrong here" on a pull-request task."""
 
     REVIEW = "review"
     EDIT = "edit"
@@ -42,6 +43,7 @@ class ActionKind(StrEnum):
     SEARCH = "search"
     EDIT_FILE = "edit_file"
     APPLY_PATCH = "apply_patch"
+    APPROVE = "approve"
 
 
 REPO_ONLY = frozenset(
@@ -59,6 +61,7 @@ _FIELDS: dict[ActionKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ActionKind.SEARCH: (("pattern",), ("path_glob",)),
     ActionKind.EDIT_FILE: (("path",), ("content", "start_line", "end_line", "new_text")),
     ActionKind.APPLY_PATCH: (("diff",), ()),
+    ActionKind.APPROVE: ((), ()),
 }
 _OPTIONAL = ("findings", "code", "tests", "pattern", "path", "path_glob", "start_line",
              "end_line", "content", "new_text", "diff")  # fmt: skip
@@ -83,11 +86,18 @@ class CodeReviewAction(Action):
     - ``edit_file``: ``path`` and either ``content`` (the whole file, which may be new) or
       ``start_line``, ``end_line`` and ``new_text`` (those lines replaced);
     - ``apply_patch``: ``diff`` (a unified diff, paths relative to the project root).
+
+    Pull-request tasks only:
+
+    - ``approve``: nothing — ends the episode like ``submit``, with the verdict that the pull
+      request has no problem; it earns the review component only on a clean pull request, and
+      only if no finding was reported.
     """
 
     kind: ActionKind = Field(
-        description="review | edit | run_tests | submit, and on repository tasks list_files | "
-        "read_file | search | edit_file | apply_patch"
+        description="review | edit | run_tests | submit, on repository tasks list_files | "
+        "read_file | search | edit_file | apply_patch, and on pull-request tasks approve (ends "
+        "the episode: the pull request has no problem)"
     )
     findings: list[Finding] | None = Field(
         default=None,
@@ -155,12 +165,13 @@ class CodeReviewAction(Action):
     @model_validator(mode="after")
     def _fields_fit_kind(self) -> Self:
         needs, takes = _FIELDS[self.kind]
+        an = "an" if self.kind.value[0] in "aeiou" else "a"
         for name in _OPTIONAL:
             given = getattr(self, name) is not None
             if name in needs and not given:
-                raise _invalid(f"a {self.kind.value} action needs '{name}'")
+                raise _invalid(f"{an} {self.kind.value} action needs '{name}'")
             if given and name not in needs and name not in takes:
-                raise _invalid(f"a {self.kind.value} action takes no '{name}'")
+                raise _invalid(f"{an} {self.kind.value} action takes no '{name}'")
         if self.kind == ActionKind.REVIEW and not self.findings:
             raise _invalid("a review action needs at least one finding")
         if self.kind == ActionKind.EDIT_FILE:

@@ -25,7 +25,7 @@ from python_env.environment.models import (
     WorkspaceSummary,
 )
 from python_env.environment.repo_runner import RepoBaselines, RepoRunner
-from python_env.grading.score import component_weights
+from python_env.grading.score import component_weights, is_pull_request
 from python_env.tasks.patches import unified_diff
 from python_env.tasks.repo_task import RepoTask
 from python_env.tasks.workspace import Workspace, WorkspaceActionError, split_lines
@@ -72,6 +72,7 @@ class RepoEpisode:
             ActionKind.REVIEW: self._review,
             ActionKind.EDIT: self._edit,
             ActionKind.SUBMIT: lambda _: self.finish("Submitted."),
+            ActionKind.APPROVE: self._approve,
         }
 
     @classmethod
@@ -82,11 +83,16 @@ class RepoEpisode:
     def greeting(self) -> str:
         """The feedback of reset()."""
         project = self.task.project
+        verdict = (
+            " End with approve if the pull request has no problem, else with submit."
+            if is_pull_request(self.task)
+            else ""
+        )
         return (
             f"New repository episode: {project.name} {project.version}, {len(self.tree)} files. "
             "Navigate with list_files, read_file and search; change files with edit_file or "
             "apply_patch. Findings name their file (path) and use the line numbers of the files "
-            "as they are now, at the start, whatever is edited later."
+            "as they are now, at the start, whatever is edited later." + verdict
         )
 
     def act(self, action: CodeReviewAction) -> Reply:
@@ -101,9 +107,12 @@ class RepoEpisode:
             self.stats.errors += 1
         return reply
 
-    def finish(self, feedback: str) -> Reply:
-        """End the episode: the hidden tests on the current tree, and the findings."""
-        evaluation = self._runner.evaluate(self.task, self._baselines, self.tree, self.findings)
+    def finish(self, feedback: str, approved: bool = False) -> Reply:
+        """End the episode: the hidden tests on the current tree, and the findings (with the
+        verdict on a pull request: ``approved`` when it ends with approve)."""
+        evaluation = self._runner.evaluate(
+            self.task, self._baselines, self.tree, self.findings, approved=approved
+        )
         self.components = dict(evaluation.components)
         self.done = True
         return Reply(f"{feedback} Final score {evaluation.score:.3f}.", evaluation=evaluation)
@@ -174,6 +183,14 @@ class RepoEpisode:
     def _apply_patch(self, action: CodeReviewAction) -> Reply:
         assert action.diff is not None
         return self._change(self.tree.apply_patch(action.diff), "apply_patch")
+
+    def _approve(self, action: CodeReviewAction) -> Reply:
+        if not is_pull_request(self.task):
+            return Reply(
+                error="approve is the verdict on a pull request, and this repository task has "
+                "none: end it with submit"
+            )
+        return self.finish("Approved.", approved=True)
 
     def _edit(self, action: CodeReviewAction) -> Reply:
         return Reply(

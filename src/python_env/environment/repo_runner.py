@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from python_env.environment.baseline_cache import BaselineCache
 from python_env.environment.baselines import run_suite
 from python_env.errors import InvalidTask
-from python_env.grading.findings import score_findings
-from python_env.grading.score import combine, component_weights
+from python_env.grading.findings import review_pull_request, score_findings
+from python_env.grading.score import combine, component_weights, is_pull_request
 from python_env.grading.tests import (
     failed_in_reference,
     grade_suite,
@@ -177,12 +177,17 @@ class RepoRunner:
         candidate = run_tree(self.executor, task, baselines.base, tree, tests, self.limits)
         return baselines.grade(Suite.VISIBLE, candidate, select=frozenset(tests))
 
-    def review(self, task: RepoTask, findings: Sequence[Finding]) -> ReviewScore:
-        """Findings against the answer key, an issue matched only by findings in its file.
+    def review(
+        self, task: RepoTask, findings: Sequence[Finding], approved: bool = False
+    ) -> ReviewScore:
+        """Findings against the answer key, an issue matched only by findings in its file; on a
+        pull-request task, with its verdict (``approved``: the episode ended with approve).
 
         Suggested fixes are not run on repository tasks (the hidden tests grade the repair), so
         locating an issue earns its full credit, as for an issue no check can see."""
         every = frozenset(issue.id for issue in task.issues)
+        if is_pull_request(task):
+            return review_pull_request(findings, task.issues, approved, uncheckable=every)
         return score_findings(findings, task.issues, uncheckable=every)
 
     def evaluate(
@@ -191,11 +196,13 @@ class RepoRunner:
         baselines: RepoBaselines,
         tree: Workspace,
         findings: Sequence[Finding],
+        approved: bool = False,
     ) -> Evaluation:
-        """The final evaluation: the hidden tests on ``tree``, and the findings."""
+        """The final evaluation: the hidden tests on ``tree``, and the findings (with the
+        verdict on a pull-request task: ``approved`` when the episode ended with approve)."""
         weights = component_weights(task)
         components: dict[str, float] = {}
-        review = self.review(task, findings) if Component.REVIEW in weights else None
+        review = self.review(task, findings, approved) if Component.REVIEW in weights else None
         if review is not None:
             components[Component.REVIEW] = review.f1
         report = None

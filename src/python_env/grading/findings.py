@@ -15,6 +15,12 @@ The rule, term by term (the README's credit table is produced from it by a test)
 - **Severity** multiplies the credit: 1 when right, 0.5 one level off, else 0.25.
 - Each issue is matched at most once and each finding at most once; unmatched findings and
   duplicates count against precision.
+- **Verdict** (pull-request tasks, ``review_pull_request``): the episode ends with ``submit`` or
+  with ``approve`` ("nothing wrong here"). A clean pull request (no issue) earns 1 (precision,
+  recall and F1 all 1) only when it is approved and no finding was reported, else 0: a finding
+  on it is a false alarm, and submitting without a verdict earns nothing. Approving a pull
+  request with a planted issue earns 0, whatever the findings; otherwise its findings are
+  scored as above.
 """
 
 from __future__ import annotations
@@ -132,4 +138,26 @@ def score_findings(
         matched=tuple(sorted(matched, key=lambda m: m.finding_index)),
         unmatched_findings=tuple(i for i in range(len(findings)) if i not in used_findings),
         missed_issues=tuple(issue.id for j, issue in enumerate(issues) if j not in used_issues),
+    )
+
+
+def review_pull_request(
+    findings: Sequence[Finding],
+    issues: Sequence[Issue],
+    approved: bool,
+    uncheckable: frozenset[str] = frozenset(),
+) -> ReviewScore:
+    """The review of a pull request given its verdict (``approved``): 1 for approving a clean
+    one without findings, the findings' F1 on a planted one not approved, else 0."""
+    if approved and not issues and not findings:
+        return ReviewScore(precision=1.0, recall=1.0, f1=1.0)
+    if issues and not approved:
+        return score_findings(findings, issues, uncheckable=uncheckable)
+    # A false alarm on a clean pull request, no verdict on it, or an approved planted issue.
+    return ReviewScore(
+        precision=0.0,
+        recall=0.0,
+        f1=0.0,
+        unmatched_findings=tuple(range(len(findings))),
+        missed_issues=tuple(issue.id for issue in issues),
     )

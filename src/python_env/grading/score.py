@@ -1,11 +1,16 @@
-"""The task score: which components a task is scored on, and how they combine (defined once)."""
+"""The task score: which components a task is scored on, and how they combine (defined once).
+
+The review component counts when the task asks for a review and there is something to judge: an
+answer key, or a pull request (a clean one has no issue, and its right answer is to approve it;
+``grading.findings`` states the approval rule).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from python_env.types import Component, Evaluation, Issue, TaskInfo, TaskKind
+from python_env.types import Component, Evaluation, Issue, TaskInfo, TaskKind, TaskSetting
 
 
 class Graded(Protocol):
@@ -13,7 +18,7 @@ class Graded(Protocol):
 
     @property
     def info(self) -> TaskInfo:
-        """The public description (its ``kinds``)."""
+        """The public description (its ``kinds`` and ``setting``)."""
         ...
 
     @property
@@ -22,11 +27,17 @@ class Graded(Protocol):
         ...
 
 
+def is_pull_request(task: Graded) -> bool:
+    """Whether the task is the review of a pull request (its verdict may be ``approve``)."""
+    return task.info.setting is TaskSetting.PULL_REQUEST
+
+
 def component_weights(task: Graded) -> dict[str, float]:
-    """Equal weight for each kind the task asks for (review needs an answer key to count)."""
+    """Equal weight for each kind the task asks for (review needs an answer key or a pull
+    request to count: a clean pull request is judged by its verdict)."""
     weights: dict[str, float] = {}
     kinds = task.info.kinds
-    if TaskKind.REVIEW in kinds and task.issues:
+    if TaskKind.REVIEW in kinds and (task.issues or is_pull_request(task)):
         weights[Component.REVIEW] = 1.0
     if TaskKind.REPAIR in kinds:
         weights[Component.TESTS] = 1.0

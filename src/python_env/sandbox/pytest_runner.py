@@ -26,7 +26,7 @@ import sys
 import types
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 from _pytest.config import Config, _prepareconfig, default_plugins
@@ -85,7 +85,8 @@ class Reporter:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-        """Keep what each phase raised (the report pytest makes is left as it is)."""
+        """Keep what each phase raised, once every plugin has had its say (unittest's moves a
+        ``TestCase`` failure into ``call``)."""
         report = yield
         if call.excinfo is not None:
             self.errors.append(call.excinfo.value)
@@ -98,6 +99,32 @@ class Reporter:
             self.collect_errors.append(lines[-1].removeprefix("E").strip() if lines else "?")
 
 
+class Reports:
+    """Makes each phase's report without a traceback, in place of pytest's own maker: outcomes
+    come from what was raised (``Reporter``), and formatting a failure's traceback (the source
+    of every frame) costs more than the test itself when many tests fail. Registered after
+    pytest's plugins, so it runs before the default maker and after unittest's (tryfirst)."""
+
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> pytest.TestReport:
+        """The phase's report: its outcome and a one-word ``longrepr``."""
+        excinfo = call.excinfo
+        longrepr: tuple[str, int, str] | str | None = None
+        outcome: Literal["passed", "failed", "skipped"] = "passed"
+        if excinfo is not None:
+            if isinstance(excinfo.value, pytest.skip.Exception):
+                outcome, longrepr = "skipped", (str(item.path), 0, "skipped")
+            else:
+                outcome, longrepr = "failed", "failed"
+        assert call.when != "collect"
+        return pytest.TestReport(
+            item.nodeid, item.location, dict.fromkeys(item.keywords, 1), outcome, longrepr,
+            call.when, (), call.duration, call.start, call.stop,
+            user_properties=item.user_properties,
+        )  # fmt: skip
+
+
 Emit = Callable[[dict[str, Any]], None]
 Load = Callable[[str, Any, dict[str, Any]], types.ModuleType]
 
@@ -108,7 +135,9 @@ class Runner:
     def __init__(self, rootdir: str) -> None:
         self.rootdir = rootdir
         self.reporter = Reporter()
-        self.config: Config = _prepareconfig([*ARGS, "--rootdir", rootdir], [self.reporter])
+        self.config: Config = _prepareconfig(
+            [*ARGS, "--rootdir", rootdir], [self.reporter, Reports()]
+        )
         self.session = Session.from_config(self.config)
         self.config._do_configure()
         self.config.hook.pytest_sessionstart(session=self.session)

@@ -15,11 +15,12 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import cached_property
+from typing import Any, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from python_env.tasks.workspace import Workspace, validate_path
-from python_env.types import Issue, TaskInfo, _Frozen
+from python_env.types import Issue, TaskInfo, TaskSetting, _Frozen
 
 
 def is_test_file(path: str, test_paths: tuple[str, ...]) -> bool:
@@ -74,6 +75,24 @@ class RepoTask(_Frozen):
     )
     issues: tuple[RepoIssue, ...] = Field(description="The answer key (empty for a clean PR).")
     pull_request: PullRequest | None = Field(default=None, description="Set on PR-review tasks.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_setting(cls, data: Any) -> Any:
+        """Stores written before ``TaskInfo.setting`` existed: derive it from the task."""
+        info = data.get("info") if isinstance(data, dict) else None
+        if isinstance(info, dict) and "setting" not in info:
+            pr = data.get("pull_request") is not None
+            setting = TaskSetting.PULL_REQUEST if pr else TaskSetting.REPOSITORY
+            data = {**data, "info": {**info, "setting": setting}}
+        return data
+
+    @model_validator(mode="after")
+    def _setting_fits(self) -> Self:
+        wanted = TaskSetting.PULL_REQUEST if self.pull_request else TaskSetting.REPOSITORY
+        if self.info.setting is not wanted:
+            raise ValueError(f"{self.info.id}: a repository task's setting must be {wanted}")
+        return self
 
     @property
     def id(self) -> str:

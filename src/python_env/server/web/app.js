@@ -1,4 +1,5 @@
-// The play view: pick a task, review the original code, edit, run the visible tests, submit.
+// The play view: pick a task, review the original code, edit, run the visible tests, submit
+// (or, on a pull-request task, approve).
 // Every move is one step of this tab's own WebSocket session (session.js). Repository tasks
 // (a whole project, read file by file) are played through repo.js.
 import { changedLines, el, makeEditor, renderCode } from "./codeview.js";
@@ -146,7 +147,8 @@ function render(obs) {
   const t = obs.task;
   $("task-title").textContent = `${t.title}`;
   $("task-meta").textContent = `${t.id} · ${t.split} · ${t.kinds.join(", ")} · ${t.difficulty} · ` +
-    `${t.categories.join(", ")} · ${t.num_issues} planted issue(s) · ${t.max_steps} steps`;
+    (t.setting === "pull_request" ? "pull request to review" :
+      `${t.categories.join(", ")} · ${t.num_issues} planted issue(s)`) + ` · ${t.max_steps} steps`;
   $("instructions").textContent = obs.instructions;
   $("score").replaceWith(Object.assign(num(obs.score), { id: "score" }));
   $("components").replaceChildren(renderComponents(obs.score_components));
@@ -204,6 +206,7 @@ function updateButtons() {
   $("save-edit").disabled = !live || (repo.active ? !repo.canSave() : editor.value === state.obs.code);
   $("run-tests").disabled = !live;
   $("submit").disabled = !live;
+  $("approve").disabled = !live;
   repo.enable(live);
   $("start").disabled = state.busy;
 }
@@ -279,6 +282,7 @@ function wire() {
   $("save-edit").addEventListener("click", () => (repo.active ? repo.save() : step("edit", { kind: "edit", code: editor.value })));
   $("run-tests").addEventListener("click", () => (repo.active ? repo.runTests() : step("run_tests", { kind: "run_tests" })));
   $("submit").addEventListener("click", () => step("submit", { kind: "submit" }));
+  $("approve").addEventListener("click", () => step("approve", { kind: "approve" }));
   editor.onChange(updateButtons);
   document.querySelectorAll(".subtab").forEach((b) => b.addEventListener("click", () => showPane(b.dataset.pane)));
   document.querySelectorAll(".tab").forEach((b) => b.addEventListener("click", () => showView(b.dataset.view)));

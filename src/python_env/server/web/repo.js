@@ -48,6 +48,7 @@ export class RepoPlay {
       node.textContent = this.active ? node.dataset.repoLabel : node.dataset.fileLabel;
     });
     $("pull-request").hidden = !obs.pull_request;
+    $("approve").hidden = !obs.pull_request; // the verdict exists on pull-request tasks only
     this.ctx.editor.textarea.readOnly = false; // a repository file is editable once read whole
     if (!this.active) return;
     $("f-path").value = "";

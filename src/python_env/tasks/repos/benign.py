@@ -18,12 +18,16 @@ import libcst as cst
 from libcst.metadata import FunctionScope, MetadataWrapper, ScopeProvider
 
 Change = Callable[[str, random.Random], tuple[str, str] | None]
-# Names a careful author might pick instead of a terse one; anything else gets a suffix.
+# Names a careful author might pick instead of a terse one (only these are renamed).
 CLEARER = {
     "i": "index", "j": "inner", "k": "key", "n": "count", "s": "text", "x": "value", "v": "value",
     "d": "mapping", "l": "items", "lst": "items", "res": "result", "ret": "result", "tmp": "temp",
     "val": "value", "idx": "index", "cnt": "count", "num": "number", "obj": "item", "e": "error",
     "c": "char", "m": "match", "p": "part", "r": "row", "t": "token", "buf": "buffer",
+    "a": "left", "b": "right", "f": "func", "fn": "func", "w": "width", "h": "height",
+    "ch": "char", "pos": "position", "cur": "current", "prev": "previous", "msg": "message",
+    "sz": "size", "ln": "length", "src": "source", "dst": "target", "fmt": "pattern",
+    "y": "other", "q": "queue", "o": "item", "kw": "options",
 }  # fmt: skip
 _DYNAMIC = {"locals", "vars", "eval", "exec", "globals", "__import__"}
 
@@ -32,8 +36,10 @@ def add_docstrings(code: str, rng: random.Random, most: int = 2) -> tuple[str, s
     """A one-line docstring on up to ``most`` public functions that have none."""
     module = cst.parse_module(code)
     bare = [f for f in _functions(module) if len(f.name.value) > 2
-            and not f.name.value.startswith("_")
+            and not (f.name.value.startswith("__") and f.name.value.endswith("__"))
             and isinstance(f.body, cst.IndentedBlock) and f.get_docstring() is None]  # fmt: skip
+    public = [f for f in bare if not f.name.value.startswith("_")]
+    bare = public or bare  # private helpers only when no public function lacks one
     if not bare:
         return None
     chosen = {id(f) for f in rng.sample(bare, min(most, len(bare)))}
@@ -200,10 +206,15 @@ def _import_key(module: cst.Module, stmt: cst.CSTNode) -> str:
     return module.code_for_node(stmt).strip().removeprefix("from ").removeprefix("import ")
 
 
-def apply_changes(code: str, names: Sequence[str], rng: random.Random) -> tuple[str, list[str]]:
-    """Apply the named changes in order; the new text and the descriptions of those that applied."""
-    said = []
+def apply_changes(
+    code: str, names: Sequence[str], rng: random.Random, most: int | None = None
+) -> tuple[str, list[str]]:
+    """Apply the named changes in order, up to ``most`` of those that apply (all by default);
+    the new text and the descriptions of those that applied."""
+    said: list[str] = []
     for name in names:
+        if most is not None and len(said) >= most:
+            break
         result = CHANGES[name](code, rng)
         if result is not None:
             code, line = result

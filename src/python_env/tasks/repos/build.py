@@ -32,23 +32,34 @@ from dataclasses import dataclass, field
 from python_env.sandbox import Executor, Job
 from python_env.tasks.generate.build import source_seed
 from python_env.tasks.patches import unified_diff
-from python_env.tasks.repo_task import ProjectRef, RepoIssue, RepoTask
+from python_env.tasks.repo_task import RepoIssue, RepoTask
 from python_env.tasks.repos.mutants import Mutant, candidate_tests, sample_mutants
+from python_env.tasks.repos.pr_tasks import (
+    CLEAN_PER_PLANTED,
+    PR_SHARE,
+    REVIEW_ONLY,
+    clean,
+    planted,
+    pr_task,
+    visible_tests,
+)
 from python_env.tasks.repos.projects import Project
 from python_env.tasks.repos.suite import Baseline, Layout, failing_tests, run_baseline
 from python_env.tasks.repos.texts import MAX_STEPS, difficulty, instructions, title
 from python_env.tasks.workspace import Workspace
-from python_env.types import ExecReport, ExitReason, Limits, TaskInfo, TaskKind
+from python_env.types import ExecReport, ExitReason, Limits, TaskInfo, TaskKind, TaskSetting
 
 MIN_FAIL_TO_PASS = 2
 MAX_FAIL_TO_PASS = 30  # hidden failing tests at most: a graded run stays fast
 MAX_PASS_TO_PASS = 10
 MAX_VISIBLE_FAILING, MAX_VISIBLE_PASSING = 3, 3
-MAX_MUTANTS = 300  # mutants tried per project at most
+MAX_MUTANTS = 1000  # mutants tried per project at most
 KINDS = (TaskKind.REVIEW, TaskKind.REPAIR)
 GRADING_LIMITS = Limits()  # what the environment grades a run under
 
+MAX_CLEAN_HIDDEN = 20  # tests a clean pull request's hidden suite samples
 Progress = Callable[[str, int, int, int], None]  # (stage, done, total, tasks kept)
+Made = tuple[RepoTask, float] | str  # a task and its graded hidden run's wall ms, or why not
 
 
 @dataclass
@@ -60,6 +71,7 @@ class ProjectBuild:
     mutants: Counter[str] = field(default_factory=Counter)  # outcome -> count
     injectors: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     coverage: Counter[str] = field(default_factory=Counter)  # how test modules were chosen
+    pull_requests: Counter[str] = field(default_factory=Counter)  # made, or why not
     baseline: dict[str, object] = field(default_factory=dict)
     hidden_ms: list[float] = field(default_factory=list)  # graded hidden runs (start tree)
     seconds: float = 0.0
@@ -139,9 +151,28 @@ class ProjectBuilder:
                 tasks = list(
                     pool.map(lambda j: self._task(j, project, layout, snapshot, baseline), judged)
                 )
-                for verdict, made in zip(judged, tasks, strict=True):
+                for verdict, (made, note) in zip(judged, tasks, strict=True):
                     self._record(out, verdict, made)
+                    if note:
+                        out.pull_requests[note] += 1
                 tick("mutants")(min(start + batch, len(mutants)), len(mutants))
+            planted_prs = out.pull_requests["planted"]
+            wanted = max(1, round(planted_prs * CLEAN_PER_PLANTED)) if planted_prs else 0
+            for k in range(0, 3 * wanted, batch):  # a draft may fail: up to three tries each
+                if out.pull_requests["clean"] >= wanted:
+                    break
+                tries = range(k, min(k + batch, 3 * wanted))
+                made_clean = pool.map(
+                    lambda n: self._clean_pr(n, project, layout, snapshot, baseline), tries
+                )
+                for result in made_clean:
+                    full = out.pull_requests["clean"] >= wanted
+                    note = "clean_over" if full else result if isinstance(result, str) else "clean"
+                    out.pull_requests[note] += 1
+                    if note == "clean" and not isinstance(result, str):
+                        out.tasks.append(result[0])
+                        out.hidden_ms.append(result[1])
+                tick("clean pull requests")(out.pull_requests["clean"], wanted)
         out.seconds = time.perf_counter() - started
         return out
 
@@ -149,9 +180,7 @@ class ProjectBuilder:
         """A seed for one use of one mutant: from the seed, the project, the module, the site."""
         return source_seed(self.seed, f"{mutant.project}:{mutant.module}:{mutant.key}:{purpose}")
 
-    def _record(
-        self, out: ProjectBuild, judged: Judged, made: tuple[RepoTask, float] | str
-    ) -> None:
+    def _record(self, out: ProjectBuild, judged: Judged, made: Made) -> None:
         outcome = judged.outcome
         if outcome == "killed":
             outcome = made if isinstance(made, str) else "kept"
@@ -171,13 +200,10 @@ class ProjectBuilder:
     ) -> Judged:
         """The kill check: the mutant under the tests of the modules that name its code."""
         rng = random.Random(self._seed(mutant, "kill"))
-        tests, tier = candidate_tests(mutant, baseline, snapshot, rng)
+        tests, tier = candidate_tests(mutant.module, mutant.names, baseline, snapshot, rng)
         ids = tuple(tests)
-        cpu = sum(baseline.cpu_ms[f] for f in {i.split("::", 1)[0] for i in ids}) / 1000
-        # A mutant may loop where the original returns: a few times the baseline, then give up.
-        limits = Limits(cpu_seconds=3 * cpu + 5, wall_seconds=6 * cpu + 20, memory_mb=1024)
         tree = snapshot.updated({mutant.module: mutant.candidate.code})
-        report = self.executors[0].run(layout.job(tree, layout.trusted(snapshot), ids, limits))
+        report = self._run(layout, snapshot, baseline, tree, ids)
         failing = frozenset(failing_tests(report, baseline, ids))
         if report.exit_reason is not ExitReason.OK:
             outcome = report.exit_reason.value
@@ -189,6 +215,20 @@ class ProjectBuilder:
             outcome = "killed_once" if failing else "survived"
         return Judged(mutant, outcome, ids, failing, tier)
 
+    def _run(
+        self,
+        layout: Layout,
+        snapshot: Workspace,
+        baseline: Baseline,
+        tree: Workspace,
+        ids: Sequence[str],
+    ) -> ExecReport:
+        """The tests ``ids`` on ``tree``, with room for a change that loops where the original
+        returns: a few times the baseline's CPU, then give up."""
+        cpu = sum(baseline.cpu_ms[f] for f in {i.split("::", 1)[0] for i in ids}) / 1000
+        limits = Limits(cpu_seconds=3 * cpu + 5, wall_seconds=6 * cpu + 20, memory_mb=1024)
+        return self.executors[0].run(layout.job(tree, layout.trusted(snapshot), ids, limits))
+
     def _task(
         self,
         judged: Judged,
@@ -196,11 +236,12 @@ class ProjectBuilder:
         layout: Layout,
         snapshot: Workspace,
         baseline: Baseline,
-    ) -> tuple[RepoTask, float] | str:
-        """The task of a killed mutant and the wall time of its graded hidden run, or why the
-        cross-check dropped it."""
+    ) -> tuple[Made, str]:
+        """The task of a killed mutant (a bug report, or a pull request to review) and the wall
+        time of its graded hidden run, or why the cross-check dropped it; and what became of
+        the pull request, if the mutant was drawn for one."""
         if judged.outcome != "killed":
-            return judged.outcome
+            return judged.outcome, ""
         mutant = judged.mutant
         rng = random.Random(self._seed(mutant, "tests"))
         order = {test: k for k, test in enumerate(judged.ids)}
@@ -211,11 +252,51 @@ class ProjectBuilder:
         failing = ordered(list(judged.failing))
         passing = [t for t in judged.ids if t not in judged.failing]
         f2p = ordered(rng.sample(failing, min(MAX_FAIL_TO_PASS, len(failing))))
-        p2p = rng.sample(passing, min(MAX_PASS_TO_PASS, len(passing)))
+        hidden = ordered([*f2p, *rng.sample(passing, min(MAX_PASS_TO_PASS, len(passing)))])
+        note = ""
+        pr_rng = random.Random(self._seed(mutant, "pull request"))
+        if pr_rng.random() < PR_SHARE:
+            drafted = planted(layout, snapshot, mutant, pr_rng)
+            shown = visible_tests(drafted.kinds, f2p, passing, pr_rng) if drafted else []
+            if drafted is None or not shown:
+                note = "planted_not_drafted"
+            else:
+                issue = self._issue(mutant, drafted.draft.issue_path, drafted.draft.issue_lines)
+                task = pr_task(project, layout, snapshot, drafted.draft, drafted.benign,
+                               drafted.kinds, (ordered(shown), hidden, f2p), issue,
+                               (mutant.module, mutant.key, self.seed))  # fmt: skip
+                made = self._cross_check(task, snapshot, baseline)
+                if not isinstance(made, str):
+                    return made, "planted"
+                note = f"planted_{made}"  # the mutant stays a bug report
         shown = rng.sample(f2p, rng.randint(1, min(MAX_VISIBLE_FAILING, len(f2p) - 1)))
         shown += rng.sample(passing, min(MAX_VISIBLE_PASSING, len(passing)))
-        task = self._assemble(project, layout, snapshot, mutant, f2p, ordered(shown),
-                              ordered([*f2p, *p2p]))  # fmt: skip
+        task = self._assemble(project, layout, snapshot, mutant, f2p, ordered(shown), hidden)
+        return self._cross_check(task, snapshot, baseline), note
+
+    def _clean_pr(
+        self, n: int, project: Project, layout: Layout, snapshot: Workspace, baseline: Baseline
+    ) -> Made:
+        """Clean pull request number ``n`` of the project: benign changes whose tests all still
+        do what they did, or why it was dropped."""
+        rng = random.Random(source_seed(self.seed, f"{project.name}:clean pull request:{n}"))
+        made = clean(layout, snapshot, rng)
+        if made is None:
+            return "clean_not_drafted"
+        ids: set[str] = set()
+        for path in sorted(p for p in made.head if made.head[p] != snapshot.get(p)):
+            ids.update(candidate_tests(path, (), baseline, snapshot, rng)[0])
+        tests = [t for t in baseline.outcomes if t in ids]  # baseline order
+        report = self._run(layout, snapshot, baseline, made.head, tests)
+        if len(tests) < 2 or not _clean(report, tests) or failing_tests(report, baseline, tests):
+            return "clean_changed_outcome"
+        hidden = rng.sample(tests, min(MAX_CLEAN_HIDDEN, len(tests)))
+        shown = visible_tests(REVIEW_ONLY, (), hidden, rng)
+        order = {test: k for k, test in enumerate(tests)}
+        task = pr_task(project, layout, snapshot, made, made.head, REVIEW_ONLY,
+                       (tuple(sorted(shown, key=order.__getitem__)),
+                        tuple(sorted(hidden, key=order.__getitem__)), ()),
+                       None, ("clean", n, self.seed))  # fmt: skip
         return self._cross_check(task, snapshot, baseline)
 
     def _assemble(
@@ -243,22 +324,13 @@ class ProjectBuilder:
             categories=(spec.category,),
             num_issues=1,
             max_steps=MAX_STEPS,
+            setting=TaskSetting.REPOSITORY,
         )
-        issue = RepoIssue(
-            id=f"{comp.injector.replace('_', '-')}-1",
-            path=mutant.module,
-            start_line=start_line,
-            end_line=end_line,
-            category=spec.category,
-            severity=spec.severity,
-            rule_id=spec.rule_id,
-            alt_categories=spec.alt_categories,
-            explanation=comp.explanation,
-        )
+        issue = self._issue(mutant, mutant.module, (start_line, end_line))
         return RepoTask(
             info=info,
             instructions=instructions(project, KINDS, visible),
-            project=project_ref(project),
+            project=project.ref,
             snapshot=snapshot.digest(),
             start=unified_diff(snapshot, tree),
             fix=unified_diff(tree, snapshot),
@@ -270,9 +342,24 @@ class ProjectBuilder:
             issues=(issue,),
         )
 
-    def _cross_check(
-        self, task: RepoTask, snapshot: Workspace, baseline: Baseline
-    ) -> tuple[RepoTask, float] | str:
+    @staticmethod
+    def _issue(mutant: Mutant, path: str, lines: tuple[int, int]) -> RepoIssue:
+        """The answer key of a mutant whose injected lines are ``lines`` of ``path``."""
+        comp = mutant.component
+        spec = comp.spec
+        return RepoIssue(
+            id=f"{comp.injector.replace('_', '-')}-1",
+            path=path,
+            start_line=lines[0],
+            end_line=lines[1],
+            category=spec.category,
+            severity=spec.severity,
+            rule_id=spec.rule_id,
+            alt_categories=spec.alt_categories,
+            explanation=comp.explanation,
+        )
+
+    def _cross_check(self, task: RepoTask, snapshot: Workspace, baseline: Baseline) -> Made:
         """Grade the task's suites as the environment will: on the reference tree both must
         match the baseline; on the start tree the hidden one must fail exactly the fail-to-pass
         tests."""
@@ -297,14 +384,3 @@ def _clean(report: ExecReport, hidden: Sequence[str]) -> bool:
     """The run finished, collected, and ran every hidden test."""
     names = {o.name for o in report.outcomes}
     return report.exit_reason is ExitReason.OK and not report.error and names >= set(hidden)
-
-
-def project_ref(project: Project) -> ProjectRef:
-    """A task's reference to its project's release."""
-    return ProjectRef(
-        name=project.name,
-        version=project.version,
-        licence=project.licence,
-        attribution=project.attribution,
-        url=project.sdist_url,
-    )

@@ -15,7 +15,7 @@ import re
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from importlib import resources
@@ -33,15 +33,15 @@ from python_env.tasks.repos.build import (
     Progress,
     ProjectBuild,
     ProjectBuilder,
-    project_ref,
 )
 from python_env.tasks.repos.fetch import DEFAULT_INDEX, extract_snapshot, fetch_sdist
 from python_env.tasks.repos.projects import Project
 from python_env.tasks.workspace import Workspace
 
-GENERATOR_VERSION = "0.1.0"
+GENERATOR_VERSION = "0.2.0"
 SPLITS = ("train", "test")
 MANIFEST = "manifest.json"
+TIME_EVERY = 4  # tasks timed once more after the build, one in this many of each project
 _PATH = re.compile(r"/[^\s'\"]+")  # absolute paths in error messages: they name job dirs
 
 
@@ -88,10 +88,16 @@ def build_repos(
     executors: tuple[Executor, Executor] | None = None,
     threads: int = 4,
     progress: Callable[[Project], Progress] | None = None,
+    update: bool = False,
 ) -> RepoBuildResult:
     """Build and write the tasks of ``projects``; ``executors`` (the second with another
     string-hash seed) default to two made from ``sandbox``. A project that fails is reported
-    in the result (``failed``), never raised; the others are still written."""
+    in the result (``failed``), never raised; the others are still written. ``update`` keeps
+    the other projects of the store already in ``out`` (built with the same settings: see
+    ``update_conflict``), so building projects one at a time gives the bytes of one build."""
+    conflict = update_conflict(out, seed, max_per_project) if update else ""
+    if conflict:
+        raise ValueError(conflict)
     started = time.perf_counter()
     with ExitStack() as stack:
         if executors is None:
@@ -108,7 +114,8 @@ def build_repos(
             builds.append(build)
             if snapshot is not None and build.tasks:
                 snapshots[project.name] = snapshot
-        manifest = write_store(out, builds, snapshots, seed, max_per_project)
+        carried = carried_over(out, projects) if update else None
+        manifest = write_store(out, builds, snapshots, seed, max_per_project, carried)
         hidden_ms = time_hidden_runs(executors[0], builds, snapshots)
     return RepoBuildResult(builds, manifest, time.perf_counter() - started, hidden_ms)
 
@@ -130,26 +137,68 @@ def _build_one(
     return build, snapshot
 
 
+@dataclass
+class Carried:
+    """What an update keeps of the store it writes into: the other projects' tasks, their
+    manifest entries (their snapshots stay where they are)."""
+
+    tasks: list[RepoTask] = field(default_factory=list)
+    projects: dict[str, Any] = field(default_factory=dict)
+
+
+def update_conflict(out: Path, seed: int, max_per_project: int | None) -> str:
+    """Why the store in ``out`` cannot be updated by a build with these settings ("" if it
+    can, or holds no store): its tasks must come from the same generator, seed and cap."""
+    path = out / MANIFEST
+    if not path.exists():
+        return ""
+    old = json.loads(path.read_text(encoding="utf-8"))
+    mine = {"generator_version": GENERATOR_VERSION, "seed": seed,
+            "max_per_project": max_per_project}  # fmt: skip
+    differ = [f"{k} {old.get(k)!r} (this build: {v!r})" for k, v in mine.items() if old.get(k) != v]
+    return f"{out} was built with {', '.join(differ)}" if differ else ""
+
+
+def carried_over(out: Path, rebuilt: Sequence[Project]) -> Carried:
+    """The store in ``out`` without the projects ``rebuilt`` (whose snapshots are removed)."""
+    path = out / MANIFEST
+    if not path.exists():
+        return Carried()
+    old = json.loads(path.read_text(encoding="utf-8"))["projects"]
+    names = {p.name for p in rebuilt}
+    for name in names & set(old):
+        (out / SNAPSHOTS / f"{name}-{old[name]['version']}.json.gz").unlink(missing_ok=True)
+    store = RepoStore(out)
+    tasks = [t for split in store.splits() for t in store.tasks(split)]
+    return Carried(
+        [t for t in tasks if t.project.name not in names],
+        {n: entry for n, entry in old.items() if n not in names},
+    )
+
+
 def write_store(
     out: Path,
     builds: Sequence[ProjectBuild],
     snapshots: dict[str, Workspace],
     seed: int,
     max_per_project: int | None,
+    carried: Carried | None = None,
 ) -> dict[str, Any]:
-    """Write the snapshots, the splits and the manifest (replacing any earlier store's files)."""
-    for old in [*out.glob("*.jsonl.gz"), *(out / SNAPSHOTS).glob("*.json.gz")]:
+    """Write the snapshots, the splits and the manifest, replacing any earlier store's files,
+    or with ``carried`` (an update) only those of the projects built."""
+    old_snapshots = [] if carried else list((out / SNAPSHOTS).glob("*.json.gz"))
+    for old in [*out.glob("*.jsonl.gz"), *old_snapshots]:
         old.unlink()  # a project that gives no task now must not keep its old snapshot
     store = RepoStore(out)
     for build in builds:
         if build.project.name in snapshots:
-            store.write_snapshot(project_ref(build.project), snapshots[build.project.name])
+            store.write_snapshot(build.project.ref, snapshots[build.project.name])
     by_split: dict[str, list[RepoTask]] = {split: [] for split in SPLITS}
-    for build in builds:
-        by_split[build.project.split].extend(build.tasks)
+    for task in [*(carried.tasks if carried else ()), *(t for b in builds for t in b.tasks)]:
+        by_split[task.info.split].append(task)
     for split, tasks in by_split.items():
         store.write_tasks(split, tasks)
-    manifest = _manifest(builds, by_split, seed, max_per_project)
+    manifest = _manifest(builds, by_split, seed, max_per_project, carried)
     text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     (out / MANIFEST).write_text(text, encoding="utf-8")
     return manifest
@@ -160,11 +209,12 @@ def _manifest(
     by_split: dict[str, list[RepoTask]],
     seed: int,
     max_per_project: int | None,
+    carried: Carried | None,
 ) -> dict[str, Any]:
     names = {split: {t.project.name for t in tasks} for split, tasks in by_split.items()}
     if names["train"] & names["test"]:  # a project's split is its own: never both
         raise AssertionError(f"projects in both splits: {sorted(names['train'] & names['test'])}")
-    projects = {}
+    projects = dict(carried.projects) if carried else {}
     for build in builds:
         p = build.project
         baseline = dict(build.baseline)
@@ -180,6 +230,8 @@ def _manifest(
             "baseline": baseline,
             "mutants": dict(sorted(build.mutants.items())),
             "coverage": dict(sorted(build.coverage.items())),
+            "pull_requests": dict(sorted(build.pull_requests.items())),
+            "injectors": {n: dict(sorted(c.items())) for n, c in sorted(build.injectors.items())},
             "tasks": len(build.tasks),
             "error": _PATH.sub("<path>", build.error),
         }
@@ -195,27 +247,33 @@ def _manifest(
         "splits": {split: summarise(tasks) for split, tasks in by_split.items()},
         "injectors": {
             name: dict(sorted(counts.items()))
-            for name, counts in sorted(_injectors(builds).items())
+            for name, counts in sorted(_injectors(projects.values()).items())
         },
         "total_tasks": sum(len(t) for t in by_split.values()),
     }
 
 
-def _injectors(builds: Sequence[ProjectBuild]) -> dict[str, Counter[str]]:
+def _injectors(projects: Iterable[dict[str, Any]]) -> dict[str, Counter[str]]:
+    """Outcomes per injector over the projects' manifest entries."""
     total: dict[str, Counter[str]] = {}
-    for build in builds:
-        for name, counts in build.injectors.items():
+    for entry in projects:
+        for name, counts in entry.get("injectors", {}).items():
             total.setdefault(name, Counter()).update(counts)
     return total
 
 
 def summarise(tasks: Sequence[RepoTask]) -> dict[str, Any]:
-    """Counts of one split: by project, category, difficulty, injector (issue id)."""
-    keys = ("project", "category", "difficulty", "injector")
+    """Counts of one split: by project, setting (repository, pull_request, and clean pull
+    requests apart), kinds, category of the planted issues (pull-request tasks do not disclose
+    theirs), difficulty, injector (issue id)."""
+    keys = ("project", "setting", "kinds", "category", "difficulty", "injector")
     counts: dict[str, Counter[str]] = {k: Counter() for k in keys}
     for task in tasks:
         counts["project"][task.project.name] += 1
-        counts["category"].update(str(c) for c in task.info.categories)
+        clean = task.pull_request is not None and not task.issues
+        counts["setting"][f"{task.info.setting}{' (clean)' if clean else ''}"] += 1
+        counts["kinds"]["+".join(task.info.kinds)] += 1
+        counts["category"].update(str(i.category) for i in task.issues)
         counts["difficulty"][str(task.info.difficulty)] += 1
         counts["injector"].update(i.id.rsplit("-", 1)[0].replace("-", "_") for i in task.issues)
     summary: dict[str, Any] = {k: dict(sorted(v.items())) for k, v in counts.items()}
@@ -226,15 +284,16 @@ def summarise(tasks: Sequence[RepoTask]) -> dict[str, Any]:
 def time_hidden_runs(
     executor: Executor, builds: Sequence[ProjectBuild], snapshots: dict[str, Workspace]
 ) -> list[float]:
-    """Grade each task's reference tree on its hidden tests once, one run at a time, and return
-    the wall times (ms) as the caller sees them; each build's ``hidden_ms`` is set to its own."""
+    """Grade the reference tree of every ``TIME_EVERY``-th task of each project on its hidden
+    tests, one run at a time, and return the wall times (ms) as the caller sees them; each
+    build's ``hidden_ms`` is set to its own."""
     times: list[float] = []
     for build in builds:
         build.hidden_ms = []
         snapshot = snapshots.get(build.project.name)
         if snapshot is None:
             continue
-        for task in build.tasks:
+        for task in build.tasks[::TIME_EVERY]:
             job = Job.of_repo(task, snapshot, task.reference_tree(snapshot), task.hidden_tests,
                               GRADING_LIMITS)  # fmt: skip
             started = time.perf_counter()

@@ -22,9 +22,9 @@ from python_env.tasks.generate.injectors import load_all
 from python_env.tasks.generate.injectors.base import Scan, Site
 from python_env.tasks.repos.suite import Baseline, Layout, definitions, module_of, top_name
 
-MIN_PER_MODULE, MAX_PER_MODULE = 4, 24
-LINES_PER_MUTANT = 100  # a module gets one more sampled site per this many non-blank lines
-PER_INJECTOR = 2  # sites of one injector in one module, at most
+MIN_PER_MODULE, MAX_PER_MODULE = 8, 400
+LINES_PER_MUTANT = 10  # a module gets one more sampled site per this many non-blank lines
+PER_INJECTOR = 16  # sites of one injector in one module, at most
 # A kill check runs at most this many tests: a mutant of a big suite stays cheap (a mutant that
 # breaks behaviour usually fails many tests). A count, not measured time: the same seed must
 # choose the same tests on any machine.
@@ -113,25 +113,30 @@ def _mutant(scan: Scan, project: str, path: str, site: Site, tag: str) -> Mutant
 
 
 def candidate_tests(
-    mutant: Mutant, baseline: Baseline, snapshot: Mapping[str, str], rng: random.Random
+    module_path: str,
+    names: Sequence[str],
+    baseline: Baseline,
+    snapshot: Mapping[str, str],
+    rng: random.Random,
 ) -> tuple[list[str], str]:
-    """The tests worth running on ``mutant`` (in baseline order) and how their modules were
-    found: the modules that name its function (a cheap stand-in for coverage), else those that
-    name its module, else all. Past ``MAX_KILL_TESTS``, the tests whose own code (function or
-    class) names the function come first, then the others, each group shuffled."""
-    module = mutant.module.rsplit("/", 1)[-1].removesuffix(".py")
+    """The tests worth running on a change to ``module_path`` in the code that ``names`` name
+    (in baseline order) and how their modules were found: the modules that name that code (a
+    cheap stand-in for coverage), else those that name its module, else all. Past
+    ``MAX_KILL_TESTS``, the tests whose own code (function or class) names it come first, then
+    the others, each group shuffled."""
+    module = module_path.rsplit("/", 1)[-1].removesuffix(".py")
     if module == "__init__":
-        module = mutant.module.rsplit("/", 2)[-2]
+        module = module_path.rsplit("/", 2)[-2]
     files, tier = sorted(baseline.by_file), "all"
-    for kind, names in (("function", mutant.names), ("module", (module,))):
-        found = [f for f in files if names and _naming(names).search(snapshot[f])]
+    for kind, wanted in (("function", names), ("module", (module,))):
+        found = [f for f in files if wanted and _naming(wanted).search(snapshot[f])]
         if found:
             files, tier = found, kind
             break
     ids = baseline.ids(files)
     if len(ids) <= MAX_KILL_TESTS:
         return ids, tier
-    pattern = _naming(mutant.names or (module,))
+    pattern = _naming(names or (module,))
     direct = [
         i for i in ids if pattern.search(definitions(snapshot[module_of(i)]).get(top_name(i), ""))
     ]

@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from python_env.tasks.repo_task import ProjectRef
+
 Split = Literal["train", "test"]
 PERMISSIVE = frozenset(
     {"MIT", "BSD-2-Clause", "BSD-3-Clause", "Apache-2.0", "ISC", "PSF-2.0", "0BSD", "Unlicense"}
@@ -79,6 +81,17 @@ class Project:
                 raise ValueError(f"{self.name}: {path!r} is not a relative POSIX path")
         if not self.test_paths:
             raise ValueError(f"{self.name}: no test paths")
+
+    @property
+    def ref(self) -> ProjectRef:
+        """A task's reference to this release: name, version, licence, attribution, where from."""
+        return ProjectRef(
+            name=self.name,
+            version=self.version,
+            licence=self.licence,
+            attribution=self.attribution,
+            url=self.sdist_url,
+        )
 
     @property
     def sdist_filename(self) -> str:
@@ -330,5 +343,71 @@ PROJECTS: tuple[Project, ...] = (
         split="train",
         attribution="Copyright 2011 Pallets",
         homepage="https://github.com/pallets/itsdangerous",
+    ),
+    Project(
+        name="tabulate",
+        version="0.10.0",
+        licence="MIT",
+        sdist_url=_files(
+            "46/58/8c37dea7bbf769b20d58e7ace7e5edfe65b849442b00ffcdd56be88697c6/tabulate-0.10.0.tar.gz"
+        ),
+        sha256="e2cfde8f79420f6deeffdeda9aaec3b6bc5abce947655d17ac662b126e48a60d",
+        package_dir="tabulate",
+        test_paths=("test",),
+        excluded_tests=(
+            ExcludedTest(
+                "test/test_cli.py",
+                "runs the tabulate command line in a subprocess; none of its tests passes in "
+                "the sandbox",
+            ),
+        ),
+        split="train",
+        attribution="Copyright (c) 2011-2020 Sergey Astanin and contributors",
+        homepage="https://github.com/astanin/python-tabulate",
+    ),
+    Project(
+        name="parse",
+        version="1.22.4",
+        licence="MIT",
+        sdist_url=_files(
+            "9e/0f/4bada23d2848aaa61f3577181dbd83895fa49fb9beb406835ed7eaca1b96/parse-1.22.4.tar.gz"
+        ),
+        sha256="706d458feed5a81b02768d3156e8070baf6cee7d150a3a3c0cd43101a875c3b5",
+        package_dir="parse",
+        test_paths=("tests",),
+        excluded_tests=(),
+        split="train",
+        attribution="Copyright (c) 2012-2019 Richard Jones <richard@python.org>",
+        homepage="https://github.com/r1chardj0n3s/parse",
+    ),
+    Project(
+        name="schema",
+        version="0.7.8",
+        licence="MIT",
+        sdist_url=_files(
+            "fb/2e/8da627b65577a8f130fe9dfa88ce94fcb24b1f8b59e0fc763ee61abef8b8/schema-0.7.8.tar.gz"
+        ),
+        sha256="e86cc08edd6fe6e2522648f4e47e3a31920a76e82cce8937535422e310862ab5",
+        package_dir="schema",
+        test_paths=("test_schema.py",),
+        excluded_tests=(),
+        split="test",
+        attribution="Copyright (c) 2012 Vladimir Keleshev, <vladimir@keleshev.com>",
+        homepage="https://github.com/keleshev/schema",
+    ),
+    Project(
+        name="six",
+        version="1.17.0",
+        licence="MIT",
+        sdist_url=_files(
+            "94/e7/b2c673351809dca68a0e064b6af791aa332cf192da575fd474ed7d6f16a2/six-1.17.0.tar.gz"
+        ),
+        sha256="ff70335d468e7eb6ec65b95b99d3a2836546063f63acc5171de367e834932a81",
+        package_dir="six.py",
+        test_paths=("test_six.py",),
+        excluded_tests=(),
+        split="train",
+        attribution="Copyright (c) 2010-2024 Benjamin Peterson",
+        homepage="https://github.com/benjaminp/six",
     ),
 )

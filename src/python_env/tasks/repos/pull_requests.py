@@ -49,14 +49,14 @@ def draft(
     said: list[str] = []
     issue_path, issue_lines = "", (0, 0)
     for path in sorted(modules):
-        names = rng.sample(sorted(CHANGES), rng.randint(1, 2))
-        seed = rng.getrandbits(32)
-        benign, lines = apply_changes(base[path], names, random.Random(seed))
+        names = rng.sample(sorted(CHANGES), len(CHANGES))  # tried in this order
+        most, seed = rng.randint(1, 2), rng.getrandbits(32)
+        benign, lines = apply_changes(base[path], names, random.Random(seed), most)
         if not lines:
             continue
         head = benign
         if planted is not None and path == planted[0]:
-            head, again = apply_changes(planted[1], names, random.Random(seed))
+            head, again = apply_changes(planted[1], names, random.Random(seed), most)
             span = _planted_span(benign, head, path)
             if again != lines or span is None:
                 return None

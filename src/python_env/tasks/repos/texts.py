@@ -42,6 +42,48 @@ def instructions(project: Project, kinds: Sequence[TaskKind], visible: Sequence[
     return "\n\n".join(parts)
 
 
+_PR_ASK = {
+    TaskKind.REVIEW: "Review the change. Report each problem the pull request brings in as a "
+    "finding: the file's `path`, its line span in the head (the tree you read), category (bug, "
+    "security, performance, maintainability or style), severity and what is wrong; unfounded "
+    "findings cost precision. If the change is sound, approve it (approve) and report nothing: "
+    "approving a change that brings in a problem earns nothing for the review.",
+    TaskKind.REPAIR: "Then push a fix onto the pull request's branch: edit the files so that the "
+    "project's tests pass, keeping the changes the pull request means to make. Hidden tests, "
+    "more of the project's own suite, check the fix and that nothing else broke; the test "
+    "files always run as the project ships them. Submit (not approve) when the fix is in.",
+}
+SMALL_DIFF, LARGE_DIFF = 12, 40  # changed lines (added + removed) of an easy and a hard review
+
+
+def pr_instructions(project: Project, kinds: Sequence[TaskKind], visible: Sequence[str]) -> str:
+    """What the reviewer of a pull request is told: the project, where the change is, the ask;
+    the same words whether or not the change has a problem."""
+    tests = "\n".join(f"- `{test}`" for test in visible)
+    parts = [
+        f"You are reviewing a pull request to the open-source project {project.name} "
+        f"{project.version} ({project.licence}; {project.attribution}). Its title, description "
+        "and diff (from the release to the pull request's head) are in the observation's "
+        "pull_request; the files you list, read and search are the head's.",
+        f"You can run these tests of the project (run_tests):\n{tests}",
+        *(_PR_ASK[kind] for kind in kinds),
+    ]
+    return "\n\n".join(parts)
+
+
+def pr_difficulty(diff: str) -> Difficulty:
+    """A review is harder the more lines the diff changes (the same rule with or without a
+    planted problem, so the grade says nothing about which)."""
+    changed = sum(
+        1
+        for line in diff.splitlines()
+        if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))
+    )
+    if changed <= SMALL_DIFF:
+        return Difficulty.EASY
+    return Difficulty.HARD if changed > LARGE_DIFF else Difficulty.MEDIUM
+
+
 def difficulty(subtlety: int, fail_to_pass: int) -> Difficulty:
     """Harder for a subtler injection and for a bug that fewer tests catch."""
     points = subtlety + (fail_to_pass < MANY_TESTS) + (fail_to_pass <= FEW_TESTS)

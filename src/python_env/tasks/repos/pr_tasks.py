@@ -1,0 +1,140 @@
+"""Pull-request review tasks of one project: a killed mutant among benign changes, or benign
+changes alone (a clean pull request, which the right review approves).
+
+A planted pull request (``planted``) changes the mutant's module, and sometimes one more module
+of the package, with the same seeded benign changes (``benign``) applied to the original and to
+the mutant (``pull_requests.draft``); the reference fix reverts only the planted lines. A clean
+one (``clean``) makes benign changes only. The generator runs the project's tests on both heads.
+
+Nothing a task discloses tells the two apart: every pull-request task has the same words (title
+and description from the same templates, the same instructions for the same kinds), kinds drawn
+per task (review only for every clean pull request and for about half of the planted ones;
+review and repair, which says there is something to fix, for the rest), a difficulty from the
+size of the diff, visible tests that pass on the head (unless repair is asked), and no count or
+category of issues (``num_issues`` 0, ``categories`` empty).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from python_env.tasks.patches import unified_diff
+from python_env.tasks.repo_task import RepoIssue, RepoTask
+from python_env.tasks.repos.mutants import Mutant
+from python_env.tasks.repos.projects import Project
+from python_env.tasks.repos.pull_requests import Draft, draft
+from python_env.tasks.repos.suite import Layout
+from python_env.tasks.repos.texts import MAX_STEPS, pr_difficulty, pr_instructions
+from python_env.tasks.workspace import Workspace
+from python_env.types import TaskInfo, TaskKind, TaskSetting
+
+PR_SHARE = 0.5  # killed mutants that become a pull request to review rather than a bug report
+REPAIR_SHARE = 0.5  # planted pull requests that ask for the fix too
+CLEAN_PER_PLANTED = 0.25  # clean pull requests per planted one (at least one per project)
+SECOND_MODULE = 0.4  # pull requests that touch one more module of the package
+REVIEW_ONLY = (TaskKind.REVIEW,)
+REVIEW_AND_REPAIR = (TaskKind.REVIEW, TaskKind.REPAIR)
+
+
+@dataclass(frozen=True)
+class PlantedDraft:
+    """A planted pull request: its draft, the head without the planted change, its kinds."""
+
+    draft: Draft
+    benign: Workspace
+    kinds: tuple[TaskKind, ...]
+
+
+def modules_for(layout: Layout, snapshot: Workspace, first: str, rng: random.Random) -> list[str]:
+    """The modules a pull request touches: ``first`` and, sometimes, one more of the package."""
+    others = [m for m in layout.modules(snapshot) if m != first]
+    if others and rng.random() < SECOND_MODULE:
+        return [first, rng.choice(others)]
+    return [first]
+
+
+def planted(
+    layout: Layout, snapshot: Workspace, mutant: Mutant, rng: random.Random
+) -> PlantedDraft | None:
+    """A pull request carrying ``mutant`` among benign changes, or None when no benign change
+    applies or the planted lines cannot be told apart from them."""
+    modules = modules_for(layout, snapshot, mutant.module, rng)
+    state = rng.getrandbits(64)
+    made = draft(snapshot, modules, random.Random(state), (mutant.module, mutant.candidate.code))
+    benign = draft(snapshot, modules, random.Random(state))  # the same changes, no bug
+    if made is None or benign is None:
+        return None
+    kinds = REVIEW_AND_REPAIR if rng.random() < REPAIR_SHARE else REVIEW_ONLY
+    return PlantedDraft(made, benign.head, kinds)
+
+
+def clean(layout: Layout, snapshot: Workspace, rng: random.Random) -> Draft | None:
+    """A pull request of benign changes only, to modules chosen with ``rng``."""
+    modules = layout.modules(snapshot)
+    if not modules:
+        return None
+    return draft(snapshot, modules_for(layout, snapshot, rng.choice(modules), rng), rng)
+
+
+def visible_tests(
+    kinds: Sequence[TaskKind],
+    failing: Sequence[str],
+    passing: Sequence[str],
+    rng: random.Random,
+) -> list[str]:
+    """What run_tests runs: when repair is asked, some failing tests (never all) and a few
+    passing ones, as on a bug report; on a review only, one to three tests that pass on the
+    head, so that running them says nothing about whether the change is sound."""
+    if TaskKind.REPAIR in kinds:
+        shown = rng.sample(list(failing), rng.randint(1, min(3, len(failing) - 1)))
+        return shown + rng.sample(list(passing), min(3, len(passing)))
+    return rng.sample(list(passing), min(rng.randint(1, 3), len(passing)))
+
+
+def pr_task(
+    project: Project,
+    layout: Layout,
+    snapshot: Workspace,
+    made: Draft,
+    reference: Workspace,
+    kinds: tuple[TaskKind, ...],
+    tests: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]],
+    issue: RepoIssue | None,
+    key: Sequence[object],
+) -> RepoTask:
+    """The task of a drafted pull request; ``reference`` is the tree a right repair reaches
+    (the head itself for a clean one); ``tests`` = (visible, hidden, fail-to-pass)."""
+    visible, hidden, f2p = tests
+    digest = hashlib.sha256(json.dumps([project.name, project.version, *key]).encode())
+    pr = made.pull_request
+    info = TaskInfo(
+        id=f"pr-{project.name}-{digest.hexdigest()[:10]}",
+        title=f"{project.name} {project.version}: {pr.title}",
+        kinds=kinds,
+        difficulty=pr_difficulty(pr.diff),
+        split=project.split,
+        source=f"repo:{project.name}",
+        categories=(),
+        num_issues=0,
+        max_steps=MAX_STEPS,
+        setting=TaskSetting.PULL_REQUEST,
+    )
+    return RepoTask(
+        info=info,
+        instructions=pr_instructions(project, kinds, visible),
+        project=project.ref,
+        snapshot=snapshot.digest(),
+        start=unified_diff(snapshot, made.head),
+        fix=unified_diff(made.head, reference),
+        roots=layout.roots,
+        test_paths=layout.test_paths,
+        visible_tests=visible,
+        hidden_tests=hidden,
+        fail_to_pass=f2p,
+        issues=(issue,) if issue is not None else (),
+        pull_request=pr,
+    )
