@@ -52,7 +52,6 @@ from python_env.types import ExecReport, ExitReason, Limits, TaskInfo, TaskKind,
 MIN_FAIL_TO_PASS = 2
 MAX_FAIL_TO_PASS = 30  # hidden failing tests at most: a graded run stays fast
 MAX_PASS_TO_PASS = 10
-MAX_VISIBLE_FAILING, MAX_VISIBLE_PASSING = 3, 3
 MAX_MUTANTS = 1000  # mutants tried per project at most
 KINDS = (TaskKind.REVIEW, TaskKind.REPAIR)
 GRADING_LIMITS = Limits()  # what the environment grades a run under
@@ -269,8 +268,7 @@ class ProjectBuilder:
                 if not isinstance(made, str):
                     return made, "planted"
                 note = f"planted_{made}"  # the mutant stays a bug report
-        shown = rng.sample(f2p, rng.randint(1, min(MAX_VISIBLE_FAILING, len(f2p) - 1)))
-        shown += rng.sample(passing, min(MAX_VISIBLE_PASSING, len(passing)))
+        shown = visible_tests(KINDS, f2p, passing, rng)
         task = self._assemble(project, layout, snapshot, mutant, f2p, ordered(shown), hidden)
         return self._cross_check(task, snapshot, baseline), note
 

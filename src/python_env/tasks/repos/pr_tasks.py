@@ -36,6 +36,7 @@ PR_SHARE = 0.5  # killed mutants that become a pull request to review rather tha
 REPAIR_SHARE = 0.5  # planted pull requests that ask for the fix too
 CLEAN_PER_PLANTED = 0.25  # clean pull requests per planted one (at least one per project)
 SECOND_MODULE = 0.4  # pull requests that touch one more module of the package
+MAX_VISIBLE_FAILING, MAX_VISIBLE_PASSING = 3, 3  # run_tests' tests when repair is asked
 REVIEW_ONLY = (TaskKind.REVIEW,)
 REVIEW_AND_REPAIR = (TaskKind.REVIEW, TaskKind.REPAIR)
 
@@ -86,12 +87,13 @@ def visible_tests(
     passing: Sequence[str],
     rng: random.Random,
 ) -> list[str]:
-    """What run_tests runs: when repair is asked, some failing tests (never all) and a few
-    passing ones, as on a bug report; on a review only, one to three tests that pass on the
+    """What run_tests runs (a bug report's too): when repair is asked, some failing tests
+    (never all) and a few passing ones; on a review only, one to three tests that pass on the
     head, so that running them says nothing about whether the change is sound."""
     if TaskKind.REPAIR in kinds:
-        shown = rng.sample(list(failing), rng.randint(1, min(3, len(failing) - 1)))
-        return shown + rng.sample(list(passing), min(3, len(passing)))
+        count = rng.randint(1, min(MAX_VISIBLE_FAILING, len(failing) - 1))
+        shown = rng.sample(list(failing), count)
+        return shown + rng.sample(list(passing), min(MAX_VISIBLE_PASSING, len(passing)))
     return rng.sample(list(passing), min(rng.randint(1, 3), len(passing)))
 
 
