@@ -54,7 +54,10 @@ _LOG = os.environ.get("SURVEY_BLOCKED_LOG")
 class _Guard:
     @staticmethod
     def find_spec(name, path=None, target=None):
-        if "." in name or name in _ALLOWED or name in sys.modules:
+        # sysconfig imports its platform data module by a computed name (zoneinfo needs it).
+        if "." in name or name in _ALLOWED or name.startswith("_sysconfigdata_"):
+            return None
+        if name in sys.modules:
             return None
         spec = PathFinder.find_spec(name)
         places = [] if spec is None else [spec.origin, *(spec.submodule_search_locations or [])]
@@ -183,7 +186,8 @@ def survey(
     for excluded in project.excluded_tests:
         flag = "--deselect" if excluded.is_node_id else "--ignore"
         command.append(f"{flag}={excluded.target}")
-    python_path = [str(helpers), str(root / project.import_root) if project.import_root else "."]
+    # Absolute: a test that starts a subprocess in another directory imports the package too.
+    python_path = [str(helpers), str(root / project.import_root)]
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(work),

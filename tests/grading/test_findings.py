@@ -1,4 +1,6 @@
-from python_env.grading.findings import score_findings
+import random
+
+from python_env.grading.findings import review_f1, score_findings
 from python_env.grading.fixes import apply_fix
 from python_env.types import Category, Finding, FixStatus, Issue, Severity
 
@@ -106,3 +108,24 @@ def test_a_fix_replaces_exactly_its_lines() -> None:
     code = "a = 1\nb = 2\nc = 3\n"
     f = finding(2, 2).model_copy(update={"suggested_fix": "b = 20\nbb = 21"})
     assert apply_fix(code, f) == "a = 1\nb = 20\nbb = 21\nc = 3\n"
+
+
+def test_review_f1_is_the_f1_of_score_findings() -> None:
+    # A review step scores with review_f1 (no models built); its number must be score_findings'.
+    rng = random.Random(3)
+    categories, severities = list(Category), list(Severity)
+    for _ in range(300):
+        findings = [
+            Finding(
+                start_line=(start := rng.randint(1, 35)),
+                end_line=start + rng.randint(0, 8),
+                category=rng.choice(categories),
+                severity=rng.choice(severities),
+                message="m",
+                suggested_fix=rng.choice(["", "x = 1"]),
+            )
+            for _ in range(rng.randint(0, 6))
+        ]
+        uncheckable = frozenset(rng.sample(["a", "b"], rng.randint(0, 2)))
+        expected = score_findings(findings, ISSUES, uncheckable=uncheckable).f1
+        assert review_f1(findings, ISSUES, uncheckable) == expected

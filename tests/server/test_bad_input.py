@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
@@ -116,3 +118,23 @@ def test_a_candidate_cannot_make_its_own_episode_unfinishable(server_url: str) -
             assert ran.test_report is not None, name
             final = env.step(CodeReviewAction(kind="submit")).observation
             assert final.evaluation is not None and final.score < 1.0, name
+
+
+def test_a_chunked_http_body_is_capped_as_it_arrives(server_url: str) -> None:
+    """No Content-Length: the 413 comes once the body grows past the limit, and the server goes
+    on (the app that was reading it sees the client leave)."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"action": {"kind": "edit", "code": "'
+        for _ in range(MAX_FRAME_BYTES // 65_536 + 2):
+            yield b"z" * 65_536
+        yield b'"}}'
+
+    with httpx.Client(timeout=60) as client:
+        reply = client.post(f"{server_url}/step", content=chunks())
+        assert reply.status_code == 413, reply.text[:200]
+        assert "over the limit" in reply.text and "zzzz" not in reply.text
+        json_type = {"content-type": "application/json"}
+        small = client.post(f"{server_url}/reset", content=iter([b"{}"]), headers=json_type)
+        assert small.status_code == 200
+    assert http(f"{server_url}/health")[0] == 200

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -20,10 +21,16 @@ from python_env.tasks.repo_store import RepoStore
 from python_env.tasks.repo_task import RepoTask
 from python_env.tasks.repos import build, mutants
 from python_env.tasks.repos.build import ProjectBuild, ProjectBuilder
-from python_env.tasks.repos.dataset import build_repos
+from python_env.tasks.repos.dataset import build_repos, default_dir
 from python_env.tasks.repos.mutants import sample_mutants
 from python_env.tasks.repos.projects import ExcludedTest, Project
-from python_env.tasks.repos.suite import Layout, run_baseline
+from python_env.tasks.repos.suite import (
+    Layout,
+    definitions,
+    run_baseline,
+    timing_pattern,
+    top_name,
+)
 from python_env.tasks.workspace import Workspace
 from python_env.types import ExecReport, Limits, Suite, TaskKind, TaskSetting, VerdictKind
 from tests.tasks.test_repos_fetch import make_sdist
@@ -329,3 +336,43 @@ def test_pull_requests_hide_whether_they_are_clean_and_grade_as_the_environment_
         reference = run(executors[0], task, fixed, task.hidden_tests)
         verdicts = grade_suite(Suite.HIDDEN, original, reference, original).verdicts
         assert {v.name for v in verdicts if not v.passed} == set(task.fail_to_pass)
+
+
+def test_a_test_that_times_through_helpers_is_marked_however_indirect() -> None:
+    files = {
+        "tests/perf.py": (
+            "import time\n\n\ndef _measure(op):\n    start = time.perf_counter()\n    op()\n"
+            "    return time.perf_counter() - start\n\n\n"
+            "def near_linear(op):\n    assert _measure(op) < 1.0\n"
+        ),
+        "tests/test_x.py": (
+            "from tests.perf import near_linear\n\n\n"
+            "def test_fast():\n    near_linear(lambda: None)\n\n\n"
+            "def test_plain():\n    assert linear_search([1], 1) == 0\n"
+        ),
+        "tests/data.txt": "def not_code(): time.time()",
+    }
+    timed = timing_pattern(files)
+    code = definitions(files["tests/test_x.py"])
+    assert timed.search(code["test_fast"])
+    assert not timed.search(code["test_plain"])  # "linear_search" is not "near_linear"
+    assert timing_pattern({"tests/test_y.py": "def test_y():\n    pass\n"}).search("x") is None
+
+
+def test_no_shipped_repository_task_grades_with_a_test_that_reads_a_clock() -> None:
+    store = RepoStore(default_dir())
+    timed: dict[str, tuple[re.Pattern[str], Workspace]] = {}
+    offenders = []
+    for split in store.splits():
+        for task in store.tasks(split):
+            if task.snapshot not in timed:
+                tree = store.snapshot(task.snapshot)
+                files = {p: text for p, text in tree.items() if task.is_test_file(p)}
+                timed[task.snapshot] = (timing_pattern(files), tree)
+            pattern, tree = timed[task.snapshot]
+            for test in {*task.visible_tests, *task.hidden_tests}:
+                code = definitions(tree[test.split("::", 1)[0]])
+                if pattern.search(code.get(top_name(test, method=True), "")):
+                    offenders.append(f"{task.id}: {test}")
+    assert len(timed) >= 8
+    assert not offenders, offenders[:5]

@@ -33,6 +33,7 @@ GOOD_FILES: dict[str, bytes] = {
     "demo-1.0/tests/test_core.py": b"from demo.core import add\n\n\ndef test_add():\n"
     b"    assert add(1, 2) == 3\n",
     "demo-1.0/tests/data/sample.json": b"{}\n",
+    "demo-1.0/tests/suite/.git": b"gitdir: ../../.git/modules/suite\n",  # a submodule's link
 }
 
 
@@ -212,6 +213,7 @@ def test_extract_snapshot_reads_the_package_and_tests_as_text(tmp_path: Path) ->
         "src/demo/__pycache__/core.cpython-311.pyc": "compiled",
         "src/demo/latin1.txt": "not UTF-8",
         "src/demo/logo.png": "binary",
+        "tests/suite/.git": "version control",
     }
 
 

@@ -22,6 +22,7 @@ from python_env.environment.repo_episode import RepoEpisode
 from python_env.environment.rubric import ProgressRubric
 from python_env.environment.task_runner import TaskRunner
 from python_env.errors import EpisodeFinished, InvalidRequest, ResetNeeded
+from python_env.grading.findings import review_f1
 from python_env.grading.fixes import source_lines
 from python_env.grading.score import component_weights, weighted_score
 from python_env.tasks.catalog import AnyTask, TaskCatalog
@@ -66,6 +67,10 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         self._findings: list[Finding] = []
         self._components: dict[str, float] = {}
         self._report: TestReport | None = None
+        # Constant for an episode, so worked out once per episode rather than on every step.
+        self._weights: dict[str, float] = {}
+        self._uncheckable: frozenset[str] = frozenset()
+        self._lines: int | None = None  # lines of the task's code, counted at the first review
 
     # --- OpenEnv API -------------------------------------------------------------------------
 
@@ -91,10 +96,14 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         if isinstance(task, RepoTask):
             self._repo = RepoEpisode.start(task, self._catalog.repo_base(task), self._runner.repos)
             self._code = ""
+            self._uncheckable = frozenset()
         else:
             self._runner.prepare(task)
+            self._uncheckable = self._runner.uncheckable(task)
             self._repo = None
             self._code = task.code
+        self._weights = component_weights(task)
+        self._lines = None
         self._task = task
         self._findings = []
         self._components = {}
@@ -221,7 +230,9 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         return self._finish(task, "Submitted.")
 
     def _review(self, task: Task, findings: list[Finding]) -> CodeReviewObservation:
-        lines = len(source_lines(task.code))
+        if self._lines is None:
+            self._lines = len(source_lines(task.code))
+        lines = self._lines
         outside = [i for i, f in enumerate(findings) if f.end_line > lines]
         if outside:
             return self._observe(
@@ -229,10 +240,11 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
                 "nothing was recorded"
             )
         self._findings.extend(findings)
-        if Component.REVIEW not in component_weights(task):
+        if Component.REVIEW not in self._weights:
             return self._observe(feedback="Recorded; this task grades fixes, not findings.")
-        score = self._runner.review(task, self._findings)
-        self._components[Component.REVIEW] = score.f1
+        # runner.review(task, findings).f1, from what reset looked up (see review_f1)
+        f1 = review_f1(self._findings, task.issues, self._uncheckable)
+        self._components[Component.REVIEW] = f1
         return self._observe(feedback=f"Recorded {len(findings)} finding(s).")
 
     def _edit(self, code: str) -> CodeReviewObservation:
@@ -293,7 +305,7 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
                 "score_components": dict(self._components),
             }
         components = episode["score_components"]
-        self._state.score = weighted_score(components, component_weights(task))
+        self._state.score = weighted_score(components, self._weights)
         return CodeReviewObservation(
             task=task.info,
             instructions=task.instructions,

@@ -90,7 +90,7 @@ class TaskRunner:
 
     def review(self, task: Task, findings: Sequence[Finding]) -> ReviewScore:
         """Findings against the task's answer key, fixes not yet checked (as after a review)."""
-        return score_findings(findings, task.issues, uncheckable=self._uncheckable(task))
+        return score_findings(findings, task.issues, uncheckable=self.uncheckable(task))
 
     def run_tests(self, task: Task, code: str, suite: Suite = Suite.VISIBLE) -> TestRun:
         """Run a suite against ``code`` and grade it against the reference fix."""
@@ -143,7 +143,8 @@ class TaskRunner:
         """The sandbox job that runs ``suite`` against ``code``."""
         return Job.of(task, suite, code, self.limits)
 
-    def _uncheckable(self, task: Task) -> frozenset[str]:
+    def uncheckable(self, task: Task) -> frozenset[str]:
+        """The ids of the task's issues no check can verify a fix for (from its baselines)."""
         checks = self.prepare(task).checks
         return frozenset(i for i, check in checks.items() if check is Check.NONE)
 
@@ -167,7 +168,7 @@ class TaskRunner:
             else:
                 status = FixStatus.SKIPPED
             fixes[(i, issue.id)] = status
-        return score_findings(findings, task.issues, fixes, self._uncheckable(task))
+        return score_findings(findings, task.issues, fixes, self.uncheckable(task))
 
     def _try_fixes(
         self, task: Task, findings: Sequence[Finding], pairs: Sequence[tuple[int, Issue]]

@@ -51,7 +51,10 @@ def locates(finding: Finding, span: tuple[int, int], tolerance: int = LINE_TOLER
 def same_file(finding: Finding, issue: Issue) -> bool:
     """Whether the finding is in the issue's file: a repository task's issue names its file
     (``path``), and only findings in that file can match it; a single-file task's has none."""
-    path = getattr(issue, "path", None)  # RepoIssue: grading does not import the tasks layer
+    # RepoIssue: grading does not import the tasks layer. Read through __dict__ (pydantic keeps
+    # field values there): getattr on a model without the field goes through pydantic's
+    # __getattr__ and a raised AttributeError, the costliest part of matching a review.
+    path = issue.__dict__.get("path")
     return path is None or finding.path == path
 
 
@@ -94,7 +97,44 @@ def score_findings(
     ``fixes`` maps (finding index, issue id) to what became of the finding's fix for that
     issue; ``uncheckable`` names the issues no check can verify a fix for.
     """
-    fixes = fixes or {}
+    pairs = _pairing(findings, issues, fixes or {}, uncheckable, tolerance)
+    matched = [
+        MatchedFinding(finding_index=i, issue_id=issues[j].id, credit=credit, fix=fix)
+        for i, j, credit, fix in pairs
+    ]
+    precision, recall, f1 = _rates(sum(m.credit for m in matched), len(findings), len(issues))
+    used_findings = {i for i, _, _, _ in pairs}
+    used_issues = {j for _, j, _, _ in pairs}
+    return ReviewScore(
+        precision=precision,
+        recall=recall,
+        f1=f1,
+        matched=tuple(sorted(matched, key=lambda m: m.finding_index)),
+        unmatched_findings=tuple(i for i in range(len(findings)) if i not in used_findings),
+        missed_issues=tuple(issue.id for j, issue in enumerate(issues) if j not in used_issues),
+    )
+
+
+def review_f1(
+    findings: Sequence[Finding],
+    issues: Sequence[Issue],
+    uncheckable: frozenset[str] = frozenset(),
+    tolerance: int = LINE_TOLERANCE,
+) -> float:
+    """``score_findings(findings, issues, uncheckable=uncheckable).f1``, without building the
+    score: a review step needs only this number, and the models cost more than the pairing."""
+    pairs = _pairing(findings, issues, {}, uncheckable, tolerance)
+    return _rates(sum(credit for _, _, credit, _ in pairs), len(findings), len(issues))[2]
+
+
+def _pairing(
+    findings: Sequence[Finding],
+    issues: Sequence[Issue],
+    fixes: Mapping[tuple[int, str], FixStatus],
+    uncheckable: frozenset[str],
+    tolerance: int,
+) -> list[tuple[int, int, float, FixStatus]]:
+    """The one-to-one pairing: (finding index, issue index, credit, fix), best credit first."""
 
     def status(i: int, issue: Issue) -> FixStatus:
         if issue.id in uncheckable:
@@ -113,32 +153,22 @@ def score_findings(
     )
     used_findings: set[int] = set()
     used_issues: set[int] = set()
-    matched: list[MatchedFinding] = []
+    pairs = []
     for neg_credit, _, i, j in ranked:
         if i in used_findings or j in used_issues:
             continue
         used_findings.add(i)
         used_issues.add(j)
-        matched.append(
-            MatchedFinding(
-                finding_index=i,
-                issue_id=issues[j].id,
-                credit=-neg_credit,
-                fix=status(i, issues[j]),
-            )
-        )
-    total = sum(m.credit for m in matched)
-    precision = total / len(findings) if findings else 0.0
-    recall = total / len(issues) if issues else 0.0
+        pairs.append((i, j, -neg_credit, status(i, issues[j])))
+    return pairs
+
+
+def _rates(total: float, findings: int, issues: int) -> tuple[float, float, float]:
+    """(precision, recall, F1) of ``total`` credit, each rounded to 6 places."""
+    precision = total / findings if findings else 0.0
+    recall = total / issues if issues else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return ReviewScore(
-        precision=round(precision, 6),
-        recall=round(recall, 6),
-        f1=round(f1, 6),
-        matched=tuple(sorted(matched, key=lambda m: m.finding_index)),
-        unmatched_findings=tuple(i for i in range(len(findings)) if i not in used_findings),
-        missed_issues=tuple(issue.id for j, issue in enumerate(issues) if j not in used_issues),
-    )
+    return round(precision, 6), round(recall, 6), round(f1, 6)
 
 
 def review_pull_request(

@@ -12,7 +12,9 @@ of the environment as ``EXECUTION_ERROR``. ``ErrorFrameMiddleware`` sits in fron
 - an incoming frame OpenEnv would end the session on (over ``MAX_FRAME_BYTES``, binary, JSON
   it cannot parse without a JSONDecodeError, or JSON that is not an object) is answered with an
   error frame and never reaches the app, so the session goes on;
-- an HTTP body announced larger than ``MAX_FRAME_BYTES`` gets a 413 before it is read.
+- an HTTP body announced larger than ``MAX_FRAME_BYTES`` gets a 413 before it is read; one sent
+  without a length (chunked) gets the same 413 as soon as it grows past it, and the app, which
+  was reading it, sees the client go away (its own reply is dropped).
 
 The exception behind an error frame is the one being handled when the frame is sent
 (``sys.exc_info()``): OpenEnv sends the frame from inside its ``except`` block, in the same task.
@@ -135,6 +137,45 @@ async def _discard_body(receive: Receive, most: int) -> None:
             return
 
 
+class _CappedBody:
+    """A request body without a length, counted as the app reads it: past ``most`` bytes the
+    client gets a 413 and the app a disconnect; the app's own reply is then dropped."""
+
+    def __init__(
+        self,
+        receive: Receive,
+        send: Send,
+        most: int,
+        refuse: Callable[[Send, int, bool], Awaitable[None]],
+    ) -> None:
+        self._receive, self._send, self._most, self._refuse = receive, send, most, refuse
+        self.seen = 0
+        self.over = False
+        self.started = False
+
+    async def receive(self) -> Message:
+        if self.over:
+            return {"type": "http.disconnect"}
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.seen += len(message.get("body", b""))
+            if self.seen > self._most:
+                self.over = True
+                if message.get("more_body"):
+                    await _discard_body(self._receive, 16 * self._most)
+                if not self.started:
+                    await self._refuse(self._send, self.seen, not message.get("more_body"))
+                return {"type": "http.disconnect"}
+        return message
+
+    async def send(self, message: Message) -> None:
+        if self.over:
+            return
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)
+
+
 class ErrorFrameMiddleware:
     """ASGI middleware applying the rules of the module docstring to ``/ws`` and HTTP bodies."""
 
@@ -152,24 +193,36 @@ class ErrorFrameMiddleware:
             await self.app(scope, receive, send)
 
     async def _http(self, scope: Message, receive: Receive, send: Send) -> None:
-        length = dict(scope.get("headers", ())).get(b"content-length", b"0")
-        if length.isdigit() and int(length) > self.max_frame_bytes:
-            body = {
-                "detail": f"request body of {int(length)} bytes is over the limit of "
-                f"{self.max_frame_bytes} bytes",
-                "error": "InvalidAction",
-            }
+        length = dict(scope.get("headers", ())).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_frame_bytes:
             await _discard_body(receive, 16 * self.max_frame_bytes)
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
-                }
-            )
-            await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+            await self._too_large(send, int(length))
             return
-        await self.app(scope, receive, send)
+        if length is not None:
+            await self.app(scope, receive, send)
+            return
+        capped = _CappedBody(receive, send, self.max_frame_bytes, self._too_large)
+        try:
+            await self.app(scope, capped.receive, capped.send)
+        except Exception:
+            if not capped.over:
+                raise
+            # The app saw the client go away mid-body (our 413 already answered): not a fault.
+
+    async def _too_large(self, send: Send, size: int, sent_whole: bool = True) -> None:
+        body = {
+            "detail": f"request body of {'' if sent_whole else 'at least '}{size} bytes is over "
+            f"the limit of {self.max_frame_bytes} bytes",
+            "error": "InvalidAction",
+        }
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+            }
+        )
+        await send({"type": "http.response.body", "body": json.dumps(body).encode()})
 
     def _ws_receive(self, receive: Receive, send: Send) -> Receive:
         limit = self.max_frame_bytes

@@ -100,10 +100,11 @@ def fetch_sdist(
 def extract_snapshot(project: Project, sdist_path: Path) -> Snapshot:
     """The text files of ``project``'s package directory and test paths inside its sdist.
 
-    Files under ``__pycache__``, compiled files, binary or non-UTF-8 files and files over
-    ``MAX_FILE_BYTES`` are left out and listed in ``Snapshot.skipped``. Raises ``SdistError`` for an
-    unreadable archive, an unsafe member anywhere in it (absolute path, ``..``, link, device), a
-    snapshot over ``MAX_SNAPSHOT_BYTES``, or a package directory or test path with no text file.
+    Files under ``__pycache__`` or ``.git``, compiled files, binary or non-UTF-8 files and files
+    over ``MAX_FILE_BYTES`` are left out and listed in ``Snapshot.skipped``. Raises ``SdistError``
+    for an unreadable archive, an unsafe member anywhere in it (absolute path, ``..``, link,
+    device), a snapshot over ``MAX_SNAPSHOT_BYTES``, or a package directory or test path with no
+    text file.
     """
     wanted = (project.package_dir, *project.test_paths)
     files: dict[str, str] = {}
@@ -252,6 +253,8 @@ def _skip_reason(path: str, size: int) -> str | None:
     parts = path.split("/")
     if "__pycache__" in parts or path.endswith((".pyc", ".pyo")):
         return "compiled"
+    if ".git" in parts:  # a submodule's link file: version control, not the project's files
+        return "version control"
     if size > MAX_FILE_BYTES:
         return f"too large ({size} bytes > {MAX_FILE_BYTES})"
     return None

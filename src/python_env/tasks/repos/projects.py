@@ -410,4 +410,102 @@ PROJECTS: tuple[Project, ...] = (
         attribution="Copyright (c) 2010-2024 Benjamin Peterson",
         homepage="https://github.com/benjaminp/six",
     ),
+    Project(
+        name="jsonpickle",
+        version="4.1.4",
+        licence="BSD-3-Clause",
+        sdist_url=_files(
+            "c2/37/95fb728a57b0b17864041daea006bbedd9765e8030755e4ca84ba20ae137/"
+            "jsonpickle-4.1.4.tar.gz"
+        ),
+        sha256="8adf24cca611809b55ff5ed2ace850e1a3e4370dad5d363df71569b8f46c9645",
+        package_dir="jsonpickle",
+        test_paths=("tests",),
+        excluded_tests=(
+            ExcludedTest("tests/jsonpickle_test.py::test_load_backend", _needs("simplejson")),
+            ExcludedTest(
+                "tests/jsonpickle_test.py::test_warnings",
+                "expects exactly one warning but also records jsonpickle's FutureWarning about "
+                "the keys default (two warnings in the survey)",
+            ),
+        ),
+        split="train",
+        attribution=(
+            "Copyright (C) 2008 John Paulett (john -at- paulett.org); "
+            "Copyright (C) 2009-2021 David Aguilar (davvid -at- gmail.com)"
+        ),
+        homepage="https://github.com/jsonpickle/jsonpickle",
+    ),
+    Project(
+        name="pycparser",
+        version="3.12",
+        licence="BSD-3-Clause",
+        sdist_url=_files(
+            "cb/27/eeb9f307bf07060f3d9f9aa0fb8c15b01bdfded0a941e4b2719c7f94cacd/"
+            "pycparser-3.12.tar.gz"
+        ),
+        sha256="f03387877eab82ce01bbdfd0ba7252ee55a90b1c708d5129e2ce915475cf1db6",
+        package_dir="pycparser",
+        test_paths=("tests",),
+        excluded_tests=(
+            ExcludedTest(
+                "tests/test_examples.py",
+                "runs the scripts in examples/, which is not part of the snapshot",
+            ),
+            ExcludedTest(
+                "tests/test_general.py::TestParsing::test_with_cpp",
+                "runs the C preprocessor (cpp) with utils/fake_libc_include, which is not part "
+                "of the snapshot",
+            ),
+            ExcludedTest(
+                "tests/test_general.py::TestParsing::test_c11_with_cpp",
+                "runs the C preprocessor (cpp) with utils/fake_libc_include, which is not part "
+                "of the snapshot",
+            ),
+            ExcludedTest(
+                "tests/test_general.py::TestParsing::test_va_arg_preserves_type",
+                "runs the C preprocessor (cpp) with utils/fake_libc_include, which is not part "
+                "of the snapshot",
+            ),
+        ),
+        split="train",
+        attribution="Copyright (c) 2008-2027, Eli Bendersky",
+        homepage="https://github.com/eliben/pycparser",
+    ),
+    Project(
+        name="validators",
+        version="0.36.0",
+        licence="MIT",
+        sdist_url=_files(
+            "7b/3f/4fe7905f73ba0e768baa102a09ba9458f2f0bb4a676102e1fd7a3cb55c2b/"
+            "validators-0.36.0.tar.gz"
+        ),
+        sha256="92ad9ed00bbed320b784cec0ea90b213cf08904cf605b3d0852cfa4108e32a2c",
+        package_dir="src/validators",
+        test_paths=("tests",),
+        excluded_tests=(
+            ExcludedTest(
+                "tests/crypto_addresses/test_eth_address.py",
+                _needs("eth_hash (the crypto-eth-addresses extra)"),
+            ),
+        ),
+        split="train",
+        attribution="Copyright (c) 2013 - 2026 Konsta Vesterinen",
+        homepage="https://github.com/python-validators/validators",
+    ),
+    Project(
+        name="pyjwt",
+        version="2.15.1",
+        licence="MIT",
+        sdist_url=_files(
+            "43/ea/5194e52748b0da83d71e082d75496eaec6e58f419f5e184786ded517e6a9/pyjwt-2.15.1.tar.gz"
+        ),
+        sha256="4f259e80cdfb6b3fc18a7de51fd1ef9ec79652f25019bae68975ca2468a34df8",
+        package_dir="jwt",
+        test_paths=("tests",),
+        excluded_tests=(),
+        split="test",
+        attribution="Copyright (c) 2015-2022 José Padilla",
+        homepage="https://github.com/jpadilla/pyjwt",
+    ),
 )

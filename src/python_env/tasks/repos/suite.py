@@ -35,6 +35,7 @@ BASELINE_LIMITS = Limits(cpu_seconds=60.0, wall_seconds=180.0, memory_mb=1024)
 SELECT_CONFTEST = "_python_env_select/conftest.py"
 # A test whose code reads a clock, as to check that something is fast enough, passes or fails
 # with the machine's load: it cannot grade.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _TIMING = re.compile(r"\b(?:perf_counter|process_time|monotonic|timeit)\b|\btime\.time\b")
 
 
@@ -162,10 +163,44 @@ def run_baseline(
     with ThreadPoolExecutor(max(1, threads)) as pool:
         reports = list(pool.map(one, plan))
     baseline = Baseline()
+    timed = timing_pattern(layout.trusted(snapshot))
     for k, path in enumerate(modules):
         first, second = reports[2 * k], reports[2 * k + 1]
-        _keep(baseline, layout, path, snapshot[path], (first, second))
+        _keep(baseline, layout, path, snapshot[path], (first, second), timed)
     return baseline
+
+
+def timing_pattern(files: Mapping[str, str]) -> re.Pattern[str]:
+    """What marks code that reads a clock: a clock itself, or a call of a helper of ``files``
+    (test-side code) that reads one, however indirectly (as a helper asserting that doubling an
+    input at most triples the time)."""
+    bodies: dict[str, list[str]] = {}
+    for path, source in files.items():
+        if path.endswith(".py"):
+            for name, body in _functions(source):
+                bodies.setdefault(name, []).append(body)
+    pattern, timed = _TIMING, set[str]()
+    while True:
+        found = {n for n, bs in bodies.items() if n not in timed and any(map(pattern.search, bs))}
+        if not found:
+            return pattern
+        timed |= found
+        names = "|".join(re.escape(n) for n in sorted(timed))
+        pattern = re.compile(rf"{_TIMING.pattern}|\b(?:{names})\b")
+
+
+def _functions(source: str) -> list[tuple[str, str]]:
+    """Every function of ``source``, nested ones and methods too: (name, source)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    segment = Segments(source)
+    return [
+        (node.name, segment(node))
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
 
 
 def _run_module(
@@ -210,7 +245,12 @@ def select_conftest(path: str, deselected: Sequence[str]) -> str:
 
 
 def _keep(
-    baseline: Baseline, layout: Layout, path: str, source: str, runs: tuple[ExecReport, ExecReport]
+    baseline: Baseline,
+    layout: Layout,
+    path: str,
+    source: str,
+    runs: tuple[ExecReport, ExecReport],
+    timed: re.Pattern[str] = _TIMING,
 ) -> None:
     """Record the tests of one module that pass in the first run and do the same in the second."""
     first, second = runs
@@ -234,7 +274,7 @@ def _keep(
             baseline.dropped["failing"] += 1
         elif again is None or again.status != outcome.status or again.value != outcome.value:
             baseline.dropped["unsteady"] += 1
-        elif _TIMING.search(code.get(top_name(outcome.name, method=True), "")):
+        elif timed.search(code.get(top_name(outcome.name, method=True), "")):
             baseline.dropped["timed"] += 1  # it measures time: it passes or not by load
         else:
             baseline.outcomes[outcome.name] = outcome
@@ -280,12 +320,33 @@ def definitions(source: str) -> dict[str, str]:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return {}
+    segment = Segments(source)
     found: dict[str, str] = {}
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            found[node.name] = ast.get_source_segment(source, node) or ""
+            found[node.name] = segment(node)
         if isinstance(node, ast.ClassDef):
             for item in node.body:
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
-                    found[f"{node.name}.{item.name}"] = ast.get_source_segment(source, item) or ""
+                    found[f"{node.name}.{item.name}"] = segment(item)
     return found
+
+
+class Segments:
+    """``ast.get_source_segment`` over one source, its lines split once (the standard function
+    splits the whole source again at every call, which is quadratic over a large test module)."""
+
+    def __init__(self, source: str) -> None:
+        # Lines as ast splits them: at \r\n, \r or \n only (not at form feeds and the like).
+        self._lines: list[bytes] = [line.encode() for line in _LINE.findall(source)]
+
+    def __call__(self, node: ast.stmt) -> str:
+        """The text of ``node`` ("" without a position)."""
+        if node.end_lineno is None or node.end_col_offset is None:
+            return ""
+        first, last = node.lineno - 1, node.end_lineno - 1
+        if first == last:
+            return self._lines[first][node.col_offset : node.end_col_offset].decode()
+        middle = b"".join(self._lines[first + 1 : last])
+        head = self._lines[first][node.col_offset :]
+        return (head + middle + self._lines[last][: node.end_col_offset]).decode()
