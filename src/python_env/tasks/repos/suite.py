@@ -261,6 +261,7 @@ def _keep(
     # reference check does).
     expected = {line: normalise(value) for line, value in expected_values(source).items()}
     code = definitions(source)
+    unordered = set_params(source)
     kept = []
     for outcome in first.outcomes:
         if not outcome.name.startswith(path + "::"):
@@ -276,6 +277,8 @@ def _keep(
             baseline.dropped["unsteady"] += 1
         elif timed.search(code.get(top_name(outcome.name, method=True), "")):
             baseline.dropped["timed"] += 1  # it measures time: it passes or not by load
+        elif {top_name(outcome.name), top_name(outcome.name, method=True)} & unordered:
+            baseline.dropped["unordered"] += 1  # its id numbers a set's items: see set_params
         else:
             baseline.outcomes[outcome.name] = outcome
             kept.append(outcome.name)
@@ -330,6 +333,60 @@ def definitions(source: str) -> dict[str, str]:
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
                     found[f"{node.name}.{item.name}"] = segment(item)
     return found
+
+
+@functools.lru_cache(maxsize=64)
+def set_params(source: str) -> frozenset[str]:
+    """The tests of a module (``name``, ``Class`` or ``Class.method``) parametrized over a set.
+
+    pytest numbers parameters it cannot name (``expected25``) in iteration order, and a set's
+    order follows its items' hashes, which for ``None`` and most objects are their addresses:
+    they differ from one process to the next, so the same test gets another id in another
+    sandbox worker (isodate's ``TEST_CASES``)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return frozenset()
+    sets = {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign) and _is_set(node.value, set())
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    defs = ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
+    named = [(n.name, n) for n in tree.body if isinstance(n, defs)]
+    named += [
+        (f"{c.name}.{item.name}", item)
+        for c in tree.body
+        if isinstance(c, ast.ClassDef)
+        for item in c.body
+        if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
+    found = {name for name, n in named if any(_over_set(d, sets) for d in n.decorator_list)}
+    return frozenset(found)
+
+
+def _over_set(decorator: ast.expr, sets: set[str]) -> bool:
+    """Whether a decorator is ``parametrize(names, values)`` with ``values`` a set."""
+    if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)):
+        return False
+    if decorator.func.attr != "parametrize":
+        return False
+    values = [*decorator.args[1:2], *(k.value for k in decorator.keywords if k.arg == "argvalues")]
+    return any(_is_set(v, sets) for v in values)
+
+
+def _is_set(node: ast.expr, sets: set[str]) -> bool:
+    if isinstance(node, ast.Set | ast.SetComp):
+        return True
+    if isinstance(node, ast.Name):
+        return node.id in sets
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("set", "frozenset")
+    )
 
 
 class Segments:
