@@ -26,11 +26,11 @@ from python_env.tasks.repos.mutants import sample_mutants
 from python_env.tasks.repos.projects import ExcludedTest, Project
 from python_env.tasks.repos.suite import (
     Layout,
+    cannot_grade,
     definitions,
     run_baseline,
     set_params,
     timing_pattern,
-    top_name,
 )
 from python_env.tasks.workspace import Workspace
 from python_env.types import ExecReport, Limits, Suite, TaskKind, TaskSetting, VerdictKind
@@ -375,7 +375,7 @@ def test_tests_parametrized_over_a_set_are_found() -> None:
 
 def test_no_shipped_repository_task_grades_with_a_flaky_kind_of_test() -> None:
     """None reads a clock (it passes or not with the load) or is parametrized over a set (its
-    id changes from one process to the next): see suite.timing_pattern and suite.set_params."""
+    id changes from one process to the next): the rule the baseline applies, suite.cannot_grade."""
     store = RepoStore(default_dir())
     timed: dict[str, tuple[re.Pattern[str], Workspace]] = {}
     offenders = []
@@ -387,10 +387,7 @@ def test_no_shipped_repository_task_grades_with_a_flaky_kind_of_test() -> None:
                 timed[task.snapshot] = (timing_pattern(files), tree)
             pattern, tree = timed[task.snapshot]
             for test in {*task.visible_tests, *task.hidden_tests}:
-                source = tree[test.split("::", 1)[0]]
-                own = definitions(source).get(top_name(test, method=True), "")
-                names = {top_name(test), top_name(test, method=True)}
-                if pattern.search(own) or names & set_params(source):
+                if cannot_grade(test, tree[test.split("::", 1)[0]], pattern):
                     offenders.append(f"{task.id}: {test}")
     assert len(timed) >= 8
     assert not offenders, offenders[:5]

@@ -33,9 +33,11 @@ from python_env.types import ExecReport, ExitReason, Limits, Suite, TestOutcome,
 BASELINE_LIMITS = Limits(cpu_seconds=60.0, wall_seconds=180.0, memory_mb=1024)
 # Not a path any project uses: the conftest that keeps a baseline job to its selection.
 SELECT_CONFTEST = "_python_env_select/conftest.py"
+# Lines as ast splits them: at \r\n, \r or \n only (not at form feeds and the like).
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 # A test whose code reads a clock, as to check that something is fast enough, passes or fails
 # with the machine's load: it cannot grade.
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _TIMING = re.compile(r"\b(?:perf_counter|process_time|monotonic|timeit)\b|\btime\.time\b")
 
 
@@ -170,6 +172,18 @@ def run_baseline(
     return baseline
 
 
+def cannot_grade(test_id: str, source: str, timed: re.Pattern[str]) -> str:
+    """Why a passing, steady test of the module ``source`` still cannot grade ("" if it can):
+    ``timed``, its code reads a clock (``timed``, from ``timing_pattern``), so it passes or not
+    by load; ``unordered``, it is parametrized over a set, so its id changes between processes
+    (``set_params``)."""
+    if timed.search(definitions(source).get(top_name(test_id, method=True), "")):
+        return "timed"
+    if {top_name(test_id), top_name(test_id, method=True)} & set_params(source):
+        return "unordered"
+    return ""
+
+
 def timing_pattern(files: Mapping[str, str]) -> re.Pattern[str]:
     """What marks code that reads a clock: a clock itself, or a call of a helper of ``files``
     (test-side code) that reads one, however indirectly (as a helper asserting that doubling an
@@ -250,7 +264,7 @@ def _keep(
     path: str,
     source: str,
     runs: tuple[ExecReport, ExecReport],
-    timed: re.Pattern[str] = _TIMING,
+    timed: re.Pattern[str],
 ) -> None:
     """Record the tests of one module that pass in the first run and do the same in the second."""
     first, second = runs
@@ -260,8 +274,6 @@ def _keep(
     # The literals an assert compares with, as the harness normalises values (as the server's
     # reference check does).
     expected = {line: normalise(value) for line, value in expected_values(source).items()}
-    code = definitions(source)
-    unordered = set_params(source)
     kept = []
     for outcome in first.outcomes:
         if not outcome.name.startswith(path + "::"):
@@ -275,10 +287,8 @@ def _keep(
             baseline.dropped["failing"] += 1
         elif again is None or again.status != outcome.status or again.value != outcome.value:
             baseline.dropped["unsteady"] += 1
-        elif timed.search(code.get(top_name(outcome.name, method=True), "")):
-            baseline.dropped["timed"] += 1  # it measures time: it passes or not by load
-        elif {top_name(outcome.name), top_name(outcome.name, method=True)} & unordered:
-            baseline.dropped["unordered"] += 1  # its id numbers a set's items: see set_params
+        elif why := cannot_grade(outcome.name, source, timed):
+            baseline.dropped[why] += 1
         else:
             baseline.outcomes[outcome.name] = outcome
             kept.append(outcome.name)
@@ -324,15 +334,7 @@ def definitions(source: str) -> dict[str, str]:
     except (SyntaxError, ValueError):
         return {}
     segment = Segments(source)
-    found: dict[str, str] = {}
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            found[node.name] = segment(node)
-        if isinstance(node, ast.ClassDef):
-            for item in node.body:
-                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
-                    found[f"{node.name}.{item.name}"] = segment(item)
-    return found
+    return {name: segment(node) for name, node in _named_definitions(tree)}
 
 
 @functools.lru_cache(maxsize=64)
@@ -354,17 +356,25 @@ def set_params(source: str) -> frozenset[str]:
         for target in node.targets
         if isinstance(target, ast.Name)
     }
-    defs = ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
-    named = [(n.name, n) for n in tree.body if isinstance(n, defs)]
-    named += [
-        (f"{c.name}.{item.name}", item)
-        for c in tree.body
-        if isinstance(c, ast.ClassDef)
-        for item in c.body
-        if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
-    ]
+    named = _named_definitions(tree)
     found = {name for name, n in named if any(_over_set(d, sets) for d in n.decorator_list)}
     return frozenset(found)
+
+
+def _named_definitions(tree: ast.Module) -> list[tuple[str, Definition]]:
+    """The module's top-level functions and classes, each followed by its methods as
+    ``Class.method``: the names ``top_name`` gives a test id."""
+    found: list[tuple[str, Definition]] = []
+    for node in tree.body:
+        if isinstance(node, Definition):
+            found.append((node.name, node))
+        if isinstance(node, ast.ClassDef):
+            found += [
+                (f"{node.name}.{item.name}", item)
+                for item in node.body
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+            ]
+    return found
 
 
 def _over_set(decorator: ast.expr, sets: set[str]) -> bool:
@@ -394,7 +404,6 @@ class Segments:
     splits the whole source again at every call, which is quadratic over a large test module)."""
 
     def __init__(self, source: str) -> None:
-        # Lines as ast splits them: at \r\n, \r or \n only (not at form feeds and the like).
         self._lines: list[bytes] = [line.encode() for line in _LINE.findall(source)]
 
     def __call__(self, node: ast.stmt) -> str:
