@@ -11,14 +11,14 @@ from hypothesis import strategies as st
 
 from python_env.sandbox import ForkServerExecutor, Job, protocol
 from python_env.sandbox.base import parse_results
-from python_env.types import ExitReason
+from python_env.types import ExitReason, TestStyle
 from tests.sandbox.helpers import run
 
 GOOD = [
     protocol.start_record("test_a"),
-    protocol.test_record("test_a", protocol.RETURNED, [1, 2], ""),
+    protocol.test_record("test_a", protocol.RETURNED, [1, 2], "", 0.25),
     protocol.start_record("test_b"),
-    protocol.test_record("test_b", protocol.RAISED, "ValueError", "ValueError: no"),
+    protocol.test_record("test_b", protocol.RAISED, "ValueError", "ValueError: no", 3),
     protocol.cost_record(1234, False),
     protocol.DONE_RECORD,
 ]
@@ -32,6 +32,7 @@ def test_a_well_formed_channel_is_read() -> None:
     results = protocol.parse_records(_channel(*GOOD))
     assert results.violation == "" and results.done and results.cost == 1234
     assert [t[0] for t in results.tests] == ["test_a", "test_b"] and results.unfinished == ""
+    assert results.cpu_ms == {"test_a": 0.25, "test_b": 3.0}
 
 
 def test_a_job_that_ends_inside_a_test_names_it() -> None:
@@ -60,6 +61,14 @@ FORGERIES = {
     "tampered not a bool": _channel({**GOOD[4], "tampered": "no"}),
     "record after done": _channel(protocol.DONE_RECORD, GOOD[0]),
     "message not a string": _channel({"t": "error", "message": {"x": 1}}),
+    "test without its cpu_ms": _channel(
+        GOOD[0], {k: v for k, v in GOOD[1].items() if k != "cpu_ms"}
+    ),
+    "cpu_ms negative": _channel(GOOD[0], {**GOOD[1], "cpu_ms": -1.0}),
+    "cpu_ms not a number": _channel(GOOD[0], {**GOOD[1], "cpu_ms": "fast"}),
+    "cpu_ms a bool": _channel(GOOD[0], {**GOOD[1], "cpu_ms": True}),
+    "cpu_ms NaN": _channel(GOOD[0], {**GOOD[1], "cpu_ms": float("nan")}),
+    "cpu_ms infinite": _channel(GOOD[0], {**GOOD[1], "cpu_ms": float("inf")}),
 }
 
 
@@ -119,6 +128,34 @@ def test_one_exit_classifier(
     status: int, timed_out: bool, oom: bool, cpu_ms: float, expected: str
 ) -> None:
     assert protocol.classify_exit(status, timed_out, oom, cpu_ms, cpu_limit_s=5) == expected
+
+
+SPIN = """import time
+
+
+def test_spin():
+    start = time.thread_time()
+    while time.thread_time() - start < 0.03:
+        pass
+
+
+def test_trivial():
+    assert 1 + 1 == 2
+"""
+
+
+@pytest.mark.parametrize("style", [TestStyle.RETURN, TestStyle.PYTEST])
+def test_each_tests_cpu_time_reaches_the_report_and_nothing_else(
+    executor: ForkServerExecutor, style: TestStyle
+) -> None:
+    """Through the real sandbox: a test that spins 30 ms of CPU costs that, a trivial one next
+    to nothing; the cost is a measurement, in no dump of the report and no part of equality."""
+    report = executor.run(Job(solution="", tests=SPIN, style=style))
+    assert report.exit_reason is ExitReason.OK and len(report.outcomes) == 2
+    spin, trivial = (report.test_cpu_ms[o.name] for o in report.outcomes)
+    assert 30 <= spin < 1_000 and 0 <= trivial < 5
+    assert "test_cpu_ms" not in report.model_dump() and "test_cpu_ms" not in repr(report)
+    assert report == report.model_copy(update={"test_cpu_ms": {}})
 
 
 def test_a_candidate_writing_bogus_records_gets_a_verdict(executor: ForkServerExecutor) -> None:

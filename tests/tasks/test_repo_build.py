@@ -5,23 +5,28 @@ grade it, the build is byte-for-byte reproducible and a test project never lands
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from python_env.config import Settings
+from python_env.cli import main
 from python_env.grading.tests import grade_suite
-from python_env.sandbox import Executor, Job, make_executor
+from python_env.sandbox import Executor, Job
 from python_env.tasks.patches import changed_lines
 from python_env.tasks.repo_store import RepoStore
 from python_env.tasks.repo_task import RepoTask
 from python_env.tasks.repos import build, mutants
 from python_env.tasks.repos.build import ProjectBuild, ProjectBuilder
-from python_env.tasks.repos.dataset import build_repos, default_dir
+from python_env.tasks.repos.dataset import (
+    GENERATOR_VERSION,
+    build_repos,
+    default_dir,
+    merge_stores,
+)
 from python_env.tasks.repos.mutants import sample_mutants
 from python_env.tasks.repos.projects import ExcludedTest, Project
 from python_env.tasks.repos.suite import (
@@ -140,15 +145,6 @@ def project(name: str = "calc", split: str = "train") -> Project:
 
 
 @pytest.fixture(scope="module")
-def executors() -> Iterator[tuple[Executor, Executor]]:
-    sandbox = Settings.from_env().sandbox.model_copy(update={"workers": 2})
-    made = (make_executor(sandbox), make_executor(sandbox.model_copy(update={"hash_seed": 1})))
-    yield made
-    for executor in made:
-        executor.close()
-
-
-@pytest.fixture(scope="module")
 def built(executors: tuple[Executor, Executor]) -> ProjectBuild:
     return ProjectBuilder(executors, seed=7, threads=2).build(project(), Workspace(FILES))
 
@@ -258,6 +254,26 @@ def test_the_build_is_reproducible_and_a_test_project_stays_out_of_train(
     assert sorted(p.relative_to(apart) for p in apart.rglob("*") if p.is_file()) == files
     for name in files:
         assert (apart / name).read_bytes() == (outs[0] / name).read_bytes(), name
+    # each project built into its own store (as parallel builds would), then merged: same bytes
+    parts = [tmp_path / p.name for p in projects]
+    for part, p in zip(parts, projects, strict=True):
+        build_repos(part, [p], 3, cache, max_per_project=2, executors=executors, threads=2,
+                    index_url="http://127.0.0.1:9/")  # fmt: skip
+    merged = tmp_path / "merged"
+    assert main(["generate", "--repos", "--merge", ",".join(map(str, parts)), "--out",
+                 str(merged)]) == 0  # fmt: skip
+    for name in files:
+        assert (merged / name).read_bytes() == (outs[0] / name).read_bytes(), name
+    with pytest.raises(ValueError, match="is in both"):
+        merge_stores(tmp_path / "twice", [parts[0], apart])
+    # a project built by an older generator stays, and says so, when another is rebuilt
+    manifest = json.loads((apart / "manifest.json").read_text())
+    manifest["projects"]["calc-held"]["generator_version"] = "0.0.1"
+    (apart / "manifest.json").write_text(json.dumps(manifest))
+    build_repos(apart, [projects[0]], 3, cache, max_per_project=2, executors=executors,
+                threads=2, index_url="http://127.0.0.1:9/", update=True)  # fmt: skip
+    entries = json.loads((apart / "manifest.json").read_text())["projects"]
+    assert [entries[p.name]["generator_version"] for p in projects] == [GENERATOR_VERSION, "0.0.1"]
     with pytest.raises(ValueError, match="seed 3 \\(this build: 4\\)"):
         build_repos(apart, [projects[0]], 4, cache, max_per_project=2, executors=executors,
                     update=True)  # fmt: skip

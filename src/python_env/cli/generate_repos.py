@@ -17,7 +17,8 @@ from typing import Any
 from python_env.cli.help import at_least, did_you_mean
 
 _SINGLE_FILE_ONLY = ("count", "max_sources", "ray", "workers")
-_REPOS_ONLY = ("projects", "max_per_project", "cache", "index", "update")
+_REPOS_ONLY = ("projects", "max_per_project", "cache", "index", "update", "merge")
+_BUILD_ONLY = ("projects", "max_per_project", "cache", "index")  # not with --merge
 _CORPORA = "codeio,codeio-hq,humaneval"
 
 
@@ -46,6 +47,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "projects' (it must have been built with the same seed and --max-per-project)",
     )
     add(
+        "--merge",
+        default=None,
+        metavar="DIR,...",
+        help="build nothing: write the projects of these stores (built apart, e.g. in parallel "
+        "with --out each) into --out, as one build of them all would",
+    )
+    add(
         "--cache",
         type=Path,
         default=None,
@@ -69,11 +77,30 @@ def misused(args: argparse.Namespace) -> str:
         if given:
             names = ", ".join("--" + n.replace("_", "-") for n in given)
             return f"{names}: single-file generation only, not with --repos"
+        building = [n for n in _BUILD_ONLY if getattr(args, n) is not None] if args.merge else []
+        if building:
+            return f"--{building[0].replace('_', '-')}: builds, but --merge builds nothing"
         return ""
     given = [name for name in _REPOS_ONLY if getattr(args, name) is not None]
     if given:
         return f"{', '.join('--' + n.replace('_', '-') for n in given)}: only with --repos"
     return ""
+
+
+def _merge(out: Path, sources: list[Path]) -> int:
+    from python_env.tasks.repos.dataset import MANIFEST, merge_stores
+
+    missing = [str(s) for s in sources if not (s / MANIFEST).exists()]
+    if missing:
+        print(f"python-env: error: not a repository-task store: {missing[0]}", file=sys.stderr)
+        return 2
+    try:
+        manifest = merge_stores(out, sources)
+    except ValueError as error:
+        print(f"python-env: error: cannot merge: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {manifest['total_tasks']} tasks of {len(manifest['projects'])} projects to {out}")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -114,6 +141,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"python-env: error: cannot --update: {conflict}; rebuild it whole with --force",
               file=sys.stderr)  # fmt: skip
         return 2
+    if args.merge:
+        return _merge(out, [Path(d) for d in args.merge.split(",") if d])
     chosen = [p for p in PROJECTS if p.name in wanted]
     bar: Any = tqdm(total=0, unit="job", disable=args.no_progress, file=sys.stderr,
                     dynamic_ncols=True)  # fmt: skip

@@ -79,6 +79,7 @@ def run_suite(executor: Executor, job: Job, max_jobs: int = MAX_SUITE_JOBS) -> E
             "cpu_ms": sum(r.cpu_ms for r in runs),
             "wall_ms": sum(r.wall_ms for r in runs),
             "peak_memory_kb": max(r.peak_memory_kb for r in runs),
+            "test_cpu_ms": {name: ms for r in runs for name, ms in r.test_cpu_ms.items()},
         }
     )
 

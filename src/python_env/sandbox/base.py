@@ -151,5 +151,6 @@ def parse_results(raw: bytes, exit_reason: ExitReason, **extra: Any) -> ExecRepo
         cost_tampered=results.cost_tampered,
         error=results.error,
         unfinished=results.unfinished,
+        test_cpu_ms=results.cpu_ms,
         **extra,
     )

@@ -202,7 +202,9 @@ def run_job(job: dict[str, Any], out: TextIO) -> None:
         for name, func in list(tests.items()):
             if name.startswith("test") and callable(func) and name not in skip:
                 emit(protocol.start_record(name))
-                emit(protocol.test_record(name, *_run_test(name, func, recorder)))
+                began = protocol.test_clock()
+                outcome = _run_test(name, func, recorder)
+                emit(protocol.test_record(name, *outcome, protocol.test_clock() - began))
     if bench_unit:
         emit(_measure(bench_unit, guard))
     emit(protocol.DONE_RECORD)

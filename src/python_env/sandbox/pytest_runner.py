@@ -231,12 +231,17 @@ class Runner:
             checks.made = []
             self.reporter.begin()
             following = items[index + 1] if index + 1 < len(items) else None
+            # Setup to teardown: a shared fixture's setup counts for the first test that uses
+            # it and its teardown for the last, as in any run of a selection of the tests.
+            began = protocol.test_clock()
             try:
                 item.ihook.pytest_runtest_protocol(item=item, nextitem=following)
             except BaseException as exc:  # pytest.exit() or an interrupt: this test ends the job
-                emit(protocol.test_record(name, protocol.RAISED, *_raised(exc)))
+                spent = protocol.test_clock() - began
+                emit(protocol.test_record(name, protocol.RAISED, *_raised(exc), spent))
                 return
-            emit(protocol.test_record(name, *self._outcome(returned)))
+            outcome = self._outcome(returned)
+            emit(protocol.test_record(name, *outcome, protocol.test_clock() - began))
 
     def _outcome(self, returned: Callable[[Any], tuple[str, Any, str]]) -> tuple[str, Any, str]:
         for error in self.reporter.errors:  # the first phase that failed decides

@@ -10,40 +10,59 @@ request's description, or None when the module offers nothing to change.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import libcst as cst
 from libcst.metadata import FunctionScope, MetadataWrapper, ScopeProvider
 
+from python_env.tasks.repos.refactors import parse
+
 Change = Callable[[str, random.Random], tuple[str, str] | None]
 # Names a careful author might pick instead of a terse one (only these are renamed).
 CLEARER = {
-    "i": "index", "j": "inner", "k": "key", "n": "count", "s": "text", "x": "value", "v": "value",
+    "i": "index", "k": "key", "n": "count", "s": "text", "x": "value", "v": "value",
     "d": "mapping", "l": "items", "lst": "items", "res": "result", "ret": "result", "tmp": "temp",
-    "val": "value", "idx": "index", "cnt": "count", "num": "number", "obj": "item", "e": "error",
-    "c": "char", "m": "match", "p": "part", "r": "row", "t": "token", "buf": "buffer",
-    "a": "left", "b": "right", "f": "func", "fn": "func", "w": "width", "h": "height",
-    "ch": "char", "pos": "position", "cur": "current", "prev": "previous", "msg": "message",
-    "sz": "size", "ln": "length", "src": "source", "dst": "target", "fmt": "pattern",
-    "y": "other", "q": "queue", "o": "item", "kw": "options",
+    "val": "value", "idx": "index", "cnt": "count", "num": "number", "buf": "buffer",
+    "fn": "func", "ch": "char", "pos": "position", "cur": "current", "prev": "previous",
+    "msg": "message", "sz": "size", "src": "source", "dst": "target", "kw": "options",
 }  # fmt: skip
+# Left out: letters whose meaning varies too much to name blindly (``e`` is not always an error,
+# ``f`` a file as often as a function, ``a``/``b`` rarely "left"/"right"): a rename that
+# misnames a variable is not benign to a reader.
 _DYNAMIC = {"locals", "vars", "eval", "exec", "globals", "__import__"}
 
 
 def add_docstrings(code: str, rng: random.Random, most: int = 2) -> tuple[str, str] | None:
     """A one-line docstring on up to ``most`` public functions that have none."""
-    module = cst.parse_module(code)
-    bare = [f for f in _functions(module) if len(f.name.value) > 2
-            and not (f.name.value.startswith("__") and f.name.value.endswith("__"))
-            and isinstance(f.body, cst.IndentedBlock) and f.get_docstring() is None]  # fmt: skip
-    public = [f for f in bare if not f.name.value.startswith("_")]
-    bare = public or bare  # private helpers only when no public function lacks one
+    bare = _undocumented(code)
     if not bare:
         return None
-    chosen = {id(f) for f in rng.sample(bare, min(most, len(bare)))}
-    names = sorted(f.name.value for f in bare if id(f) in chosen)
+    picks = rng.sample(range(len(bare)), min(most, len(bare)))
+    return _documented(code, tuple(sorted(picks)))
+
+
+@functools.lru_cache(maxsize=64)
+def _undocumented(code: str) -> tuple[tuple[cst.FunctionDef, str], ...]:
+    """The functions ``add_docstrings`` may document, with their qualified names: public ones,
+    or private helpers when no public function lacks one. Cached, as the other analyses here:
+    drafts change the same snapshot modules over and over, and libcst trees are immutable."""
+    qualified = _functions(parse(code))
+    bare = [(f, name) for f, name in qualified.items() if len(f.name.value) > 2
+            and not (f.name.value.startswith("__") and f.name.value.endswith("__"))
+            and isinstance(f.body, cst.IndentedBlock) and f.get_docstring() is None]  # fmt: skip
+    public = [(f, name) for f, name in bare if not f.name.value.startswith("_")]
+    return tuple(public or bare)
+
+
+@functools.lru_cache(maxsize=256)
+def _documented(code: str, picks: tuple[int, ...]) -> tuple[str, str]:
+    """``add_docstrings``' change when it picks the functions ``picks`` (indices)."""
+    bare = _undocumented(code)
+    chosen = {id(bare[k][0]) for k in picks}
+    names = sorted({bare[k][1] for k in picks})
 
     class Document(cst.CSTTransformer):
         def leave_FunctionDef(
@@ -57,17 +76,28 @@ def add_docstrings(code: str, rng: random.Random, most: int = 2) -> tuple[str, s
                 body=updated.body.with_changes(body=[doc, *updated.body.body])
             )
 
-    new = module.visit(Document()).code
+    new = parse(code).visit(Document()).code
     return new, f"Document {', '.join(f'`{n}`' for n in names)}."
+
+
+Renaming = tuple[str, str, str, list[cst.CSTNode]]  # function, old name, new name, its Name nodes
 
 
 def rename_local(code: str, rng: random.Random) -> tuple[str, str] | None:
     """Rename one terse local variable of one function to a clearer name, everywhere it is seen."""
-    wrapper = MetadataWrapper(cst.parse_module(code))
+    options = _rename_options(code)[1]
+    return _renamed(code, rng.randrange(len(options))) if options else None
+
+
+@functools.lru_cache(maxsize=64)
+def _rename_options(code: str) -> tuple[cst.Module, tuple[Renaming, ...]]:
+    """The tree ``rename_local``'s nodes belong to, and the renames it may make."""
+    # no copy: a tree fresh from the parser has no node twice, and nothing here changes it
+    wrapper = MetadataWrapper(parse(code), unsafe_skip_copy=True)
     scopes = wrapper.resolve(ScopeProvider)
     taken = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", code))
-    options: list[tuple[str, str, str, list[cst.CSTNode]]] = []
-    for func in _functions(wrapper.module):
+    options: list[Renaming] = []
+    for func, qualified in _functions(wrapper.module).items():
         scope = scopes.get(func.body)
         if not isinstance(scope, FunctionScope) or _dynamic(func):
             continue
@@ -76,22 +106,33 @@ def rename_local(code: str, rng: random.Random) -> tuple[str, str] | None:
             nodes = _renamable(scope, name)
             new = CLEARER.get(name, "")
             if nodes and new and new not in taken:
-                options.append((func.name.value, name, new, nodes))
-    if not options:
-        return None
-    func_name, old, new, nodes = rng.choice(options)
+                options.append((qualified, name, new, nodes))
+    return wrapper.module, tuple(options)
+
+
+@functools.lru_cache(maxsize=256)
+def _renamed(code: str, pick: int) -> tuple[str, str]:
+    """``rename_local``'s change when it picks rename number ``pick``."""
+    module, options = _rename_options(code)
+    func_name, old, new, nodes = options[pick]
     targets = {id(n) for n in nodes}
 
     class Rename(cst.CSTTransformer):
         def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
             return updated.with_changes(value=new) if id(original) in targets else updated
 
-    return wrapper.module.visit(Rename()).code, f"Rename `{old}` to `{new}` in `{func_name}`."
+    return module.visit(Rename()).code, f"Rename `{old}` to `{new}` in `{func_name}`."
 
 
 def sort_imports(code: str, rng: random.Random) -> tuple[str, str] | None:
     """Sort the module's first block of plain import statements (``__future__`` stays first)."""
-    module = cst.parse_module(code)
+    return _sorted_imports(code)
+
+
+@functools.lru_cache(maxsize=256)
+def _sorted_imports(code: str) -> tuple[str, str] | None:
+    """``sort_imports``' change (it draws nothing)."""
+    module = parse(code)
     body = list(module.body)
     start = next((i for i, s in enumerate(body) if _plain_import(s)), None)
     if start is None:
@@ -118,12 +159,23 @@ CHANGES: dict[str, Change] = {
 }
 
 
-def _functions(module: cst.Module) -> list[cst.FunctionDef]:
-    found: list[cst.FunctionDef] = []
+def _functions(module: cst.Module) -> dict[cst.FunctionDef, str]:
+    """Every function of the module (in source order) -> its qualified name (``Class.method``),
+    so that two methods of one name read apart in a description."""
+    found: dict[cst.FunctionDef, str] = {}
+    names: list[str] = []
 
     class Collect(cst.CSTVisitor):
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-            found.append(node)
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if isinstance(node, cst.FunctionDef | cst.ClassDef):
+                names.append(node.name.value)
+                if isinstance(node, cst.FunctionDef):
+                    found[node] = ".".join(names)
+            return True
+
+        def on_leave(self, original_node: cst.CSTNode) -> None:
+            if isinstance(original_node, cst.FunctionDef | cst.ClassDef):
+                names.pop()
 
     module.visit(Collect())
     return found
@@ -207,16 +259,23 @@ def _import_key(module: cst.Module, stmt: cst.CSTNode) -> str:
 
 
 def apply_changes(
-    code: str, names: Sequence[str], rng: random.Random, most: int | None = None
+    code: str,
+    names: Sequence[str],
+    rng: random.Random,
+    most: int | None = None,
+    table: Mapping[str, Change] = CHANGES,
 ) -> tuple[str, list[str]]:
-    """Apply the named changes in order, up to ``most`` of those that apply (all by default);
-    the new text and the descriptions of those that applied."""
+    """Apply the changes of ``table`` named ``names`` in order, up to ``most`` of those that
+    apply (all by default); the new text and the descriptions of those that applied (a line
+    said twice, as two refactors of one function are, once)."""
     said: list[str] = []
+    applied = 0
     for name in names:
-        if most is not None and len(said) >= most:
+        if most is not None and applied >= most:
             break
-        result = CHANGES[name](code, rng)
+        result = table[name](code, rng)
         if result is not None:
             code, line = result
-            said.append(line)
+            applied += 1
+            said += [line] if line not in said else []
     return code, said

@@ -7,8 +7,9 @@ Per project (``ProjectBuilder.build``):
 3. the kill check: the test modules that name the mutated function (``candidate_files``) run
    on the mutant; the tests whose outcome differs from the baseline's fail. A mutant is kept
    when at least ``MIN_FAIL_TO_PASS`` fail, its run finished and its modules still import;
-4. the task: hidden tests are the failing ones (at most ``MAX_FAIL_TO_PASS``, sampled) and a
-   sample of passing ones; visible tests some of the failing and a few passing ones;
+4. the task: hidden tests are the failing ones (at most ``MAX_FAIL_TO_PASS``, sampled, cheap
+   ones first) and a sample of cheap passing ones within a CPU budget (``hidden``); visible
+   tests some of the failing and a few cheap passing ones;
 5. the cross-check: the task as the environment grades it (``Job.of_repo``, default limits),
    with the hidden tests run together: the reference tree must match the baseline and the
    start tree must fail exactly the fail-to-pass tests.
@@ -33,6 +34,7 @@ from python_env.sandbox import Executor, Job
 from python_env.tasks.generate.build import source_seed
 from python_env.tasks.patches import unified_diff
 from python_env.tasks.repo_task import RepoIssue, RepoTask
+from python_env.tasks.repos.hidden import cheap, cheap_first, within_budget
 from python_env.tasks.repos.mutants import Mutant, candidate_tests, sample_mutants
 from python_env.tasks.repos.pr_tasks import (
     CLEAN_PER_PLANTED,
@@ -249,9 +251,11 @@ class ProjectBuilder:
             return tuple(sorted(tests, key=order.__getitem__))
 
         failing = ordered(list(judged.failing))
-        passing = [t for t in judged.ids if t not in judged.failing]
-        f2p = ordered(rng.sample(failing, min(MAX_FAIL_TO_PASS, len(failing))))
-        hidden = ordered([*f2p, *rng.sample(passing, min(MAX_PASS_TO_PASS, len(passing)))])
+        cost = baseline.test_cpu_ms
+        passing = cheap([t for t in judged.ids if t not in judged.failing], cost)
+        f2p = ordered(cheap_first(failing, cost, rng, MAX_FAIL_TO_PASS))
+        spent = sum(cost[t] for t in f2p)
+        hidden = ordered([*f2p, *within_budget(passing, cost, rng, MAX_PASS_TO_PASS, spent)])
         note = ""
         pr_rng = random.Random(self._seed(mutant, "pull request"))
         if pr_rng.random() < PR_SHARE:
@@ -261,7 +265,7 @@ class ProjectBuilder:
                 note = "planted_not_drafted"
             else:
                 issue = self._issue(mutant, drafted.draft.issue_path, drafted.draft.issue_lines)
-                task = pr_task(project, layout, snapshot, drafted.draft, drafted.benign,
+                task = pr_task(project, layout, snapshot, drafted.draft,
                                drafted.kinds, (ordered(shown), hidden, f2p), issue,
                                (mutant.module, mutant.key, self.seed))  # fmt: skip
                 made = self._cross_check(task, snapshot, baseline)
@@ -288,10 +292,12 @@ class ProjectBuilder:
         report = self._run(layout, snapshot, baseline, made.head, tests)
         if len(tests) < 2 or not _clean(report, tests) or failing_tests(report, baseline, tests):
             return "clean_changed_outcome"
-        hidden = rng.sample(tests, min(MAX_CLEAN_HIDDEN, len(tests)))
+        hidden = within_budget(tests, baseline.test_cpu_ms, rng, MAX_CLEAN_HIDDEN, 0.0)
+        if len(hidden) < 2:
+            return "clean_tests_too_slow"
         shown = visible_tests(REVIEW_ONLY, (), hidden, rng)
         order = {test: k for k, test in enumerate(tests)}
-        task = pr_task(project, layout, snapshot, made, made.head, REVIEW_ONLY,
+        task = pr_task(project, layout, snapshot, made, REVIEW_ONLY,
                        (tuple(sorted(shown, key=order.__getitem__)),
                         tuple(sorted(hidden, key=order.__getitem__)), ()),
                        None, ("clean", n, self.seed))  # fmt: skip

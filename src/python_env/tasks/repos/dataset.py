@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from importlib import resources
@@ -38,7 +39,7 @@ from python_env.tasks.repos.fetch import DEFAULT_INDEX, extract_snapshot, fetch_
 from python_env.tasks.repos.projects import Project
 from python_env.tasks.workspace import Workspace
 
-GENERATOR_VERSION = "0.2.2"
+GENERATOR_VERSION = "0.3.0"
 SPLITS = ("train", "test")
 MANIFEST = "manifest.json"
 TIME_EVERY = 4  # tasks timed once more after the build, one in this many of each project
@@ -114,7 +115,7 @@ def build_repos(
             builds.append(build)
             if snapshot is not None and build.tasks:
                 snapshots[project.name] = snapshot
-        carried = carried_over(out, projects) if update else None
+        carried = carried_over(out, {p.name for p in projects}) if update else None
         manifest = write_store(out, builds, snapshots, seed, max_per_project, carried)
         hidden_ms = time_hidden_runs(executors[0], builds, snapshots)
     return RepoBuildResult(builds, manifest, time.perf_counter() - started, hidden_ms)
@@ -148,25 +149,28 @@ class Carried:
 
 def update_conflict(out: Path, seed: int, max_per_project: int | None) -> str:
     """Why the store in ``out`` cannot be updated by a build with these settings ("" if it
-    can, or holds no store): its tasks must come from the same generator, seed and cap."""
+    can, or holds no store): its tasks must come from the same seed and cap. An older
+    generator's projects may stay (each manifest entry names the generator that built it), so
+    a corpus moves to a new generator one project at a time."""
     path = out / MANIFEST
     if not path.exists():
         return ""
     old = json.loads(path.read_text(encoding="utf-8"))
-    mine = {"generator_version": GENERATOR_VERSION, "seed": seed,
-            "max_per_project": max_per_project}  # fmt: skip
+    mine = {"seed": seed, "max_per_project": max_per_project}
     differ = [f"{k} {old.get(k)!r} (this build: {v!r})" for k, v in mine.items() if old.get(k) != v]
     return f"{out} was built with {', '.join(differ)}" if differ else ""
 
 
-def carried_over(out: Path, rebuilt: Sequence[Project]) -> Carried:
-    """The store in ``out`` without the projects ``rebuilt`` (whose snapshots are removed)."""
+def carried_over(out: Path, names: Collection[str]) -> Carried:
+    """The store in ``out`` without the projects ``names`` (whose snapshots are removed)."""
     path = out / MANIFEST
     if not path.exists():
         return Carried()
-    old = json.loads(path.read_text(encoding="utf-8"))["projects"]
-    names = {p.name for p in rebuilt}
-    for name in names & set(old):
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    old = manifest["projects"]
+    for entry in old.values():  # stores written before entries named their generator
+        entry.setdefault("generator_version", manifest["generator_version"])
+    for name in set(names) & set(old):
         (out / SNAPSHOTS / f"{name}-{old[name]['version']}.json.gz").unlink(missing_ok=True)
     store = RepoStore(out)
     tasks = [t for split in store.splits() for t in store.tasks(split)]
@@ -174,6 +178,34 @@ def carried_over(out: Path, rebuilt: Sequence[Project]) -> Carried:
         [t for t in tasks if t.project.name not in names],
         {n: entry for n, entry in old.items() if n not in names},
     )
+
+
+def merge_stores(out: Path, sources: Sequence[Path]) -> dict[str, Any]:
+    """Write into ``out`` the projects of the stores ``sources`` (built apart: in parallel
+    processes, on other machines), keeping its other projects; the bytes are those of one build
+    of them all. Every store must have the seed and cap of the first; a project may come from
+    one source only. Returns the manifest written (ValueError on a conflict)."""
+    manifests = [json.loads((s / MANIFEST).read_text(encoding="utf-8")) for s in sources]
+    seed, cap = manifests[0]["seed"], manifests[0]["max_per_project"]
+    owner: dict[str, Path] = {}
+    for source, manifest in zip(sources, manifests, strict=True):
+        conflict = update_conflict(source, seed, cap) or update_conflict(out, seed, cap)
+        if conflict:
+            raise ValueError(conflict)
+        for name in manifest["projects"]:
+            if name in owner:
+                raise ValueError(f"project {name} is in both {owner[name]} and {source}")
+            owner[name] = source
+    carried = carried_over(out, set(owner))
+    (out / SNAPSHOTS).mkdir(parents=True, exist_ok=True)
+    for source in sources:
+        other = carried_over(source, ())  # its projects, with their generator versions
+        carried.projects.update(other.projects)
+        carried.tasks += other.tasks
+        for name, entry in other.projects.items():
+            snapshot = f"{name}-{entry['version']}.json.gz"
+            shutil.copyfile(source / SNAPSHOTS / snapshot, out / SNAPSHOTS / snapshot)
+    return write_store(out, [], {}, seed, cap, carried)
 
 
 def write_store(
@@ -224,6 +256,7 @@ def _manifest(
             path: _PATH.sub("<path>", str(why)) for path, why in problems.items()
         }
         projects[p.name] = {
+            "generator_version": GENERATOR_VERSION,
             "version": p.version,
             "licence": p.licence,
             "split": p.split,

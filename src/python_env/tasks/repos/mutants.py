@@ -1,4 +1,5 @@
-"""Mutants of a project: one bug-family injection into one module of its package.
+"""Mutants of a project: one injection of the bug or refactor family into one module of its
+package.
 
 Sites are sampled per module with a generator seeded by ``(seed, project, module path)``, so a
 module yields the same mutants whatever else the project holds; a module's share grows with its
@@ -69,7 +70,7 @@ def sample_mutants(
     """Mutants of every module of the package, interleaved across modules; ``skipped`` counts
     modules that do not parse and sites whose injection is a no-op or does not compile."""
     load_all()
-    injectors = _names("bug")
+    injectors = _names("bug") + _names("refactor")
     skipped = Counter() if skipped is None else skipped
     per_module: list[list[Mutant]] = []
     for path in layout.modules(snapshot):

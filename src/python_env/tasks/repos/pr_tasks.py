@@ -2,16 +2,17 @@
 changes alone (a clean pull request, which the right review approves).
 
 A planted pull request (``planted``) changes the mutant's module, and sometimes one more module
-of the package, with the same seeded benign changes (``benign``) applied to the original and to
-the mutant (``pull_requests.draft``); the reference fix reverts only the planted lines. A clean
-one (``clean``) makes benign changes only. The generator runs the project's tests on both heads.
+of the package, with the same seeded benign changes applied to the original and to the mutant
+(``pull_requests.draft``); the reference fix reverts only the planted lines. A clean one
+(``clean``) makes benign changes only. The generator runs the project's tests on both heads.
 
 Nothing a task discloses tells the two apart: every pull-request task has the same words (title
-and description from the same templates, the same instructions for the same kinds), kinds drawn
-per task (review only for every clean pull request and for about half of the planted ones;
-review and repair, which says there is something to fix, for the rest), a difficulty from the
-size of the diff, visible tests that pass on the head (unless repair is asked), and no count or
-category of issues (``num_issues`` 0, ``categories`` empty).
+and description from the same templates, the planted change described as a refactor of its
+function, the same instructions for the same kinds), kinds drawn per task (review only for
+every clean pull request and for about half of the planted ones; review and repair, which says
+there is something to fix, for the rest), a difficulty from the number of described changes,
+visible tests that pass on the head (unless repair is asked), and no count or category of
+issues (``num_issues`` 0, ``categories`` empty).
 """
 
 from __future__ import annotations
@@ -43,10 +44,9 @@ REVIEW_AND_REPAIR = (TaskKind.REVIEW, TaskKind.REPAIR)
 
 @dataclass(frozen=True)
 class PlantedDraft:
-    """A planted pull request: its draft, the head without the planted change, its kinds."""
+    """A planted pull request: its draft and kinds."""
 
     draft: Draft
-    benign: Workspace
     kinds: tuple[TaskKind, ...]
 
 
@@ -64,13 +64,11 @@ def planted(
     """A pull request carrying ``mutant`` among benign changes, or None when no benign change
     applies or the planted lines cannot be told apart from them."""
     modules = modules_for(layout, snapshot, mutant.module, rng)
-    state = rng.getrandbits(64)
-    made = draft(snapshot, modules, random.Random(state), (mutant.module, mutant.candidate.code))
-    benign = draft(snapshot, modules, random.Random(state))  # the same changes, no bug
-    if made is None or benign is None:
+    made = draft(snapshot, modules, rng, (mutant.module, mutant.candidate.code))
+    if made is None:
         return None
     kinds = REVIEW_AND_REPAIR if rng.random() < REPAIR_SHARE else REVIEW_ONLY
-    return PlantedDraft(made, benign.head, kinds)
+    return PlantedDraft(made, kinds)
 
 
 def clean(layout: Layout, snapshot: Workspace, rng: random.Random) -> Draft | None:
@@ -102,14 +100,13 @@ def pr_task(
     layout: Layout,
     snapshot: Workspace,
     made: Draft,
-    reference: Workspace,
     kinds: tuple[TaskKind, ...],
     tests: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]],
     issue: RepoIssue | None,
     key: Sequence[object],
 ) -> RepoTask:
-    """The task of a drafted pull request; ``reference`` is the tree a right repair reaches
-    (the head itself for a clean one); ``tests`` = (visible, hidden, fail-to-pass)."""
+    """The task of a drafted pull request (a right repair reaches its ``reference``: the head
+    itself for a clean one); ``tests`` = (visible, hidden, fail-to-pass)."""
     visible, hidden, f2p = tests
     digest = hashlib.sha256(json.dumps([project.name, project.version, *key]).encode())
     pr = made.pull_request
@@ -117,7 +114,7 @@ def pr_task(
         id=f"pr-{project.name}-{digest.hexdigest()[:10]}",
         title=f"{project.name} {project.version}: {pr.title}",
         kinds=kinds,
-        difficulty=pr_difficulty(pr.diff),
+        difficulty=pr_difficulty(made.changes),
         split=project.split,
         source=f"repo:{project.name}",
         categories=(),
@@ -131,7 +128,7 @@ def pr_task(
         project=project.ref,
         snapshot=snapshot.digest(),
         start=unified_diff(snapshot, made.head),
-        fix=unified_diff(made.head, reference),
+        fix=unified_diff(made.head, made.reference),
         roots=layout.roots,
         test_paths=layout.test_paths,
         visible_tests=visible,

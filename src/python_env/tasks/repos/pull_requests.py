@@ -1,27 +1,35 @@
 """Pull requests to review: benign changes to a few modules, with or without a planted issue.
 
-The head of a pull request is the snapshot with the same seeded benign changes (``benign``)
-applied to each module it touches; a planted issue is a mutant of one of those modules, changed
-the same way, so its lines sit among the benign ones and only they are the answer key. A draft
-whose planted change cannot be told apart from its benign ones (the two diffs overlap) is
-refused. The generator then runs the project's tests on the head: a clean pull request must
-change no outcome, a planted one must break at least one test.
+The head of a pull request is the snapshot with the same seeded benign changes applied to each
+module it touches: one to three refactors of its logic (``refactors``) and perhaps a tidying one
+(``benign``: docstrings, renames, sorted imports). A planted issue is a mutant of one of those
+modules, changed the same way, so its lines sit among the benign ones and only they are the
+answer key; the description names its function as it names a refactored one, in sorted lines,
+so neither the words nor their order point at it. A draft whose planted change cannot be told
+apart from its benign ones (the two diffs overlap), lies outside any function, or stands alone
+(nothing benign applies) is refused. The generator then runs the project's tests on the head:
+a clean pull request must change no outcome, a planted one must break at least one test.
 """
 
 from __future__ import annotations
 
+import ast
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from python_env.tasks.patches import changed_lines, unified_diff
 from python_env.tasks.repo_task import PullRequest
+from python_env.tasks.repos import refactors
 from python_env.tasks.repos.benign import CHANGES, apply_changes
+from python_env.tasks.repos.refactors import describe, refactor_order
 from python_env.tasks.workspace import Workspace
 
 TITLES = ("Tidy up {where}", "Clean up {where}", "Readability pass over {where}",
           "Small cleanups in {where}")  # fmt: skip
 CLEAN_WORDS = "No behaviour change intended."
+# Logic changes a module gets at most: with more of them, flagging every changed line pays less.
+MAX_REFACTORS = 3
 
 
 @dataclass(frozen=True)
@@ -29,7 +37,9 @@ class Draft:
     """A pull request's head tree and words, and where its planted issue is (if any)."""
 
     head: Workspace
+    reference: Workspace  # the head without the planted change (the head, if it has none)
     pull_request: PullRequest
+    changes: int  # the description's lines: one per kind of change to each module
     issue_path: str = ""
     issue_lines: tuple[int, int] = (0, 0)  # first and last head line of the planted change
 
@@ -42,35 +52,79 @@ def draft(
 ) -> Draft | None:
     """A pull request over ``modules`` (paths in ``base``); ``planted`` = (path, mutant text of
     that module), which must be one of ``modules``. None when no benign change applies, or the
-    planted change cannot be located apart from the benign ones."""
+    planted change cannot be located apart from the benign ones, or is outside any function
+    (its line in the description names the function, as a refactor's does)."""
     if planted is not None and planted[0] not in modules:
         raise ValueError("the planted module must be one of the pull request's modules")
-    changes: dict[str, str | None] = {}
+    heads: dict[str, str | None] = {}
+    references: dict[str, str | None] = {}
     said: list[str] = []
     issue_path, issue_lines = "", (0, 0)
+    benign_lines = 0
     for path in sorted(modules):
-        names = rng.sample(sorted(CHANGES), len(CHANGES))  # tried in this order
-        most, seed = rng.randint(1, 2), rng.getrandbits(32)
-        benign, lines = apply_changes(base[path], names, random.Random(seed), most)
-        if not lines:
-            continue
+        here = planted is not None and path == planted[0]
+        edit = _edit(rng, here)
+        benign, lines = edit(base[path])
         head = benign
-        if planted is not None and path == planted[0]:
-            head, again = apply_changes(planted[1], names, random.Random(seed), most)
+        if planted is not None and here:
+            head, again = edit(planted[1])
             span = _planted_span(benign, head, path)
-            if again != lines or span is None:
+            function = enclosing_function(head, span[0]) if span else ""
+            if again != lines or span is None or not function:
                 return None
             issue_path, issue_lines = path, span
-        changes[path] = head
-        said += [f"- `{path}`: {line}" for line in lines]
-    if not changes or (planted is not None and not issue_path):
-        return None
-    head_tree = base.updated(changes)
-    where = _where(sorted(changes))
+            benign_lines += len(lines)
+            lines += [describe(function)] if describe(function) not in lines else []
+        else:
+            benign_lines += len(lines)
+        if not lines:
+            continue
+        heads[path], references[path] = head, benign
+        said += [f"- `{path}`: {line}" for line in sorted(lines)]  # sorted: no line's place tells
+    if not benign_lines or (planted is not None and not issue_path):
+        return None  # a planted change alone would stand out where no clean one can be made
+    head_tree = base.updated(heads)
+    where = _where(sorted(heads))
     title = rng.choice(TITLES).format(where=where)
     description = "\n".join([f"This pull request tidies {where}:", "", *said, "", CLEAN_WORDS])
     pr = PullRequest(title=title, description=description, diff=unified_diff(base, head_tree))
-    return Draft(head_tree, pr, issue_path, issue_lines)
+    return Draft(head_tree, base.updated(references), pr, len(said), issue_path, issue_lines)
+
+
+def _edit(rng: random.Random, planted: bool) -> Callable[[str], tuple[str, list[str]]]:
+    """One module's benign changes, drawn with ``rng``, the same whichever text they are applied
+    to (the module, or its mutant): one to three changes to its logic, the planted one counting
+    as one (it is described as a refactor), and at most one tidying change (one, if nothing
+    else changes the module)."""
+    logic = refactor_order(rng)  # tried in this order
+    tidy = rng.sample(sorted(CHANGES), len(CHANGES))
+    logic_changes, tidying = rng.randint(1, MAX_REFACTORS) - planted, rng.randint(0, 1)
+    seed = rng.getrandbits(32)
+
+    def edit(code: str) -> tuple[str, list[str]]:
+        changes = random.Random(seed)
+        code, said = apply_changes(code, logic, changes, logic_changes, refactors.CHANGES)
+        least = 0 if said or planted else 1
+        code, more = apply_changes(code, tidy, changes, max(tidying, least))
+        return code, said + more
+
+    return edit
+
+
+def enclosing_function(code: str, line: int) -> str:
+    """The qualified name of the innermost function holding ``line`` ("" outside functions)."""
+
+    def walk(nodes: Sequence[ast.stmt], prefix: str) -> str:
+        for node in nodes:
+            scope = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            if scope and node.lineno <= line <= (node.end_lineno or node.lineno):
+                assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+                name = f"{prefix}{node.name}"
+                inner = walk(node.body, f"{name}.")
+                return inner or ("" if isinstance(node, ast.ClassDef) else name)
+        return ""
+
+    return walk(ast.parse(code).body, "")
 
 
 def _planted_span(benign: str, head: str, path: str) -> tuple[int, int] | None:

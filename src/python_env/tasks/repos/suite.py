@@ -127,6 +127,7 @@ class Baseline:
     outcomes: dict[str, TestOutcome] = field(default_factory=dict)  # test id -> outcome
     by_file: dict[str, tuple[str, ...]] = field(default_factory=dict)  # module -> kept ids
     cpu_ms: dict[str, float] = field(default_factory=dict)  # module -> CPU of its whole run
+    test_cpu_ms: dict[str, float] = field(default_factory=dict)  # kept test -> its CPU (max)
     dropped: Counter[str] = field(default_factory=Counter)  # why tests were left out
     problems: dict[str, str] = field(default_factory=dict)  # module -> why it has no tests
 
@@ -291,6 +292,9 @@ def _keep(
             baseline.dropped[why] += 1
         else:
             baseline.outcomes[outcome.name] = outcome
+            baseline.test_cpu_ms[outcome.name] = max(
+                run.test_cpu_ms[outcome.name] for run in (first, second)
+            )
             kept.append(outcome.name)
     if kept:
         baseline.by_file[path] = tuple(kept)

@@ -53,7 +53,7 @@ _PR_ASK = {
     "more of the project's own suite, check the fix and that nothing else broke; the test "
     "files always run as the project ships them. Submit (not approve) when the fix is in.",
 }
-SMALL_DIFF, LARGE_DIFF = 12, 40  # changed lines (added + removed) of an easy and a hard review
+FEW_CHANGES, MANY_CHANGES = 1, 4  # described changes of an easy and of a hard review
 
 
 def pr_instructions(project: Project, kinds: Sequence[TaskKind], visible: Sequence[str]) -> str:
@@ -71,17 +71,13 @@ def pr_instructions(project: Project, kinds: Sequence[TaskKind], visible: Sequen
     return "\n\n".join(parts)
 
 
-def pr_difficulty(diff: str) -> Difficulty:
-    """A review is harder the more lines the diff changes (the same rule with or without a
-    planted problem, so the grade says nothing about which)."""
-    changed = sum(
-        1
-        for line in diff.splitlines()
-        if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))
-    )
-    if changed <= SMALL_DIFF:
+def pr_difficulty(changes: int) -> Difficulty:
+    """A review is harder the more changes it must check (a planted problem reads as one of
+    them, so the grade says nothing about whether there is one). Not the diff's size: a
+    planted change is a line or two, a refactor often more, so size would tell them apart."""
+    if changes <= FEW_CHANGES:
         return Difficulty.EASY
-    return Difficulty.HARD if changed > LARGE_DIFF else Difficulty.MEDIUM
+    return Difficulty.HARD if changes >= MANY_CHANGES else Difficulty.MEDIUM
 
 
 def difficulty(subtlety: int, fail_to_pass: int) -> Difficulty:

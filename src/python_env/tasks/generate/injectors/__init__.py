@@ -7,6 +7,8 @@ An injector belongs to a *family* that decides how its injections are validated:
 * ``static``: behaviour is unchanged; kept only if the matching analyzer rule fires on the
   injected lines and not on the original (security, maintainability, style).
 * ``perf``: behaviour is unchanged; kept only if the benchmark's counted cost grows >= 3x.
+* ``refactor``: a behaviour-preserving refactor done wrong (a bug in a refactor's clothes);
+  only the repository generator plants these, validated as it validates every mutant.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Literal
 from python_env.tasks.generate.injectors.base import Scan, Site
 from python_env.types import Category, Severity
 
-Family = Literal["bug", "static", "perf"]
+Family = Literal["bug", "static", "perf", "refactor"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ def load_all() -> dict[str, Injector]:
     from python_env.tasks.generate.injectors import (  # noqa: F401
         bugs_flow,
         bugs_ops,
+        bugs_refactor,
         maintainability,
         performance,
         security,

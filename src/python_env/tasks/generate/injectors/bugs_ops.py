@@ -18,7 +18,7 @@ _INVERSE: dict[type[Any], type[Any]] = {
     cst.LessThanEqual: cst.GreaterThan, cst.In: cst.NotIn, cst.NotIn: cst.In,
     cst.Is: cst.IsNot, cst.IsNot: cst.Is,
 }  # fmt: skip
-_BOUNDARY: dict[type[Any], type[Any]] = {
+BOUNDARY: dict[type[Any], type[Any]] = {
     cst.LessThan: cst.LessThanEqual, cst.LessThanEqual: cst.LessThan,
     cst.GreaterThan: cst.GreaterThanEqual, cst.GreaterThanEqual: cst.GreaterThan,
 }  # fmt: skip
@@ -86,7 +86,7 @@ def compare_flip(scan: Scan) -> list[Site]:
 def boundary_shift(scan: Scan) -> list[Site]:
     return _comparisons(
         scan,
-        _BOUNDARY,
+        BOUNDARY,
         "boundary_shift",
         "Wrong boundary: `{new}` should be `{old}`; the edge value is handled on the wrong side.",
     )

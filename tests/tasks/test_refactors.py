@@ -1,0 +1,137 @@
+"""Logic refactors of a pull request keep what code does; the same refactors done wrong (the
+``refactor`` injector family) change it."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+
+from python_env.tasks.generate.compose import single
+from python_env.tasks.generate.injectors import REGISTRY, load_all
+from python_env.tasks.generate.injectors.base import Scan
+from python_env.tasks.repos.refactors import CHANGES, PHRASES, describe
+
+CODE = """
+def classify(x, y, items):
+    if not (x > 0 and y is None):
+        kind = "other"
+    else:
+        kind = "pos"
+    if x in items:
+        if y == None:
+            return kind + "-listed"
+    if not x < y if y is not None else False:
+        return "ge"
+    if x >= 0:
+        return kind
+    else:
+        return "neg"
+
+
+class Box:
+    def pick(self, a, b):
+        if not a or not b:
+            return min(a, b) if a <= b else max(a, b)
+        else:
+            return a - b
+"""
+INPUTS = [-2, 0, 3, 7]
+
+
+def _behaviour(code: str) -> list[object]:
+    names: dict[str, object] = {}
+    exec(compile(code, "m.py", "exec"), names)
+    classify, box = names["classify"], names["Box"]()  # type: ignore[operator]
+    out: list[object] = []
+    for x, y in itertools.product(INPUTS, [*INPUTS, None]):
+        out.append(classify(x, y, [3]))  # type: ignore[operator]
+        out.append(box.pick(x, 0 if y is None else y))  # type: ignore[attr-defined]
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("name", sorted(CHANGES))
+def test_a_refactor_changes_the_code_but_not_what_it_does(name: str, seed: int) -> None:
+    result = CHANGES[name](CODE, random.Random(seed))
+    assert result is not None, f"{name} found no site"
+    new, said = result
+    assert new != CODE
+    assert _behaviour(new) == _behaviour(CODE)
+    assert said in {describe("classify"), describe("Box.pick")}
+
+
+def test_refactors_stay_out_of_module_level_code_and_leave_constants_on_the_right() -> None:
+    code = "LIMIT = 3 if 1 < 2 else 4\n\ndef f(n):\n    return n < 10\n"
+    assert (
+        CHANGES["flip_comparison"](code, random.Random(0)) is None
+    )  # module level; ``10 > n`` reads badly
+    two = "def f(a, b):\n    return a < b\n"
+    assert CHANGES["flip_comparison"](two, random.Random(0)) == ("def f(a, b):\n    return b > a\n",
+                                                       describe("f"))  # fmt: skip
+
+
+def test_every_phrase_is_used_and_a_function_always_gets_the_same_one() -> None:
+    names = [f"func_{n}" for n in range(40)]
+    assert {describe(n).replace(n, "{}") for n in names} == set(PHRASES)
+    assert [describe(n) for n in names] == [describe(n) for n in names]
+
+
+BROKEN = """
+def classify(x, y, items):
+    if not (x > 0 and y is None):
+        label = "other"
+    else:
+        label = "pos"
+    if x in items:
+        if y is not None:
+            label = label + "-listed"
+    else:
+        label = label + "-new"
+    if not y:
+        label = label + "-no-y"
+    if x >= 0:
+        label = label + "+"
+    else:
+        label = label + "-"
+    if y is not None and x < y:
+        return label + "<"
+    return label
+"""
+
+
+def _classify(code: str) -> list[object]:
+    names: dict[str, object] = {}
+    exec(compile(code, "m.py", "exec"), names)
+    classify = names["classify"]
+    pairs = itertools.product([*INPUTS, 3], [*INPUTS, None])
+    return [classify(x, y, [3]) for x, y in pairs]  # type: ignore[operator]
+
+
+BROKEN_REFACTORS = sorted(n for n, i in load_all().items() if i.family == "refactor")
+
+
+@pytest.mark.parametrize("name", BROKEN_REFACTORS)
+def test_a_refactor_done_wrong_changes_behaviour_at_every_site(name: str) -> None:
+    scan = Scan.of(BROKEN, "")
+    sites = REGISTRY[name].find(scan)
+    assert sites, f"{name} found no site"
+    for n, site in enumerate(sites):
+        candidate = single(scan, site, f"r{n}")
+        assert candidate is not None
+        assert _classify(candidate.code) != _classify(BROKEN), (name, candidate.code)
+        assert (
+            candidate.components[0].explanation and "{" not in candidate.components[0].explanation
+        )
+
+
+def test_a_refactor_done_wrong_has_the_shape_of_the_right_one() -> None:
+    code = "def f(a, b):\n    return a < b\n"
+    scan = Scan.of(code, "")
+    (site,) = REGISTRY["broken_flip"].find(scan)
+    right = CHANGES["flip_comparison"](code, random.Random(0))
+    assert right is not None and right[0] == code.replace("a < b", "b > a")
+    assert (single(scan, site, "r") or pytest.fail("no mutant")).code == code.replace(
+        "a < b", "b >= a"
+    )
