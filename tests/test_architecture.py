@@ -25,6 +25,7 @@ PURE_MODULES = [
     "python_env.tasks.repos.fetch",
     "python_env.tasks.repos.benign",
     "python_env.tasks.repos.refactors",
+    "python_env.tasks.repos.extract",
     "python_env.tasks.repos.pull_requests",
 ]
 HEAVY = ["openenv", "fastapi", "uvicorn", "gradio", "starlette"]

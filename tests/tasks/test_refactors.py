@@ -11,6 +11,7 @@ import pytest
 from python_env.tasks.generate.compose import single
 from python_env.tasks.generate.injectors import REGISTRY, load_all
 from python_env.tasks.generate.injectors.base import Scan
+from python_env.tasks.repos.pull_requests import LOGIC
 from python_env.tasks.repos.refactors import CHANGES, PHRASES, describe
 
 CODE = """
@@ -35,7 +36,7 @@ class Box:
         if not a or not b:
             return min(a, b) if a <= b else max(a, b)
         else:
-            return a - b
+            return (a - b) * 2 + len(str(abs(a))) - b % 3
 """
 INPUTS = [-2, 0, 3, 7]
 
@@ -52,14 +53,14 @@ def _behaviour(code: str) -> list[object]:
 
 
 @pytest.mark.parametrize("seed", range(6))
-@pytest.mark.parametrize("name", sorted(CHANGES))
+@pytest.mark.parametrize("name", sorted(LOGIC))
 def test_a_refactor_changes_the_code_but_not_what_it_does(name: str, seed: int) -> None:
-    result = CHANGES[name](CODE, random.Random(seed))
+    result = LOGIC[name](CODE, random.Random(seed))
     assert result is not None, f"{name} found no site"
     new, said = result
     assert new != CODE
     assert _behaviour(new) == _behaviour(CODE)
-    assert said in {describe("classify"), describe("Box.pick")}
+    assert said in {describe("classify"), describe("Box.pick")} or said.startswith("Extract `_")
 
 
 def test_refactors_stay_out_of_module_level_code_and_leave_constants_on_the_right() -> None:
@@ -70,6 +71,16 @@ def test_refactors_stay_out_of_module_level_code_and_leave_constants_on_the_righ
     two = "def f(a, b):\n    return a < b\n"
     assert CHANGES["flip_comparison"](two, random.Random(0)) == ("def f(a, b):\n    return b > a\n",
                                                        describe("f"))  # fmt: skip
+
+
+def test_an_extracted_helper_takes_the_local_names_it_reads_and_sits_above_the_class() -> None:
+    new, said = LOGIC["extract_helper"](CODE, random.Random(0)) or ("", "")
+    assert said == "Extract `_pick_value` from `Box.pick`."
+    assert (
+        "def _pick_value(a, b):\n    return (a - b) * 2 + len(str(abs(a))) - b % 3\n\n\nclass Box"
+        in new
+    )
+    assert "return _pick_value(a, b)" in new  # len, str and abs are read by the helper itself
 
 
 def test_every_phrase_is_used_and_a_function_always_gets_the_same_one() -> None:

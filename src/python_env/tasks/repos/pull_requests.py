@@ -22,6 +22,7 @@ from python_env.tasks.patches import changed_lines, unified_diff
 from python_env.tasks.repo_task import PullRequest
 from python_env.tasks.repos import refactors
 from python_env.tasks.repos.benign import CHANGES, apply_changes
+from python_env.tasks.repos.extract import extract_helper
 from python_env.tasks.repos.refactors import describe, refactor_order
 from python_env.tasks.workspace import Workspace
 
@@ -30,6 +31,7 @@ TITLES = ("Tidy up {where}", "Clean up {where}", "Readability pass over {where}"
 CLEAN_WORDS = "No behaviour change intended."
 # Logic changes a module gets at most: with more of them, flagging every changed line pays less.
 MAX_REFACTORS = 3
+LOGIC = {**refactors.CHANGES, "extract_helper": extract_helper}
 
 
 @dataclass(frozen=True)
@@ -96,14 +98,14 @@ def _edit(rng: random.Random, planted: bool) -> Callable[[str], tuple[str, list[
     to (the module, or its mutant): one to three changes to its logic, the planted one counting
     as one (it is described as a refactor), and at most one tidying change (one, if nothing
     else changes the module)."""
-    logic = refactor_order(rng)  # tried in this order
+    logic = refactor_order(LOGIC, rng)  # tried in this order
     tidy = rng.sample(sorted(CHANGES), len(CHANGES))
     logic_changes, tidying = rng.randint(1, MAX_REFACTORS) - planted, rng.randint(0, 1)
     seed = rng.getrandbits(32)
 
     def edit(code: str) -> tuple[str, list[str]]:
         changes = random.Random(seed)
-        code, said = apply_changes(code, logic, changes, logic_changes, refactors.CHANGES)
+        code, said = apply_changes(code, logic, changes, logic_changes, LOGIC)
         least = 0 if said or planted else 1
         code, more = apply_changes(code, tidy, changes, max(tidying, least))
         return code, said + more

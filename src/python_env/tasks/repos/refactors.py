@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import random
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,10 +179,10 @@ REFACTORS: dict[str, Refactor] = {
 WEIGHTS = {"de_morgan": 3, "flip_comparison": 3, "is_none": 3, "swap_ternary": 3}
 
 
-def refactor_order(rng: random.Random) -> list[str]:
-    """The refactors in the order a module tries them: a weighted shuffle (each key is
+def refactor_order(names: Iterable[str], rng: random.Random) -> list[str]:
+    """``names`` in the order a module tries them: a weighted shuffle (each key is
     ``u ** (1 / weight)``, the largest first)."""
-    keys = {name: rng.random() ** (1 / WEIGHTS.get(name, 1)) for name in sorted(REFACTORS)}
+    keys = {name: rng.random() ** (1 / WEIGHTS.get(name, 1)) for name in sorted(names)}
     return sorted(keys, key=keys.__getitem__, reverse=True)
 
 
