@@ -74,3 +74,12 @@ def test_clean_pull_requests_change_logic_not_only_words() -> None:
         assert made is not None
         logic += any(describe(f) in made.pull_request.description for f in ("sign", "total"))
     assert logic >= 15  # most carry a refactor a reviewer must check, as planted ones do
+
+
+def test_every_description_has_two_lines_at_least_clean_or_planted() -> None:
+    drafts = [draft(BASE, ["pkg/core.py"], random.Random(s)) for s in range(20)]
+    drafts += [
+        draft(BASE, ["pkg/core.py"], random.Random(s), ("pkg/core.py", BUG)) for s in range(20)
+    ]
+    assert all(made.changes >= 2 for made in drafts if made is not None)
+    assert sum(made is not None for made in drafts) >= 20

@@ -12,7 +12,7 @@ from python_env.tasks.generate.compose import single
 from python_env.tasks.generate.injectors import REGISTRY, load_all
 from python_env.tasks.generate.injectors.base import Scan
 from python_env.tasks.repos.pull_requests import LOGIC
-from python_env.tasks.repos.refactors import CHANGES, PHRASES, describe
+from python_env.tasks.repos.refactors import CHANGES, PHRASES, describe, parse
 
 CODE = """
 def classify(x, y, items):
@@ -146,3 +146,46 @@ def test_a_refactor_done_wrong_has_the_shape_of_the_right_one() -> None:
     assert (single(scan, site, "r") or pytest.fail("no mutant")).code == code.replace(
         "a < b", "b >= a"
     )
+
+
+def test_a_nested_conditional_or_lambda_branch_keeps_its_meaning() -> None:
+    code = "def f(c, d):\n    g = 1 if c else lambda: 2\n    return 1 if c else 2 if d else 3, g\n"
+    for seed in range(6):
+        new, _ = LOGIC["swap_ternary"](code, random.Random(seed)) or ("", "")
+        for c, d in itertools.product([True, False], repeat=2):
+            old_value, new_value = _call(code, c, d), _call(new, c, d)
+            assert old_value[0] == new_value[0] and callable(old_value[1]) == callable(new_value[1])
+
+
+def _call(code: str, *args: object) -> tuple[object, object]:
+    names: dict[str, object] = {}
+    exec(compile(code, "m.py", "exec"), names)
+    return names["f"](*args)  # type: ignore[operator,no-any-return]
+
+
+def test_rewrites_need_no_space_the_source_left_out() -> None:
+    code = "def f(a, b):\n    if(a and b):\n        return 1\n    else:\n        return 2\n"
+    for name in ("swap_branches", "de_morgan"):
+        for seed in range(4):
+            new, _ = LOGIC[name](code, random.Random(seed)) or (code, "")
+            assert [_call(new, a, b) for a in (0, 1) for b in (0, 1)] == [
+                _call(code, a, b) for a in (0, 1) for b in (0, 1)
+            ]
+
+
+def test_a_rewrite_still_applies_after_its_tree_left_the_parse_cache() -> None:
+    code = "def f(a, b):\n    return a < b\n"
+    assert LOGIC["flip_comparison"](code, random.Random(0)) is not None  # sites cached
+    for n in range(80):
+        parse(f"x = {n}\n")  # evicts ``code``'s tree from the parse cache
+    new, _ = LOGIC["flip_comparison"](code, random.Random(0)) or (code, "")
+    assert "b > a" in new
+
+
+def test_no_helper_reads_a_private_name_or_a_local_that_may_be_unbound() -> None:
+    code = (
+        "class Box:\n    def size(self, extra):\n        return self.__secret * 2 + extra * 3\n\n\n"
+        "def first(items, limit):\n    for item in items:\n        pass\n"
+        "    return items and item.real > limit + len(items)\n"
+    )
+    assert LOGIC["extract_helper"](code, random.Random(0)) is None

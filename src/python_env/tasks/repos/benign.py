@@ -37,7 +37,7 @@ _DYNAMIC = {"locals", "vars", "eval", "exec", "globals", "__import__"}
 
 def add_docstrings(code: str, rng: random.Random, most: int = 2) -> tuple[str, str] | None:
     """A one-line docstring on up to ``most`` public functions that have none."""
-    bare = _undocumented(code)
+    bare = _undocumented(code)[1]
     if not bare:
         return None
     picks = rng.sample(range(len(bare)), min(most, len(bare)))
@@ -45,22 +45,23 @@ def add_docstrings(code: str, rng: random.Random, most: int = 2) -> tuple[str, s
 
 
 @functools.lru_cache(maxsize=64)
-def _undocumented(code: str) -> tuple[tuple[cst.FunctionDef, str], ...]:
+def _undocumented(code: str) -> tuple[cst.Module, tuple[tuple[cst.FunctionDef, str], ...]]:
     """The functions ``add_docstrings`` may document, with their qualified names: public ones,
     or private helpers when no public function lacks one. Cached, as the other analyses here:
     drafts change the same snapshot modules over and over, and libcst trees are immutable."""
-    qualified = _functions(parse(code))
+    module = parse(code)
+    qualified = _functions(module)
     bare = [(f, name) for f, name in qualified.items() if len(f.name.value) > 2
             and not (f.name.value.startswith("__") and f.name.value.endswith("__"))
             and isinstance(f.body, cst.IndentedBlock) and f.get_docstring() is None]  # fmt: skip
     public = [(f, name) for f, name in bare if not f.name.value.startswith("_")]
-    return tuple(public or bare)
+    return module, tuple(public or bare)  # the tree they belong to (found in it by identity)
 
 
 @functools.lru_cache(maxsize=256)
 def _documented(code: str, picks: tuple[int, ...]) -> tuple[str, str]:
     """``add_docstrings``' change when it picks the functions ``picks`` (indices)."""
-    bare = _undocumented(code)
+    module, bare = _undocumented(code)
     chosen = {id(bare[k][0]) for k in picks}
     names = sorted({bare[k][1] for k in picks})
 
@@ -76,7 +77,7 @@ def _documented(code: str, picks: tuple[int, ...]) -> tuple[str, str]:
                 body=updated.body.with_changes(body=[doc, *updated.body.body])
             )
 
-    new = parse(code).visit(Document()).code
+    new = module.visit(Document()).code
     return new, f"Document {', '.join(f'`{n}`' for n in names)}."
 
 
@@ -274,7 +275,7 @@ def apply_changes(
         if most is not None and applied >= most:
             break
         result = table[name](code, rng)
-        if result is not None:
+        if result is not None and result[0] != code:
             code, line = result
             applied += 1
             said += [line] if line not in said else []

@@ -59,6 +59,7 @@ KINDS = (TaskKind.REVIEW, TaskKind.REPAIR)
 GRADING_LIMITS = Limits()  # what the environment grades a run under
 
 MAX_CLEAN_HIDDEN = 20  # tests a clean pull request's hidden suite samples
+MIN_CLEAN_TRIES = 12  # a small project may need more tries to get its one clean pull request
 Progress = Callable[[str, int, int, int], None]  # (stage, done, total, tasks kept)
 Made = tuple[RepoTask, float] | str  # a task and its graded hidden run's wall ms, or why not
 
@@ -159,10 +160,11 @@ class ProjectBuilder:
                 tick("mutants")(min(start + batch, len(mutants)), len(mutants))
             planted_prs = out.pull_requests["planted"]
             wanted = max(1, round(planted_prs * CLEAN_PER_PLANTED)) if planted_prs else 0
-            for k in range(0, 3 * wanted, batch):  # a draft may fail: up to three tries each
+            most = max(3 * wanted, MIN_CLEAN_TRIES)  # a draft may fail: three tries each
+            for k in range(0, most, batch):
                 if out.pull_requests["clean"] >= wanted:
                     break
-                tries = range(k, min(k + batch, 3 * wanted))
+                tries = range(k, min(k + batch, most))
                 made_clean = pool.map(
                     lambda n: self._clean_pr(n, project, layout, snapshot, baseline), tries
                 )
@@ -252,10 +254,11 @@ class ProjectBuilder:
 
         failing = ordered(list(judged.failing))
         cost = baseline.test_cpu_ms
-        passing = cheap([t for t in judged.ids if t not in judged.failing], cost)
+        passed = [t for t in judged.ids if t not in judged.failing]
         f2p = ordered(cheap_first(failing, cost, rng, MAX_FAIL_TO_PASS))
         spent = sum(cost[t] for t in f2p)
-        hidden = ordered([*f2p, *within_budget(passing, cost, rng, MAX_PASS_TO_PASS, spent)])
+        hidden = ordered([*f2p, *within_budget(passed, cost, rng, MAX_PASS_TO_PASS, spent)])
+        passing = cheap(passed, cost)  # what run_tests may show
         note = ""
         pr_rng = random.Random(self._seed(mutant, "pull request"))
         if pr_rng.random() < PR_SHARE:

@@ -185,6 +185,8 @@ def merge_stores(out: Path, sources: Sequence[Path]) -> dict[str, Any]:
     processes, on other machines), keeping its other projects; the bytes are those of one build
     of them all. Every store must have the seed and cap of the first; a project may come from
     one source only. Returns the manifest written (ValueError on a conflict)."""
+    if any(s.resolve() == out.resolve() for s in sources):
+        raise ValueError(f"{out} is one of the stores to merge into it")
     manifests = [json.loads((s / MANIFEST).read_text(encoding="utf-8")) for s in sources]
     seed, cap = manifests[0]["seed"], manifests[0]["max_per_project"]
     owner: dict[str, Path] = {}

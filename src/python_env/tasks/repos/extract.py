@@ -5,10 +5,13 @@
 ``def _contains_condition(start, index, stop, closed): return start <= index and ...``.
 The helper takes the function's local names the expression reads, in the order it reads them,
 and sees the same module globals and builtins, so it computes the same value with the same
-side effects in the same order. Only in functions at module level or methods of a class at
-module level (no enclosing function whose variables a helper could not see), in their bodies
-(not defaults, decorators or annotations), outside nested scopes (lambdas, comprehensions), and
-never around ``super``, ``locals`` and the like, which depend on the frame they run in.
+side effects in the same order; those locals must be parameters the function never deletes
+(bound wherever the expression is: its arguments are read before it runs), and no
+class-private name may appear (mangled in a method, not in a helper). Only in functions at
+module level or methods of a class at module level (no enclosing function whose variables a
+helper could not see), in their bodies (not defaults, decorators or annotations), outside
+nested scopes (lambdas, comprehensions), and never around ``super``, ``locals`` and the like,
+which depend on the frame they run in.
 """
 
 from __future__ import annotations
@@ -76,7 +79,9 @@ def _declares(func: cst.FunctionDef) -> bool:
 
 
 @functools.lru_cache(maxsize=64)
-def _sites(code: str) -> tuple[Found, ...]:
+def _sites(code: str) -> tuple[cst.Module, tuple[Found, ...]]:
+    """The module's tree and the expressions a helper can take from it (the tree is the one
+    they belong to: the rewrite finds them in it by identity)."""
     wrapper = MetadataWrapper(parse(code), unsafe_skip_copy=True)  # nothing here changes it
     scopes = wrapper.resolve(ScopeProvider)
     taken = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", code))
@@ -91,7 +96,7 @@ def _sites(code: str) -> tuple[Found, ...]:
             if isinstance(scope, FunctionScope) and not _declares(func):
                 local = {a.name for a in scope.assignments}  # parameters included
                 found += _function_sites(func, stmt, owner + func.name.value, local, taken)
-    return tuple(found)
+    return wrapper.module, tuple(found)
 
 
 def _function_sites(
@@ -101,6 +106,7 @@ def _function_sites(
     names they read (globals and builtins it reads itself)."""
     found: list[Found] = []
     text = cst.Module([]).code_for_node
+    arguments = _arguments(func)
     kinds = {cst.BinaryOperation: "value", cst.BooleanOperation: "condition",
              cst.Comparison: "condition"}  # fmt: skip
 
@@ -111,7 +117,7 @@ def _function_sites(
             if isinstance(node, KINDS) and MIN_CHARS <= len(text(node)) <= MAX_CHARS:
                 names = _read_names(node)
                 params = tuple(n for n in names or () if n in local)
-                if params and "\n" not in text(node):  # a helper of some local values
+                if params and set(params) <= arguments and _plain(text(node)):
                     name = _free(f"_{func.name.value.strip('_')}_{kinds[type(node)]}", taken)
                     found.append((node, name, params, top, qualified))
                     return False  # not also a part of it
@@ -119,6 +125,43 @@ def _function_sites(
 
     func.body.visit(Collect())
     return found
+
+
+def _arguments(func: cst.FunctionDef) -> set[str]:
+    """The parameters of ``func`` that it never deletes: bound wherever the expression is.
+    Another local may be unbound where the expression short-circuits past it, and a helper
+    reads its arguments before it runs, so only these are passed."""
+    params = func.params
+    names = {p.name.value for p in [*params.params, *params.kwonly_params, *params.posonly_params]}
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+    deleted: set[str] = set()
+
+    class Find(cst.CSTVisitor):
+        def visit_Del(self, node: cst.Del) -> None:
+            deleted.update(n.value for n in _names_in(node.target))
+
+    func.body.visit(Find())
+    return names - deleted
+
+
+def _names_in(node: cst.CSTNode) -> list[cst.Name]:
+    found: list[cst.Name] = []
+
+    class Collect(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            found.append(node)
+
+    node.visit(Collect())
+    return found
+
+
+def _plain(text: str) -> bool:
+    """One line, and no class-private name (``self.__x`` is ``self._Class__x`` in a method,
+    not in a helper at module level)."""
+    mangled = any(w.startswith("__") and not w.endswith("__") for w in re.findall(r"\w+", text))
+    return "\n" not in text and not mangled
 
 
 def _free(name: str, taken: set[str]) -> str:
@@ -130,7 +173,8 @@ def _free(name: str, taken: set[str]) -> str:
 
 @functools.lru_cache(maxsize=256)
 def _extracted(code: str, pick: int) -> tuple[str, str]:
-    target, name, params, top, function = _sites(code)[pick]
+    module, sites = _sites(code)
+    target, name, params, top, function = sites[pick]
     call = cst.Call(cst.Name(name), [cst.Arg(cst.Name(p)) for p in params],
                     lpar=target.lpar, rpar=target.rpar)  # fmt: skip
     body = cst.SimpleStatementLine([cst.Return(target.with_changes(lpar=(), rpar=()))])
@@ -154,10 +198,10 @@ def _extracted(code: str, pick: int) -> tuple[str, str]:
                 )
             return updated_node
 
-    return parse(code).visit(Apply()).code, f"Extract `{name}` from `{function}`."
+    return module.visit(Apply()).code, f"Extract `{name}` from `{function}`."
 
 
 def extract_helper(code: str, rng: random.Random) -> tuple[str, str] | None:
     """Move one expression of one function into a new helper function (None if none fits)."""
-    sites = _sites(code)
+    sites = _sites(code)[1]
     return _extracted(code, rng.randrange(len(sites))) if sites else None

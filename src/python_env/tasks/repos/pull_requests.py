@@ -32,6 +32,9 @@ CLEAN_WORDS = "No behaviour change intended."
 # Logic changes a module gets at most: with more of them, flagging every changed line pays less.
 MAX_REFACTORS = 3
 LOGIC = {**refactors.CHANGES, "extract_helper": extract_helper}
+# Lines a description has at least, clean or planted: a planted one has its own and a benign
+# one, so a clean pull request of one change would always be clean.
+MIN_LINES = 2
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,8 @@ def draft(
             continue
         heads[path], references[path] = head, benign
         said += [f"- `{path}`: {line}" for line in sorted(lines)]  # sorted: no line's place tells
-    if not benign_lines or (planted is not None and not issue_path):
-        return None  # a planted change alone would stand out where no clean one can be made
+    if not benign_lines or len(said) < MIN_LINES or (planted is not None and not issue_path):
+        return None  # a planted change alone, or a clean one-liner, would say which it is
     head_tree = base.updated(heads)
     where = _where(sorted(heads))
     title = rng.choice(TITLES).format(where=where)

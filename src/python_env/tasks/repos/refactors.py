@@ -45,6 +45,9 @@ PHRASES = ("Simplify `{}`.", "Streamline the logic of `{}`.", "Tidy up `{}`.",
            "Restructure `{}` for readability.")  # fmt: skip
 
 
+_SPACE = cst.SimpleWhitespace(" ")
+
+
 @dataclass(frozen=True)
 class Refactor:
     """A rewrite of one node of type ``kind`` for which ``site`` holds, inside a function (and,
@@ -85,8 +88,9 @@ def _de_morgan(node: cst.If) -> cst.If:
     swapped = cst.Or() if isinstance(inner.operator, cst.And) else cst.And()
     pair = cst.BooleanOperation(negated(inner.left), swapped, negated(inner.right))
     if isinstance(test, cst.UnaryOperation):
-        return node.with_changes(test=pair)
-    return node.with_changes(test=cst.UnaryOperation(cst.Not(), parenthesised(pair)))
+        return node.with_changes(test=pair, whitespace_before_test=_SPACE)
+    new = cst.UnaryOperation(cst.Not(), parenthesised(pair))
+    return node.with_changes(test=new, whitespace_before_test=_SPACE)
 
 
 def _block_pair(node: cst.If) -> bool:
@@ -106,6 +110,7 @@ def _swap_branches(node: cst.If) -> cst.If:
     assert isinstance(node.orelse, cst.Else)
     return node.with_changes(
         test=negated(node.test),
+        whitespace_before_test=_SPACE,  # ``if(c):`` -> ``if not c:`` needs it
         body=node.orelse.body,
         orelse=node.orelse.with_changes(body=node.body),
     )
@@ -136,9 +141,15 @@ def _merge_ifs(node: cst.If) -> cst.If:
 
 
 def _swap_ternary(node: cst.IfExp) -> cst.IfExp:
-    """``a if c else b`` becomes ``b if not c else a`` (``not c`` becomes ``c``)."""
+    """``a if c else b`` becomes ``b if not c else a`` (``not c`` becomes ``c``); a branch
+    that is itself a conditional expression or a lambda goes in parentheses."""
     test = parenthesised(negated(node.test))
-    return node.with_changes(test=test, body=node.orelse, orelse=node.body)
+    return node.with_changes(
+        test=test,
+        body=parenthesised(node.orelse),
+        orelse=parenthesised(node.body),
+        whitespace_after_if=_SPACE,  # ``x if(c) else y`` -> ``y if not c else x`` needs it
+    )
 
 
 def _none(node: cst.BaseExpression) -> bool:
@@ -192,8 +203,9 @@ Found = tuple[cst.CSTNode, str, frozenset[int]]  # the node, its function, its a
 
 
 @functools.lru_cache(maxsize=64)
-def _sites(code: str) -> dict[str, tuple[Found, ...]]:
-    """Every refactor's sites in the module, in source order (one pass over its tree)."""
+def _sites(code: str) -> tuple[cst.Module, dict[str, tuple[Found, ...]]]:
+    """The module's tree and every refactor's sites in it, in source order (one pass). The
+    tree is the one its sites belong to: a rewrite finds its target in it by identity."""
     found: dict[str, list[Found]] = {name: [] for name in REFACTORS}
     by_kind: dict[type[cst.CSTNode], list[tuple[str, Refactor]]] = {}
     for name, refactor in REFACTORS.items():
@@ -220,14 +232,16 @@ def _sites(code: str) -> dict[str, tuple[Found, ...]]:
             if isinstance(original_node, cst.FunctionDef | cst.ClassDef):
                 names.pop()
 
-    parse(code).visit(Collect())
-    return {name: tuple(sites) for name, sites in found.items()}
+    module = parse(code)
+    module.visit(Collect())
+    return module, {name: tuple(sites) for name, sites in found.items()}
 
 
 @functools.lru_cache(maxsize=256)
 def _rewritten(code: str, name: str, pick: int) -> tuple[str, str]:
     """The module with site ``pick`` of refactor ``name`` rewritten, and its line."""
-    target, function, above = _sites(code)[name][pick]
+    module, sites = _sites(code)
+    target, function, above = sites[name][pick]
     rewrite = REFACTORS[name].rewrite
 
     class Apply(cst.CSTTransformer):
@@ -237,12 +251,12 @@ def _rewritten(code: str, name: str, pick: int) -> tuple[str, str]:
         def on_leave(self, original_node: Any, updated_node: Any) -> Any:
             return rewrite(updated_node) if original_node is target else updated_node
 
-    return parse(code).visit(Apply()).code, describe(function)
+    return module.visit(Apply()).code, describe(function)
 
 
 def _change(name: str) -> Change:
     def change(code: str, rng: random.Random) -> tuple[str, str] | None:
-        sites = _sites(code)[name]
+        sites = _sites(code)[1][name]
         return _rewritten(code, name, rng.randrange(len(sites))) if sites else None
 
     change.__doc__ = f"Refactor ``{name}`` at one seeded site (None if it has none)."

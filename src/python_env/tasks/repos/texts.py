@@ -53,7 +53,7 @@ _PR_ASK = {
     "more of the project's own suite, check the fix and that nothing else broke; the test "
     "files always run as the project ships them. Submit (not approve) when the fix is in.",
 }
-FEW_CHANGES, MANY_CHANGES = 1, 4  # described changes of an easy and of a hard review
+FEW_CHANGES, MANY_CHANGES = 2, 4  # described changes of an easy and of a hard review (2 at least)
 
 
 def pr_instructions(project: Project, kinds: Sequence[TaskKind], visible: Sequence[str]) -> str:
