@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 import libcst as cst
 from libcst.metadata import FunctionScope, MetadataWrapper, ScopeProvider
 
+from python_env.tasks.generate.injectors.base import names_in, parameter_names
 from python_env.tasks.repos.refactors import parse
 
 Change = Callable[[str, random.Random], tuple[str, str] | None]
@@ -184,28 +185,13 @@ def _functions(module: cst.Module) -> dict[cst.FunctionDef, str]:
 
 def _dynamic(func: cst.FunctionDef) -> bool:
     """Whether the function reaches its locals by name (``locals()``, ``eval``...)."""
-    return bool(_names(func) & _DYNAMIC)
-
-
-def _names(node: cst.CSTNode) -> set[str]:
-    names: set[str] = set()
-
-    class Collect(cst.CSTVisitor):
-        def visit_Name(self, node: cst.Name) -> None:
-            names.add(node.value)
-
-    node.visit(Collect())
-    return names
+    return bool(names_in(func) & _DYNAMIC)
 
 
 def _declared(func: cst.FunctionDef) -> set[str]:
     """Names a ``global``/``nonlocal`` statement (here or in a nested function) names, and the
     parameters: renaming those would change what callers or other scopes see."""
-    names = {p.name.value for p in [*func.params.params, *func.params.kwonly_params,
-                                    *func.params.posonly_params]}  # fmt: skip
-    for star in (func.params.star_arg, func.params.star_kwarg):
-        if isinstance(star, cst.Param):
-            names.add(star.name.value)
+    names = parameter_names(func)
 
     class Collect(cst.CSTVisitor):
         def visit_Global(self, node: cst.Global) -> None:

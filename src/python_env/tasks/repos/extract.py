@@ -24,6 +24,7 @@ from typing import Any
 import libcst as cst
 from libcst.metadata import FunctionScope, MetadataWrapper, ScopeProvider
 
+from python_env.tasks.generate.injectors.base import contains, names_in, parameter_names
 from python_env.tasks.repos.refactors import parse
 
 KINDS = (cst.BooleanOperation, cst.Comparison, cst.BinaryOperation)
@@ -32,6 +33,7 @@ _FRAME = {"super", "locals", "vars", "eval", "exec", "globals", "__class__"}
 _SCOPES = (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp,
            cst.FunctionDef, cst.ClassDef)  # fmt: skip
 _UNSAFE = (cst.Yield, cst.Await, cst.NamedExpr, cst.StarredElement)
+GLOBALS = (cst.Global, cst.Nonlocal)  # a function declaring these is left alone
 Found = tuple[cst.BaseExpression, str, tuple[str, ...], cst.CSTNode, str]
 # the expression, the helper's name, its parameters, the top-level statement it goes above,
 # the qualified name of the function it comes from
@@ -64,20 +66,6 @@ def _read_names(node: cst.CSTNode) -> list[str] | None:
     return None if unsafe else names
 
 
-def _declares(func: cst.FunctionDef) -> bool:
-    """Whether ``func`` declares ``global`` or ``nonlocal`` names (left alone)."""
-    found = False
-
-    class Find(cst.CSTVisitor):
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            nonlocal found
-            found = found or isinstance(node, cst.Global | cst.Nonlocal)
-            return not found
-
-    func.body.visit(Find())
-    return found
-
-
 @functools.lru_cache(maxsize=64)
 def _sites(code: str) -> tuple[cst.Module, tuple[Found, ...]]:
     """The module's tree and the expressions a helper can take from it (the tree is the one
@@ -93,7 +81,7 @@ def _sites(code: str) -> tuple[cst.Module, tuple[Found, ...]]:
             funcs = [s for s in stmt.body.body if isinstance(s, cst.FunctionDef)]
         for func in funcs:
             scope = scopes.get(func.body)
-            if isinstance(scope, FunctionScope) and not _declares(func):
+            if isinstance(scope, FunctionScope) and not contains(func.body, GLOBALS):
                 local = {a.name for a in scope.assignments}  # parameters included
                 found += _function_sites(func, stmt, owner + func.name.value, local, taken)
     return wrapper.module, tuple(found)
@@ -131,30 +119,14 @@ def _arguments(func: cst.FunctionDef) -> set[str]:
     """The parameters of ``func`` that it never deletes: bound wherever the expression is.
     Another local may be unbound where the expression short-circuits past it, and a helper
     reads its arguments before it runs, so only these are passed."""
-    params = func.params
-    names = {p.name.value for p in [*params.params, *params.kwonly_params, *params.posonly_params]}
-    for star in (params.star_arg, params.star_kwarg):
-        if isinstance(star, cst.Param):
-            names.add(star.name.value)
     deleted: set[str] = set()
 
     class Find(cst.CSTVisitor):
         def visit_Del(self, node: cst.Del) -> None:
-            deleted.update(n.value for n in _names_in(node.target))
+            deleted.update(names_in(node.target))
 
     func.body.visit(Find())
-    return names - deleted
-
-
-def _names_in(node: cst.CSTNode) -> list[cst.Name]:
-    found: list[cst.Name] = []
-
-    class Collect(cst.CSTVisitor):
-        def visit_Name(self, node: cst.Name) -> None:
-            found.append(node)
-
-    node.visit(Collect())
-    return found
+    return parameter_names(func) - deleted
 
 
 def _plain(text: str) -> bool:

@@ -275,6 +275,42 @@ def hunk_span(hunk: tuple[int, int, int, int], n_lines: int) -> tuple[int, int]:
     return max(1, j1), max(1, min(n_lines, j1 + 1))
 
 
+def contains(node: cst.CSTNode, kinds: type[Any] | tuple[type[Any], ...]) -> bool:
+    """Whether ``node`` or anything inside it is of one of ``kinds`` (stops at the first)."""
+    found = False
+
+    class Find(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            nonlocal found
+            found = found or isinstance(node, kinds)
+            return not found
+
+    node.visit(Find())
+    return found
+
+
+def names_in(node: cst.CSTNode) -> set[str]:
+    """Every ``Name`` inside ``node`` (attribute and keyword names included)."""
+    names: set[str] = set()
+
+    class Collect(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            names.add(node.value)
+
+    node.visit(Collect())
+    return names
+
+
+def parameter_names(func: cst.FunctionDef) -> set[str]:
+    """The names of every parameter of ``func``, ``*args`` and ``**kwargs`` included."""
+    params = func.params
+    names = {p.name.value for p in [*params.posonly_params, *params.params, *params.kwonly_params]}
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+    return names
+
+
 def is_name(node: cst.CSTNode | None, *names: str) -> bool:
     return isinstance(node, cst.Name) and (not names or node.value in names)
 

@@ -14,7 +14,7 @@ from typing import Any
 import libcst as cst
 
 from python_env.tasks.generate.injectors import register
-from python_env.tasks.generate.injectors.base import Edit, Scan, Site, block_of, const
+from python_env.tasks.generate.injectors.base import Edit, Scan, Site, block_of, const, contains
 from python_env.tasks.generate.injectors.bugs_ops import BOUNDARY
 from python_env.types import Category, Severity
 
@@ -152,16 +152,7 @@ def broken_merge_ifs(scan: Scan) -> list[Site]:
 
 def pure(node: cst.CSTNode) -> bool:
     """No call, await, yield or assignment inside: evaluating it in another order is the same."""
-    found = False
-
-    class Find(cst.CSTVisitor):
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            nonlocal found
-            found = found or isinstance(node, cst.Call | cst.Await | cst.Yield | cst.NamedExpr)
-            return not found
-
-    node.visit(Find())
-    return not found
+    return not contains(node, (cst.Call, cst.Await, cst.Yield, cst.NamedExpr))
 
 
 def constant(node: cst.BaseExpression) -> bool:
