@@ -213,24 +213,28 @@ def _sites(code: str) -> tuple[cst.Module, dict[str, tuple[Found, ...]]]:
     in_block: set[int] = set()
     stack: list[cst.CSTNode] = []
     names: list[str] = []
+    functions = 0  # functions open on the stack: sites are inside one
 
     class Collect(cst.CSTVisitor):
         def on_visit(self, node: cst.CSTNode) -> bool:
+            nonlocal functions
             if isinstance(node, cst.IndentedBlock):
                 in_block.update(id(s) for s in node.body)
-            inside = any(isinstance(n, cst.FunctionDef) for n in stack)
-            for name, refactor in by_kind.get(type(node), ()) if inside else ():
+            for name, refactor in by_kind.get(type(node), ()) if functions else ():
                 if refactor.site(node) and (not refactor.statement or id(node) in in_block):
                     found[name].append((node, ".".join(names), frozenset(map(id, stack))))
             stack.append(node)
             if isinstance(node, cst.FunctionDef | cst.ClassDef):
                 names.append(node.name.value)
+                functions += isinstance(node, cst.FunctionDef)
             return True
 
         def on_leave(self, original_node: cst.CSTNode) -> None:
+            nonlocal functions
             stack.pop()
             if isinstance(original_node, cst.FunctionDef | cst.ClassDef):
                 names.pop()
+                functions -= isinstance(original_node, cst.FunctionDef)
 
     module = parse(code)
     module.visit(Collect())
