@@ -51,7 +51,7 @@ def _undocumented(code: str) -> tuple[cst.Module, tuple[tuple[cst.FunctionDef, s
     or private helpers when no public function lacks one. Cached, as the other analyses here:
     drafts change the same snapshot modules over and over, and libcst trees are immutable."""
     module = parse(code)
-    qualified = _functions(module)
+    qualified = qualified_functions(module)
     bare = [(f, name) for f, name in qualified.items() if len(f.name.value) > 2
             and not (f.name.value.startswith("__") and f.name.value.endswith("__"))
             and isinstance(f.body, cst.IndentedBlock) and f.get_docstring() is None]  # fmt: skip
@@ -99,7 +99,7 @@ def _rename_options(code: str) -> tuple[cst.Module, tuple[Renaming, ...]]:
     scopes = wrapper.resolve(ScopeProvider)
     taken = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", code))
     options: list[Renaming] = []
-    for func, qualified in _functions(wrapper.module).items():
+    for func, qualified in qualified_functions(wrapper.module).items():
         scope = scopes.get(func.body)
         if not isinstance(scope, FunctionScope) or _dynamic(func):
             continue
@@ -161,7 +161,7 @@ CHANGES: dict[str, Change] = {
 }
 
 
-def _functions(module: cst.Module) -> dict[cst.FunctionDef, str]:
+def qualified_functions(module: cst.Module) -> dict[cst.FunctionDef, str]:
     """Every function of the module (in source order) -> its qualified name (``Class.method``),
     so that two methods of one name read apart in a description."""
     found: dict[cst.FunctionDef, str] = {}

@@ -1,14 +1,15 @@
 """Pull requests to review: benign changes to a few modules, with or without a planted issue.
 
 The head of a pull request is the snapshot with the same seeded benign changes applied to each
-module it touches: one to three refactors of its logic (``refactors``) and perhaps a tidying one
-(``benign``: docstrings, renames, sorted imports). A planted issue is a mutant of one of those
-modules, changed the same way, so its lines sit among the benign ones and only they are the
-answer key; the description names its function as it names a refactored one, in sorted lines,
-so neither the words nor their order point at it. A draft whose planted change cannot be told
-apart from its benign ones (the two diffs overlap), lies outside any function, or stands alone
-(nothing benign applies) is refused. The generator then runs the project's tests on the head:
-a clean pull request must change no outcome, a planted one must break at least one test.
+module it touches: one to three refactors of its logic (``refactors``), perhaps a small feature
+(``features``: a parameter for a hard-coded keyword, a readable repr) and perhaps a tidying
+change (``benign``: docstrings, renames, sorted imports). A planted issue is a mutant of one of
+those modules, changed the same way, so its lines sit among the benign ones and only they are
+the answer key; the description names its function as it names a refactored one, in sorted
+lines, so neither the words nor their order point at it. A draft whose planted change cannot be
+told apart from its benign ones (the two diffs overlap), lies outside any function, or stands
+alone (nothing benign applies) is refused. The generator then runs the project's tests on the
+head: a clean pull request must change no outcome, a planted one must break at least one test.
 """
 
 from __future__ import annotations
@@ -23,15 +24,20 @@ from python_env.tasks.repo_task import PullRequest
 from python_env.tasks.repos import refactors
 from python_env.tasks.repos.benign import CHANGES, apply_changes
 from python_env.tasks.repos.extract import extract_helper
+from python_env.tasks.repos.features import add_repr, expose_keyword
 from python_env.tasks.repos.refactors import describe, refactor_order
 from python_env.tasks.workspace import Workspace
 
 TITLES = ("Tidy up {where}", "Clean up {where}", "Readability pass over {where}",
           "Small cleanups in {where}")  # fmt: skip
 CLEAN_WORDS = "No behaviour change intended."
+FEATURE_WORDS = "No other behaviour change intended."
+# Share of modules that also get a small feature (``features``) when one fits.
+FEATURE_SHARE = 0.5
 # Logic changes a module gets at most: with more of them, flagging every changed line pays less.
 MAX_REFACTORS = 3
 LOGIC = {**refactors.CHANGES, "extract_helper": extract_helper}
+FEATURES = {"keyword": expose_keyword, "repr": add_repr}
 # Lines a description has at least, clean or planted: a planted one has its own and a benign
 # one, so a clean pull request of one change would always be clean.
 MIN_LINES = 2
@@ -66,13 +72,15 @@ def draft(
     said: list[str] = []
     issue_path, issue_lines = "", (0, 0)
     benign_lines = 0
+    featured = False
     for path in sorted(modules):
         here = planted is not None and path == planted[0]
         edit = _edit(rng, here)
-        benign, lines = edit(base[path])
+        benign, lines, added = edit(base[path])
+        featured |= added
         head = benign
         if planted is not None and here:
-            head, again = edit(planted[1])
+            head, again, _ = edit(planted[1])
             span = _planted_span(benign, head, path)
             function = enclosing_function(head, span[0]) if span else ""
             if again != lines or span is None or not function:
@@ -91,27 +99,31 @@ def draft(
     head_tree = base.updated(heads)
     where = _where(sorted(heads))
     title = rng.choice(TITLES).format(where=where)
-    description = "\n".join([f"This pull request tidies {where}:", "", *said, "", CLEAN_WORDS])
+    closing = FEATURE_WORDS if featured else CLEAN_WORDS
+    description = "\n".join([f"This pull request tidies {where}:", "", *said, "", closing])
     pr = PullRequest(title=title, description=description, diff=unified_diff(base, head_tree))
     return Draft(head_tree, base.updated(references), pr, len(said), issue_path, issue_lines)
 
 
-def _edit(rng: random.Random, planted: bool) -> Callable[[str], tuple[str, list[str]]]:
+def _edit(rng: random.Random, planted: bool) -> Callable[[str], tuple[str, list[str], bool]]:
     """One module's benign changes, drawn with ``rng``, the same whichever text they are applied
-    to (the module, or its mutant): one to three changes to its logic, the planted one counting
-    as one (it is described as a refactor), and at most one tidying change (one, if nothing
-    else changes the module)."""
+    to (the module, or its mutant): perhaps a small feature, one to three changes to its logic,
+    the planted one counting as one (it is described as a refactor), and at most one tidying
+    change (one, if nothing else changes the module). The edit returns the new text, its
+    description's lines and whether a feature is among them."""
     logic = refactor_order(LOGIC, rng)  # tried in this order
     tidy = rng.sample(sorted(CHANGES), len(CHANGES))
     logic_changes, tidying = rng.randint(1, MAX_REFACTORS) - planted, rng.randint(0, 1)
     seed = rng.getrandbits(32)
+    features = rng.sample(sorted(FEATURES), len(FEATURES)) if rng.random() < FEATURE_SHARE else []
 
-    def edit(code: str) -> tuple[str, list[str]]:
+    def edit(code: str) -> tuple[str, list[str], bool]:
         changes = random.Random(seed)
+        code, added = apply_changes(code, features, changes, 1, FEATURES)
         code, said = apply_changes(code, logic, changes, logic_changes, LOGIC)
-        least = 0 if said or planted else 1
+        least = 0 if said or added or planted else 1
         code, more = apply_changes(code, tidy, changes, max(tidying, least))
-        return code, said + more
+        return code, added + said + more, bool(added)
 
     return edit
 
