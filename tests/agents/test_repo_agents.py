@@ -22,8 +22,10 @@ from python_env.agents.repo_heuristic import (
     imported_files,
     is_test_path,
     numbered_lines,
+    raise_sites,
 )
 from python_env.environment.models import ActionKind
+from python_env.types import ExitReason, Suite, TestReport, TestVerdict, VerdictKind
 from tests.agents.conftest import REPO_TASKS, RepoServer
 from tests.agents.fake_openai import FakeOpenAI, scripted
 from tests.repo_helpers import (
@@ -122,12 +124,13 @@ def test_the_heuristic_reviews_only_the_files_a_pull_request_changes(
 def test_without_a_pull_request_the_heuristic_follows_the_failing_tests(
     repo_server: RepoServer,
 ) -> None:
-    # SIGN's pull request shows no diff: test_add fails; tests/test_ops.py imports calc. It
-    # finds nothing there, so it approves the pull request.
+    # SIGN's pull request shows no diff: test_add fails (an assert: no line of calc raised);
+    # tests/test_ops.py imports calc. It finds nothing there, but a failing test is reason
+    # enough not to approve.
     (result,) = play(repo_server, "heuristic", [{"task_id": SIGN.id}])
     labels = [t.action_label() for t in result.transitions]
     assert labels == ["run_tests()", "list_files()", "search()",
-                      "read_file(src/calc/__init__.py)", "approve()"]  # fmt: skip
+                      "read_file(src/calc/__init__.py)", "submit()"]  # fmt: skip
     search = result.transitions[2].action
     assert search is not None and search.path_glob == "tests/test_ops.py"
     assert result.error is None and result.score == 0.0  # nothing a linter sees
@@ -136,17 +139,35 @@ def test_without_a_pull_request_the_heuristic_follows_the_failing_tests(
     assert [t.action_label() for t in quiet.transitions] == ["run_tests()", "submit()"]
 
 
-def test_the_heuristic_approves_a_pull_request_whose_added_lines_it_finds_nothing_in(
+def test_the_heuristic_approves_a_pull_request_only_when_tests_and_linters_are_quiet(
     repo_server: RepoServer,
 ) -> None:
     clean, planted = play(
         repo_server, "heuristic", [{"task_id": t.id} for t in (CLEAN_PR, PLANTED_PR)]
     )
-    for result in (clean, planted):  # the files the diff touches, then the verdict
-        labels = [t.action_label() for t in result.transitions]
-        assert labels == [f"read_file({OPS_PY})", f"read_file({STATS_PY})", "approve()"]
+    for result, verdict in ((clean, "approve()"), (planted, "submit()")):
+        labels = [t.action_label() for t in result.transitions]  # tests, the diff's files
+        assert labels == ["run_tests()", f"read_file({OPS_PY})", f"read_file({STATS_PY})", verdict]
     assert clean.score == 1.0  # the right verdict
-    assert planted.score == 0.0  # a behaviour change no linter sees: approved, wrongly
+    assert planted.score == 0.0  # its visible test fails, on an assert: not approved, not found
+
+
+def test_the_lines_failing_tests_raised_at_are_read_from_their_messages() -> None:
+    def verdict(name: str, message: str) -> TestVerdict:
+        kind = VerdictKind.FAIL_TO_PASS
+        return TestVerdict(name=name, passed=not message, kind=kind, message=message)
+
+    where = "(raised at src/calc/ops.py:2 in add, from tests/test_ops.py:6 in test_add)"
+    report = TestReport(suite=Suite.VISIBLE, exit_reason=ExitReason.OK, verdicts=(
+        verdict("t1", f"KeyError: 2 {where}"),
+        verdict("t2", "TypeError: x (raised at tests/test_ops.py:9 in test_mul)"),  # a test file
+        verdict("t3", f"KeyError: 5 {where}"),
+        verdict("t4", "ValueError: (raised at src/calc/stats.py:4 in mean, from src/x.py:1 in f)"),
+        verdict("t5", "assert on line 6: got -1, expected 5"),
+        verdict("t6", ""),
+    ))  # fmt: skip
+    assert raise_sites(report) == [(OPS_PY, 2), (STATS_PY, 4)]
+    assert raise_sites(None) == []
 
 
 def test_random_may_approve_a_pull_request(repo_server: RepoServer) -> None:

@@ -60,6 +60,24 @@ def test_a_project_runs_under_pytest_with_its_conftests_and_helpers(
     assert score(executor, run(executor, BAD)) == 0.0
 
 
+def test_a_raised_test_says_where_in_the_project_and_its_tests(
+    executor: ForkServerExecutor,
+) -> None:
+    report = run(executor, GOOD.replace("return a + b", "return {}[a]"), select=(IDS[0],))
+    (outcome,) = report.outcomes
+    assert outcome.status.value == "raised" and outcome.value == "KeyError"
+    # innermost first; pytest's and the harness's own frames are left out
+    assert outcome.message == (
+        "KeyError: 2 (raised at src/calc/ops.py:2 in add, from tests/test_ops.py:6 in test_add)"
+    )
+    deep = "def add(a, b):\n    return add(a, b)\n\n\ndef mul(a, b):\n    return a * b\n"
+    (outcome,) = run(executor, deep, select=(IDS[0],)).outcomes
+    assert outcome.value == "RecursionError" and outcome.message.endswith(
+        " (raised at src/calc/ops.py:2 in add, from src/calc/ops.py:2 in add,"
+        " from src/calc/ops.py:2 in add)"
+    )  # the innermost frames, however deep
+
+
 def test_a_selection_runs_only_those_tests(executor: ForkServerExecutor) -> None:
     report = run(executor, GOOD, select=(IDS[2], IDS[3]))
     assert [o.name for o in report.outcomes] == [IDS[2], IDS[3]]

@@ -1,7 +1,11 @@
 """The heuristic agent on a repository task: which files to analyse, read through the actions.
 
 The observation never holds the tree, so the agent reads what it reviews (``read_file``, 400
-lines a call) and analyses only files it has reason to think changed:
+lines a call). It first runs the visible tests (when the task lists any): a failing test's
+message says where it raised (``raised at pkg/mod.py:12 in f, from tests/...``), and the
+innermost frame in the project's code (on a pull request: on a line the diff adds) is flagged
+as a bug, the way a developer starts from a traceback. Then it analyses only files it has
+reason to think changed:
 
 1. those a pull request's diff touches (findings only on the lines the diff adds: a reviewer
    comments on the change);
@@ -11,23 +15,26 @@ lines a call) and analyses only files it has reason to think changed:
    project's modules the failing test files import (one ``search`` for import lines per file).
 
 ruff and bandit findings on those files, in the task's categories and with their ``path``, go in
-one review; then it submits. On a pull request with no finding it approves instead (a reviewer
-who sees nothing wrong says so: a clean pull request is answered with approve). It edits
-nothing: an autofix across a real project (dropping an "unused" import that is a re-export, say)
-breaks more than it mends. Deterministic, and it reads only what the observations show.
+one review with the flagged lines; then it submits. On a pull request with no finding and no
+failing visible test it approves instead (a reviewer who sees nothing wrong says so: a clean
+pull request is answered with approve). It edits nothing: an autofix across a real project
+(dropping an "unused" import that is a re-export, say) breaks more than it mends.
+Deterministic, and it reads only what the observations show.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Collection, Generator, Sequence
 
 from python_env.environment.models import ActionKind, CodeReviewAction, CodeReviewObservation
-from python_env.types import MAX_FINDINGS, Category, Finding
+from python_env.types import MAX_FINDINGS, Category, Finding, Severity, TestReport, TestVerdict
 
 MAX_FILES = 4  # files analysed: each costs a read (or more) of the step budget
 MAX_TEST_FILES = 3  # failing test files whose imports are searched
 RESERVED = 2  # steps kept for the review and the submit
+MAX_RAISE_SITES = 1  # lines flagged because the failing tests raise there
 IMPORT_LINES = r"^\s*(from|import)\s"
 SUBMIT = CodeReviewAction(kind=ActionKind.SUBMIT)
 APPROVE = CodeReviewAction(kind=ActionKind.APPROVE)
@@ -41,6 +48,7 @@ _READ = re.compile(r"lines (\d+)-(\d+) of (\d+)")
 _PY_PATH = re.compile(r"[\w./-]+\.py\b")
 _FROM = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+\(?([^#]*)")
 _IMPORT = re.compile(r"^\s*import\s+([^#]+)")
+_RAISED = re.compile(r"\(raised at (.+)\)$")
 
 
 class RepoReviewer:
@@ -74,11 +82,19 @@ class RepoReviewer:
             targets = dict(added_lines(first.pull_request.diff))
         if not targets and first.workspace is not None:
             targets = {p: None for p in first.workspace.changed if p.endswith(".py")}
-        if not targets and first.test_ids and self._left() > 0:
+        ran = None
+        if first.test_ids and self._left() > 0:
             ran = yield CodeReviewAction(kind=ActionKind.RUN_TESTS)
+        failing = ran is not None and any(not v.passed for v in _verdicts(ran))
+        # where the failing tests raised, in the project's code (on a pull request: its lines)
+        findings = [
+            _raised_here(path, line)
+            for path, line in raise_sites(ran.test_report if ran else None)[:MAX_RAISE_SITES]
+            if first.pull_request is None or line in (targets.get(path) or ())
+        ]
+        if not targets and ran is not None:
             suspects = yield from self._suspects(ran)
             targets = {p: None for p in suspects}
-        findings: list[Finding] = []
         for path, keep in list(targets.items())[:MAX_FILES]:
             lines = yield from self._read(path)
             if not lines:
@@ -91,12 +107,13 @@ class RepoReviewer:
                     findings.append(finding.model_copy(update={"path": path}))
         if findings:
             yield CodeReviewAction(kind=ActionKind.REVIEW, findings=findings[:MAX_FINDINGS])
-        yield APPROVE if first.pull_request is not None and not findings else SUBMIT
+        clean = not findings and not failing
+        yield APPROVE if first.pull_request is not None and clean else SUBMIT
 
     def _suspects(self, ran: CodeReviewObservation) -> Reads:
         """The project files the failing visible tests of ``ran`` point at (not test files)."""
         report = ran.test_report
-        failed = [v for v in report.verdicts if not v.passed] if report else []
+        failed = [v for v in _verdicts(ran) if not v.passed]
         if not failed or self._left() < 2:
             return []
         listed = yield CodeReviewAction(kind=ActionKind.LIST_FILES, pattern="*.py")
@@ -159,6 +176,33 @@ def added_lines(diff: str) -> dict[str, frozenset[int]]:
             old_left = int(hunk.group(1) or 1)
             line_no, new_left = int(hunk.group(2)), int(hunk.group(3) or 1)
     return {p: frozenset(n) for p, n in files.items() if p.endswith(".py")}
+
+
+def raise_sites(report: TestReport | None) -> list[tuple[str, int]]:
+    """Where the failing tests of a ``run_tests`` report raised, as their messages say
+    (``(raised at pkg/mod.py:12 in f, from tests/...)``): for each, its innermost frame in the
+    project's code (test files are not where a bug is planted), the most frequent first."""
+    sites: Counter[tuple[str, int]] = Counter()
+    for verdict in report.verdicts if report is not None else ():
+        found = _RAISED.search(verdict.message) if not verdict.passed else None
+        for frame in found.group(1).split(", from ") if found else ():
+            path, _, line = frame.partition(" in ")[0].rpartition(":")
+            if line.isdigit() and not is_test_path(path):
+                sites[path, int(line)] += 1
+                break
+    return [site for site, _ in sites.most_common()]
+
+
+def _verdicts(ran: CodeReviewObservation) -> tuple[TestVerdict, ...]:
+    return ran.test_report.verdicts if ran.test_report is not None else ()
+
+
+def _raised_here(path: str, line: int) -> Finding:
+    return Finding(
+        path=path, start_line=line, end_line=line, category=Category.BUG, severity=Severity.HIGH,
+        message="The failing tests raise an exception here: the code on this line is wrong "
+        "for the inputs they give it.",
+    )  # fmt: skip
 
 
 def numbered_lines(output: str) -> list[str]:

@@ -18,6 +18,7 @@ with its checks and return value, as in return-style jobs.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import inspect
 import os
@@ -52,6 +53,9 @@ ARGS = [
     "-p", "no:pastebin", "-p", "no:stepwise", "-p", "no:doctest",
 ]  # fmt: skip
 _NOT_RUN = (pytest.skip.Exception, pytest.xfail.Exception)
+MAX_MESSAGE = 1_000
+WHERE_FRAMES = 3  # frames a raised test's message names, innermost first
+MAX_FRAME = 200
 
 
 class Reporter:
@@ -246,7 +250,7 @@ class Runner:
     def _outcome(self, returned: Callable[[Any], tuple[str, Any, str]]) -> tuple[str, Any, str]:
         for error in self.reporter.errors:  # the first phase that failed decides
             if isinstance(error, _NOT_RUN):
-                return protocol.SKIPPED, None, f"skipped: {error}"[:1_000]
+                return protocol.SKIPPED, None, f"skipped: {error}"[:MAX_MESSAGE]
             return (protocol.RAISED, *_raised(error))
         return returned(self.reporter.returned)
 
@@ -290,7 +294,33 @@ class CollectionError(Exception):
 
 
 def _raised(exc: BaseException) -> tuple[str, str]:
-    return type(exc).__name__, f"{type(exc).__name__}: {exc}"[:1_000]
+    """The exception's type, and a message: the exception and where it was raised."""
+    where = _where(exc)
+    said = f"{type(exc).__name__}: {exc}"[: MAX_MESSAGE - len(where)]
+    return type(exc).__name__, said + where
+
+
+def _where(exc: BaseException) -> str:
+    """`` (raised at pkg/mod.py:12 in f, from tests/test_mod.py:30 in test_f)``: the innermost
+    frames of the traceback in the job's own files (project and tests, not pytest or the
+    standard library), innermost first, as a developer's first look at a failure. Line numbers
+    only: reading each frame's source is what made pytest's report slow. "" when none is."""
+    here, root = os.getcwd() + os.sep, RUNNER.rootdir + os.sep if RUNNER else ""
+    frames: collections.deque[str] = collections.deque(maxlen=WHERE_FRAMES)  # the innermost
+    tb = exc.__traceback__
+    while isinstance(tb, types.TracebackType):
+        code = tb.tb_frame.f_code
+        path = code.co_filename
+        for prefix in (here, root):
+            if prefix and path.startswith(prefix):
+                path = path[len(prefix) :]
+        if path and not os.path.isabs(path) and not path.startswith("<"):
+            frames.append(f"{path}:{tb.tb_lineno} in {code.co_name}"[:MAX_FRAME])
+        tb = tb.tb_next
+    if not frames:
+        return ""
+    shown = list(reversed(frames))
+    return f" (raised at {shown[0]}" + "".join(f", from {f}" for f in shown[1:]) + ")"
 
 
 def test_id(nodeid: str) -> str:
