@@ -76,6 +76,12 @@ def test_a_raised_test_says_where_in_the_project_and_its_tests(
         " (raised at src/calc/ops.py:2 in add, from src/calc/ops.py:2 in add,"
         " from src/calc/ops.py:2 in add)"
     )  # the innermost frames, however deep
+    gone = (  # the code under test removes the directory it runs in, then raises
+        "import os, tempfile\n\ndef add(a, b):\n    d = tempfile.mkdtemp()\n    os.chdir(d)\n"
+        "    os.rmdir(d)\n    raise ValueError(a)\n\n\ndef mul(a, b):\n    return a * b\n"
+    )
+    (outcome,) = run(executor, gone, select=(IDS[0],)).outcomes
+    assert outcome.value == "ValueError" and outcome.message.startswith("ValueError: 2 (raised at")
 
 
 def test_a_selection_runs_only_those_tests(executor: ForkServerExecutor) -> None:

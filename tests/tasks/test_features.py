@@ -1,12 +1,12 @@
-"""Small features of a pull request: existing calls behave as before, the new behaviour is there,
-and code that would not stay the same is left alone."""
+"""Small features of a pull request: existing calls behave as before, the new choice is there,
+and code whose behaviour or layout would not stay as it was is left alone."""
 
 from __future__ import annotations
 
 import random
 from typing import Any
 
-from python_env.tasks.repos.features import add_repr, expose_keyword
+from python_env.tasks.repos.features import expose_keyword
 from python_env.tasks.repos.pull_requests import CLEAN_WORDS, FEATURE_WORDS, draft
 from python_env.tasks.workspace import Workspace
 
@@ -40,32 +40,26 @@ def shadowed(items, reverse):
     return sorted(items, reverse=True)[: len(reverse)]
 
 
-class Point:
-    def __init__(self, x, y):
-        self.x = x
-        self.y = y
-
-    def norm(self):
-        return abs(self.x) + abs(self.y)
+def reads_locals(items):
+    ordered = sorted(items, reverse=True)
+    return ordered, sorted(locals())
 
 
-class Shown:
-    def __init__(self, name):
-        self.name = name
+def outer(items):
+    def inner(more):
+        return sorted(more, reverse=True)
 
-    def __repr__(self):
-        return "Shown"
-
-
-class Derived(dict):
-    def __init__(self, name):
-        self.name = name
+    return inner(items)
 
 
-class Partial:
-    def __init__(self, name, size):
-        self.name = name
-        self.size = size * 2
+class Table:
+    @staticmethod
+    def rows(items):
+        return sorted(items, key=len)
+
+    @property
+    def width(self):
+        return max(self.cells, default=0)
 """
 
 
@@ -80,8 +74,8 @@ def _all_changes(change: Any, code: str) -> dict[str, str]:
     made: dict[str, str] = {}
     for seed in range(40):
         result = change(code, random.Random(seed))
-        assert result is not None
-        made[result[1]] = result[0]
+        if result is not None:  # None: the pick would make a line too long
+            made[result[1]] = result[0]
     return made
 
 
@@ -91,7 +85,8 @@ def test_an_exposed_keyword_keeps_existing_calls_and_adds_the_choice() -> None:
         "Let callers of `dump` choose `indent` (default `2`).",
         "Let callers of `dump` choose `sort_keys` (default `True`).",
         "Let callers of `order` choose `reverse` (default `True`).",
-    }  # not: a private function, two literals, **options, a name already in use
+    }  # not: private, two literals, **options, a name in use, locals(), nested, decorated
+
     before = _load(CODE)
     for new in made.values():
         after = _load(new)
@@ -103,15 +98,6 @@ def test_an_exposed_keyword_keeps_existing_calls_and_adds_the_choice() -> None:
     assert "def order(items, *, reverse=True):" in made[next(k for k in made if "`order`" in k)]
 
 
-def test_a_repr_shows_the_stored_fields_of_plain_classes_only() -> None:
-    made = _all_changes(add_repr, CODE)
-    assert list(made) == ["Add a readable `repr` to `Point`."]
-    point = _load(next(iter(made.values())))["Point"](1, -2)
-    assert repr(point) == "Point(x=1, y=-2)" and point.norm() == 3
-    assert repr(_load(CODE)["Point"](1, -2)).startswith("<")  # it had none before
-    assert add_repr("class Empty:\n    pass\n", random.Random(0)) is None
-
-
 def test_a_pull_request_with_a_feature_says_so_and_one_without_does_not() -> None:
     base = Workspace({"pkg/core.py": CODE})
     closings = {FEATURE_WORDS: 0, CLEAN_WORDS: 0}
@@ -120,22 +106,27 @@ def test_a_pull_request_with_a_feature_says_so_and_one_without_does_not() -> Non
         if made is None:
             continue
         text = made.pull_request.description
-        featured = "Let callers of" in text or "readable `repr`" in text
+        featured = "Let callers of" in text
         closing = text.splitlines()[-1]
         assert closing == (FEATURE_WORDS if featured else CLEAN_WORDS)
         closings[closing] += 1
     assert all(count >= 3 for count in closings.values())  # both kinds are drafted
 
 
-def test_a_new_parameter_follows_the_signature_s_layout_and_annotations() -> None:
+def test_only_one_line_signatures_grow_and_never_past_the_line_limit() -> None:
     code = (
-        "def encode(\n    payload: bytes,\n    sort: bool = True,\n) -> str:\n"
-        "    return dumps(payload, sort, encoding=True)\n\n\n"
-        "def spread(x, *args):\n    return place(x, *args, size=3)\n"
+        "def spread(x, *args):\n    return place(x, *args, size=3)\n\n\n"
+        "def typed(data: bytes) -> list:\n    return data.split(sep=b',')\n\n\n"
+        "def laid_out(\n    items,\n):\n    return sorted(items, reverse=True)\n\n\n"
+        "def trailing(items,):\n    return sorted(items, reverse=True)\n\n\n"
+        f"def {'a_very_long_name_' * 4}(first, second):\n    return g(first, flag=True)\n"
     )
     made = _all_changes(expose_keyword, code)
-    assert made["Let callers of `encode` choose `encoding` (default `True`)."] == code.replace(
-        "    sort: bool = True,\n)", "    sort: bool = True,\n    *,\n    encoding: bool = True,\n)"
-    ).replace("encoding=True)", "encoding=encoding)")
+    assert set(made) == {
+        "Let callers of `spread` choose `size` (default `3`).",
+        "Let callers of `typed` choose `sep` (default `b','`).",
+    }
     spread = made["Let callers of `spread` choose `size` (default `3`)."]
     assert "def spread(x, *args, size=3):" in spread and "size=size)" in spread
+    typed = made["Let callers of `typed` choose `sep` (default `b','`)."]
+    assert "def typed(data: bytes, *, sep: bytes = b',') -> list:" in typed

@@ -48,7 +48,7 @@ _READ = re.compile(r"lines (\d+)-(\d+) of (\d+)")
 _PY_PATH = re.compile(r"[\w./-]+\.py\b")
 _FROM = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+\(?([^#]*)")
 _IMPORT = re.compile(r"^\s*import\s+([^#]+)")
-_RAISED = re.compile(r"\(raised at (.+)\)$")
+RAISED_AT = " (raised at "
 
 
 class RepoReviewer:
@@ -87,11 +87,12 @@ class RepoReviewer:
             ran = yield CodeReviewAction(kind=ActionKind.RUN_TESTS)
         failing = ran is not None and any(not v.passed for v in _verdicts(ran))
         # where the failing tests raised, in the project's code (on a pull request: its lines)
-        findings = [
-            _raised_here(path, line)
-            for path, line in raise_sites(ran.test_report if ran else None)[:MAX_RAISE_SITES]
+        sites = [
+            (path, line)
+            for path, line in raise_sites(ran.test_report if ran else None)
             if first.pull_request is None or line in (targets.get(path) or ())
-        ]
+        ]  # filtered before the cap: the most frequent site may lie outside the diff
+        findings = [_raised_here(path, line) for path, line in sites[:MAX_RAISE_SITES]]
         if not targets and ran is not None:
             suspects = yield from self._suspects(ran)
             targets = {p: None for p in suspects}
@@ -184,9 +185,12 @@ def raise_sites(report: TestReport | None) -> list[tuple[str, int]]:
     project's code (test files are not where a bug is planted), the most frequent first."""
     sites: Counter[tuple[str, int]] = Counter()
     for verdict in report.verdicts if report is not None else ():
-        found = _RAISED.search(verdict.message) if not verdict.passed else None
-        for frame in found.group(1).split(", from ") if found else ():
-            path, _, line = frame.partition(" in ")[0].rpartition(":")
+        message = verdict.message
+        at = message.rfind(RAISED_AT)  # the last: the exception's own text may say it too
+        if verdict.passed or at < 0 or not message.endswith(")"):
+            continue
+        for frame in message[at + len(RAISED_AT) : -1].split(", from "):
+            path, _, line = frame.rpartition(" in ")[0].rpartition(":")
             if line.isdigit() and not is_test_path(path):
                 sites[path, int(line)] += 1
                 break

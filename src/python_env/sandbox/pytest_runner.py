@@ -138,6 +138,7 @@ class Runner:
 
     def __init__(self, rootdir: str) -> None:
         self.rootdir = rootdir
+        self.here = ""  # the job directory as this process sees it (set per job)
         self.reporter = Reporter()
         self.config: Config = _prepareconfig(
             [*ARGS, "--rootdir", rootdir], [self.reporter, Reports()]
@@ -152,6 +153,7 @@ class Runner:
         """Load the task's conftest (as a plugin) and its tests (as the module ``file``), and
         collect the tests not in ``skip``; raise on an import or collection error."""
         self.reporter.collect_errors = []
+        self.here = os.getcwd()
         self._fresh_tmp_path_factory()
         if conftest_unit:
             conftest = load("conftest", conftest_unit, {checks.CHECK_HOOK: hook})
@@ -175,6 +177,7 @@ class Runner:
         # root: the job directory as pytest's ids know it; here: as this process sees it (they
         # differ on the chroot tier)
         root, here = self.rootdir, os.getcwd()
+        self.here = here
         repo_files.write_tree(files, here)
         repo_files.write_tree(protocol.repo_pycs(repo), here)
         data = {path: text for path, text in units.items() if isinstance(text, str)}
@@ -295,9 +298,16 @@ class CollectionError(Exception):
 
 def _raised(exc: BaseException) -> tuple[str, str]:
     """The exception's type, and a message: the exception and where it was raised."""
-    where = _where(exc)
-    said = f"{type(exc).__name__}: {exc}"[: MAX_MESSAGE - len(where)]
-    return type(exc).__name__, said + where
+    name = type(exc).__name__
+    try:
+        where = _where(exc)
+    except Exception:  # the candidate's exception, or a cwd it removed: no location
+        where = ""
+    try:
+        said = f"{name}: {exc}"
+    except Exception:  # a __str__ that raises
+        said = f"{name}: <unprintable>"
+    return name, said[: MAX_MESSAGE - len(where)] + where
 
 
 def _where(exc: BaseException) -> str:
@@ -305,7 +315,9 @@ def _where(exc: BaseException) -> str:
     frames of the traceback in the job's own files (project and tests, not pytest or the
     standard library), innermost first, as a developer's first look at a failure. Line numbers
     only: reading each frame's source is what made pytest's report slow. "" when none is."""
-    here, root = os.getcwd() + os.sep, RUNNER.rootdir + os.sep if RUNNER else ""
+    # the job directory as seen when the job started (the code under test may chdir)
+    here = (RUNNER.here if RUNNER and RUNNER.here else os.getcwd()) + os.sep
+    root = RUNNER.rootdir + os.sep if RUNNER else ""
     frames: collections.deque[str] = collections.deque(maxlen=WHERE_FRAMES)  # the innermost
     tb = exc.__traceback__
     while isinstance(tb, types.TracebackType):

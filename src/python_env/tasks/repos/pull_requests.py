@@ -2,7 +2,7 @@
 
 The head of a pull request is the snapshot with the same seeded benign changes applied to each
 module it touches: one to three refactors of its logic (``refactors``), perhaps a small feature
-(``features``: a parameter for a hard-coded keyword, a readable repr) and perhaps a tidying
+(``features``: a parameter for a keyword the code passed a fixed value) and perhaps a tidying
 change (``benign``: docstrings, renames, sorted imports). A planted issue is a mutant of one of
 those modules, changed the same way, so its lines sit among the benign ones and only they are
 the answer key; the description names its function as it names a refactored one, in sorted
@@ -24,7 +24,7 @@ from python_env.tasks.repo_task import PullRequest
 from python_env.tasks.repos import refactors
 from python_env.tasks.repos.benign import CHANGES, apply_changes
 from python_env.tasks.repos.extract import extract_helper
-from python_env.tasks.repos.features import add_repr, expose_keyword
+from python_env.tasks.repos.features import expose_keyword
 from python_env.tasks.repos.refactors import describe, refactor_order
 from python_env.tasks.workspace import Workspace
 
@@ -37,7 +37,7 @@ FEATURE_SHARE = 0.5
 # Logic changes a module gets at most: with more of them, flagging every changed line pays less.
 MAX_REFACTORS = 3
 LOGIC = {**refactors.CHANGES, "extract_helper": extract_helper}
-FEATURES = {"keyword": expose_keyword, "repr": add_repr}
+FEATURES = {"keyword": expose_keyword}
 # Lines a description has at least, clean or planted: a planted one has its own and a benign
 # one, so a clean pull request of one change would always be clean.
 MIN_LINES = 2
