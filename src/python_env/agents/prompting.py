@@ -50,7 +50,8 @@ empty on these tasks; what you asked to see is in the "Output" part of the next 
 {"kind": "apply_patch", "diff": "--- a/pkg/mod.py\\n+++ b/pkg/mod.py\\n@@ ... @@\\n..."}
     a unified diff, paths from the project root, applied all or nothing
 {"kind": "run_tests", "tests": ["tests/test_mod.py::test_x"]}
-    run the visible tests (all of them without "tests"); not scored
+    run the visible tests (all of them without "tests"); not scored. A test that raised
+    says where: "(raised at pkg/mod.py:88 in pop, from tests/test_mod.py:40 in test_pop)"
 {"kind": "review", "findings": [{"path": "pkg/mod.py", "start_line": 12, "end_line": 13,
   "category": "bug", "severity": "high", "message": "what is wrong and why"}]}
     report problems; each finding names its file ("path"). Line numbers are those of the files
