@@ -107,6 +107,12 @@ def test_hash_order():
     return list({"alpha", "beta", "gamma", "delta", "epsilon"})
 
 
+def test_expiry():
+    from datetime import datetime, timezone
+
+    return int(datetime.now(tz=timezone.utc).timestamp()) + 15  # a token's expiry, to the second
+
+
 class TestSpeed:
     def test_fast_enough(self):
         import time
@@ -161,9 +167,10 @@ def test_the_baseline_keeps_steady_passing_tests_and_never_runs_excluded_ones(
             "tests/test_ops.py::test_mean_of_negatives",
         )
     }
-    # test_wrong fails; the set's order changes with the hash seed; test_excluded is skipped;
-    # test_fast_enough reads a clock
-    assert baseline.dropped == {"failing": 1, "unsteady": 1, "excluded": 1, "timed": 1}
+    # test_wrong fails; the set's order changes with the hash seed, the expiry with the second
+    # (the two runs are over a second apart); test_excluded is skipped; test_fast_enough reads
+    # a timer
+    assert baseline.dropped == {"failing": 1, "unsteady": 2, "excluded": 1, "timed": 1}
     assert baseline.problems == {"tests/test_misc.py": "no test passes"}
 
 

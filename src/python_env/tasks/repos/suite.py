@@ -2,9 +2,11 @@
 
 The baseline runs each test module of the snapshot in a job of its own (jobs stay small and a
 module that cannot be collected costs only its own tests), twice: the second time on an executor
-with another string-hash seed. A test is kept only when it passes the first time (it returned, no
-check of it failed) and does exactly the same the second time: a test whose outcome depends on
-timing, on hash order or on an earlier test would make grading flaky.
+with another string-hash seed, more than a second after the first. A test is kept only when it
+passes the first time (it returned, no check of it failed) and does exactly the same the second
+time: a test whose outcome depends on timing, on hash order, on an earlier test or on the clock
+(pyjwt checks tokens that expire 15 s from now: the checked value moves every second) would make
+grading flaky.
 
 The project's ``excluded_tests`` never run: excluded files are left out of the job, and tests
 excluded by node id are skipped before their setup by a conftest added to the baseline's jobs
@@ -17,6 +19,7 @@ import ast
 import functools
 import json
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +36,7 @@ from python_env.types import ExecReport, ExitReason, Limits, Suite, TestOutcome,
 BASELINE_LIMITS = Limits(cpu_seconds=60.0, wall_seconds=180.0, memory_mb=1024)
 # Not a path any project uses: the conftest that keeps a baseline job to its selection.
 SELECT_CONFTEST = "_python_env_select/conftest.py"
+STEADY_GAP_S = 1.05  # between a module's two baseline runs: a clock read to the second moves
 # Lines as ast splits them: at \r\n, \r or \n only (not at form feeds and the like).
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
@@ -152,7 +156,7 @@ def run_baseline(
 ) -> Baseline:
     """Run every test module twice (one job each, per executor) and keep the steady passes."""
     modules = layout.test_modules(snapshot)
-    plan = [(executor, path) for path in modules for executor in executors]
+    plan = len(modules) * len(executors)
     done = [0]
 
     def one(item: tuple[Executor, str]) -> ExecReport:
@@ -160,15 +164,16 @@ def run_baseline(
         report = _run_module(layout, snapshot, modules, path, executor)
         done[0] += 1
         if progress:
-            progress(done[0], len(plan))
+            progress(done[0], plan)
         return report
 
     with ThreadPoolExecutor(max(1, threads)) as pool:
-        reports = list(pool.map(one, plan))
+        firsts = list(pool.map(one, [(executors[0], path) for path in modules]))
+        time.sleep(STEADY_GAP_S)  # every module's second run starts in a later second
+        seconds = list(pool.map(one, [(executors[1], path) for path in modules]))
     baseline = Baseline()
     timed = timing_pattern(layout.trusted(snapshot))
-    for k, path in enumerate(modules):
-        first, second = reports[2 * k], reports[2 * k + 1]
+    for path, first, second in zip(modules, firsts, seconds, strict=True):
         _keep(baseline, layout, path, snapshot[path], (first, second), timed)
     return baseline
 
