@@ -8,7 +8,7 @@ Per project (``ProjectBuilder.build``):
    on the mutant; the tests whose outcome differs from the baseline's fail. A mutant is kept
    when at least ``MIN_FAIL_TO_PASS`` fail, its run finished and its modules still import;
 4. the task: hidden tests are the failing ones (at most ``MAX_FAIL_TO_PASS``, sampled, cheap
-   ones first) and a sample of cheap passing ones within a CPU budget (``hidden``); visible
+   ones first) and a sample of at most ``MAX_PASS_TO_PASS`` cheap passing ones (``hidden``); visible
    tests some of the failing and a few cheap passing ones;
 5. the cross-check: the task as the environment grades it (``Job.of_repo``, default limits),
    with the hidden tests run together: the reference tree must match the baseline and the
@@ -34,7 +34,7 @@ from python_env.sandbox import Executor, Job
 from python_env.tasks.generate.build import source_seed
 from python_env.tasks.patches import unified_diff
 from python_env.tasks.repo_task import RepoIssue, RepoTask
-from python_env.tasks.repos.hidden import cheap, cheap_first, within_budget
+from python_env.tasks.repos.hidden import cheap_first, cheap_sample
 from python_env.tasks.repos.mutants import Mutant, candidate_tests, sample_mutants
 from python_env.tasks.repos.pr_tasks import (
     CLEAN_PER_PLANTED,
@@ -256,14 +256,12 @@ class ProjectBuilder:
         cost = baseline.test_cpu_ms
         passed = [t for t in judged.ids if t not in judged.failing]
         f2p = ordered(cheap_first(failing, cost, rng, MAX_FAIL_TO_PASS))
-        spent = sum(cost[t] for t in f2p)
-        hidden = ordered([*f2p, *within_budget(passed, cost, rng, MAX_PASS_TO_PASS, spent)])
-        passing = cheap(passed, cost)  # what run_tests may show
+        hidden = ordered([*f2p, *cheap_sample(passed, cost, rng, MAX_PASS_TO_PASS)])
         note = ""
         pr_rng = random.Random(self._seed(mutant, "pull request"))
         if pr_rng.random() < PR_SHARE:
             drafted = planted(layout, snapshot, mutant, pr_rng)
-            shown = visible_tests(drafted.kinds, f2p, passing, pr_rng) if drafted else []
+            shown = visible_tests(drafted.kinds, f2p, passed, cost, pr_rng) if drafted else []
             if drafted is None or not shown:
                 note = "planted_not_drafted"
             else:
@@ -275,7 +273,7 @@ class ProjectBuilder:
                 if not isinstance(made, str):
                     return made, "planted"
                 note = f"planted_{made}"  # the mutant stays a bug report
-        shown = visible_tests(KINDS, f2p, passing, rng)
+        shown = visible_tests(KINDS, f2p, passed, cost, rng)
         task = self._assemble(project, layout, snapshot, mutant, f2p, ordered(shown), hidden)
         return self._cross_check(task, snapshot, baseline), note
 
@@ -295,10 +293,10 @@ class ProjectBuilder:
         report = self._run(layout, snapshot, baseline, made.head, tests)
         if len(tests) < 2 or not _clean(report, tests) or failing_tests(report, baseline, tests):
             return "clean_changed_outcome"
-        hidden = within_budget(tests, baseline.test_cpu_ms, rng, MAX_CLEAN_HIDDEN, 0.0)
+        hidden = cheap_sample(tests, baseline.test_cpu_ms, rng, MAX_CLEAN_HIDDEN)
         if len(hidden) < 2:
             return "clean_tests_too_slow"
-        shown = visible_tests(REVIEW_ONLY, (), hidden, rng)
+        shown = visible_tests(REVIEW_ONLY, (), hidden, baseline.test_cpu_ms, rng)
         order = {test: k for k, test in enumerate(tests)}
         task = pr_task(project, layout, snapshot, made, REVIEW_ONLY,
                        (tuple(sorted(shown, key=order.__getitem__)),

@@ -39,7 +39,7 @@ from python_env.tasks.repos.fetch import DEFAULT_INDEX, extract_snapshot, fetch_
 from python_env.tasks.repos.projects import Project
 from python_env.tasks.workspace import Workspace
 
-GENERATOR_VERSION = "0.4.0"
+GENERATOR_VERSION = "0.4.1"
 SPLITS = ("train", "test")
 MANIFEST = "manifest.json"
 TIME_EVERY = 4  # tasks timed once more after the build, one in this many of each project

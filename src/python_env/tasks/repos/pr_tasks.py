@@ -20,11 +20,12 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from python_env.tasks.patches import unified_diff
 from python_env.tasks.repo_task import RepoIssue, RepoTask
+from python_env.tasks.repos.hidden import cheap_sample
 from python_env.tasks.repos.mutants import Mutant
 from python_env.tasks.repos.projects import Project
 from python_env.tasks.repos.pull_requests import Draft, draft
@@ -82,17 +83,18 @@ def clean(layout: Layout, snapshot: Workspace, rng: random.Random) -> Draft | No
 def visible_tests(
     kinds: Sequence[TaskKind],
     failing: Sequence[str],
-    passing: Sequence[str],
+    passed: Sequence[str],
+    cost: Mapping[str, float],
     rng: random.Random,
 ) -> list[str]:
     """What run_tests runs (a bug report's too): when repair is asked, some failing tests
-    (never all) and a few passing ones; on a review only, one to three tests that pass on the
-    head, so that running them says nothing about whether the change is sound."""
+    (never all) and a few cheap passing ones; on a review only, one to three cheap tests that
+    pass on the head, so that running them says nothing about whether the change is sound."""
     if TaskKind.REPAIR in kinds:
         count = rng.randint(1, min(MAX_VISIBLE_FAILING, len(failing) - 1))
         shown = rng.sample(list(failing), count)
-        return shown + rng.sample(list(passing), min(MAX_VISIBLE_PASSING, len(passing)))
-    return rng.sample(list(passing), min(rng.randint(1, 3), len(passing)))
+        return shown + cheap_sample(passed, cost, rng, MAX_VISIBLE_PASSING)
+    return cheap_sample(passed, cost, rng, rng.randint(1, 3))
 
 
 def pr_task(
