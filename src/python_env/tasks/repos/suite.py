@@ -156,7 +156,7 @@ def run_baseline(
 ) -> Baseline:
     """Run every test module twice (one job each, per executor) and keep the steady passes."""
     modules = layout.test_modules(snapshot)
-    plan = len(modules) * len(executors)
+    runs = len(modules) * len(executors)  # for the progress bar
     done = [0]
 
     def one(item: tuple[Executor, str]) -> ExecReport:
@@ -164,7 +164,7 @@ def run_baseline(
         report = _run_module(layout, snapshot, modules, path, executor)
         done[0] += 1
         if progress:
-            progress(done[0], plan)
+            progress(done[0], runs)
         return report
 
     with ThreadPoolExecutor(max(1, threads)) as pool:
