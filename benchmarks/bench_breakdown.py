@@ -36,6 +36,11 @@ from python_env.sandbox import ForkServerExecutor, Job
 from python_env.tasks.catalog import default_catalog
 from python_env.types import Limits, Suite
 
+# What the worker does after its reply, while the caller reads the outcome.
+AFTER_REPLY = [
+    ("w_reply", "w_reaped", "the child's exit (address space torn down), wait4"),
+    ("w_reaped", "w_restored", "slot restored, state checked, OOM count"),
+]
 # (from, to, what happens in between), in the order a job meets them.
 CRITICAL_PATH = [
     ("c_call", "c_acquired", "caller: waits for an idle worker"),
@@ -47,10 +52,8 @@ CRITICAL_PATH = [
     ("s_job", "s_payload", "child: reads the job's memfd"),
     ("s_payload", "s_entered", "child: stdio and rlimits (enter_job)"),
     ("s_entered", "s_done", "child: harness: imports, tests, results"),
-    ("s_done", "w_exited", "child: exits (address space torn down)"),
-    ("w_exited", "w_reaped", "worker: kills the group, wait4"),
-    ("w_reaped", "w_restored", "worker: restores the slot, checks state"),
-    ("w_restored", "w_reply", "worker: OOM count, reply built"),
+    ("s_done", "w_done", "child's last word reaches the worker"),
+    ("w_done", "w_reply", "worker: kills the group, OOM count, reply built"),
     ("w_reply", "c_replied", "reply reaches the caller"),
     ("c_replied", "c_read", "caller: reads the output memfds"),
     ("c_read", "c_parsed", "caller: validates results (ExecReport)"),
@@ -90,6 +93,12 @@ def print_stages(title: str, traces: list[dict[str, int]]) -> None:
             print(f"  {what:46}{median:11.0f}{p95:10.0f}")
     whole = quantiles([(t["c_parsed"] - t["c_call"]) / 1000 for t in traces])
     print(f"  {'sum of stage medians / whole job':46}{total:11.0f}{whole[0]:10.0f} (median)")
+    print(f"  {'after the reply, off the critical path':46}{'median us':>11}{'p95 us':>10}")
+    for start, end, what in AFTER_REPLY:
+        spans = [(t[end] - t[start]) / 1000 for t in traces if start in t and end in t]
+        if spans:
+            median, p95 = quantiles(spans)
+            print(f"  {what:46}{median:11.0f}{p95:10.0f}")
     print(f"  {'standby child, before its job':46}{'median us':>11}{'p95 us':>10}{'jobs':>7}")
     for start, end, what in STANDBY:
         spans = []

@@ -12,6 +12,7 @@ HOST, PORT                             ``server.host``, ``server.port``         
 MAX_CONCURRENT_ENVS                    ``server.max_concurrent_envs``                64
 WORKERS                                ``server.workers`` (uvicorn processes)        1
 WS_PING_INTERVAL                       ``server.ws_ping_s`` (see below)              20
+WS_COMPRESSION                         ``server.ws_compression`` (see below)         0
 PYTHON_ENV_EXECUTOR                    ``sandbox.executor``                          forkserver
 PYTHON_ENV_SANDBOX_TIER                ``sandbox.tier``                              auto
 PYTHON_ENV_SANDBOX_BWRAP               ``sandbox.bwrap``: a path, or "0" for none    (PATH)
@@ -27,6 +28,10 @@ HF_TOKEN / API_KEY / OPENAI_API_KEY    ``llm.api_key`` (the first one set)      
 ``WS_PING_INTERVAL`` is how often the server pings each WebSocket, and how long it waits for the
 pong: a client that vanished without closing (a dead host, a frozen process) frees its session
 slot within twice this time.
+
+``WS_COMPRESSION=1`` lets clients negotiate permessage-deflate. It is off by default: an
+observation is a few kilobytes, and deflating it cost more CPU than the rest of a ``review``
+step's server work (BENCHMARKS.md); turn it on for clients on slow links.
 
 ``TASKS_DIRS`` lists directories separated by ``os.pathsep`` or commas; each is served as a
 split of its own, named after the directory (``NAME=DIR`` names it); docs/task-format.md
@@ -103,6 +108,9 @@ class ServerSettings(_Section):
         gt=0,
         allow_inf_nan=False,
         description="WebSocket ping interval and pong timeout (WS_PING_INTERVAL).",
+    )
+    ws_compression: bool = Field(
+        default=False, description="Offer permessage-deflate on /ws (WS_COMPRESSION)."
     )
 
 
@@ -294,6 +302,7 @@ _VARIABLES = {
     "MAX_CONCURRENT_ENVS": ("server", "max_concurrent_envs"),
     "WORKERS": ("server", "workers"),
     "WS_PING_INTERVAL": ("server", "ws_ping_s"),
+    "WS_COMPRESSION": ("server", "ws_compression"),
     "PYTHON_ENV_EXECUTOR": ("sandbox", "executor"),
     "PYTHON_ENV_SANDBOX_TIER": ("sandbox", "tier"),
     "PYTHON_ENV_SANDBOX_BWRAP": ("sandbox", "bwrap"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -63,6 +64,15 @@ def value(report: ExecReport, name: str) -> object:
     outcome = report.outcome(name)
     assert outcome is not None, f"{name} did not run: {report}"
     return outcome.value
+
+
+def comm_outlived(token: str, timeout_s: float = 10.0) -> list[int]:
+    """PIDs named ``token`` still alive ``timeout_s`` after the job's reply: the worker kills
+    what a job left right after replying (it answers at the job's last word, then cleans up)."""
+    deadline = time.monotonic() + timeout_s
+    while (alive := comm_alive(token)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return alive
 
 
 def comm_alive(token: str) -> list[int]:

@@ -148,3 +148,41 @@ def _process_memory_contains(pid: int, needle: bytes) -> bool:
         except OSError:
             continue
     return False
+
+
+# The harness's last word (``done CODE CPU RSS NS`` on a pipe) ends the job early, so the child's
+# exit is off the caller's path. The job can write to that pipe too.
+_LAST_WORD_PIPE = """
+import fcntl, os, stat
+def _last_word_pipe():
+    for fd in range(4, 64):
+        try:
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                return fd
+        except OSError:
+            pass
+"""
+
+
+def test_forging_the_last_word_ends_the_job_without_a_pass(executor: ForkServerExecutor) -> None:
+    solution = _LAST_WORD_PIPE + (
+        "os.write(_last_word_pipe(), b'done 0 0.0 0 0\\n')\nimport time\ntime.sleep(2)\n" + FIX
+    )
+    report = attack(executor, HIDDEN, solution=solution)
+    assert report.exit_reason is ExitReason.CRASHED  # no results: the job "ended" at import
+    assert report.wall_ms < 1500  # ended at the word, not after the sleep
+    assert grade(executor, report).score == 0.0
+
+
+def test_flooding_or_closing_the_last_word_pipe_changes_no_verdict(
+    executor: ForkServerExecutor,
+) -> None:
+    flood = "fd = _last_word_pipe()\nfcntl.fcntl(fd, fcntl.F_SETFL, os.O_NONBLOCK)\n"
+    flood += "try:\n    while True:\n        os.write(fd, b'x' * 4096)\nexcept OSError:\n    pass\n"
+    garbage = "os.write(_last_word_pipe(), b'done 999 nan -1 x\\ndone\\n' * 50)\n"
+    for trick in (flood, "os.close(_last_word_pipe())\n", garbage):
+        report = attack(executor, HIDDEN, solution=_LAST_WORD_PIPE + trick + FIX)
+        assert report.exit_reason is ExitReason.OK, (trick, report)
+        assert grade(executor, report).score == 1.0, trick
+        report = attack(executor, HIDDEN, solution=_LAST_WORD_PIPE + trick + WRONG)
+        assert grade(executor, report).score == 0.0, trick

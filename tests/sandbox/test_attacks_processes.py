@@ -6,7 +6,7 @@ import os
 import platform
 
 from python_env.sandbox import ForkServerExecutor, isolation, seccomp
-from tests.sandbox.helpers import attack, comm_alive, value
+from tests.sandbox.helpers import attack, comm_outlived, value
 
 REFUSED = ("PermissionError", "ProcessLookupError")
 
@@ -101,7 +101,7 @@ def test_daemonize():
 """
     report = attack(executor, code)
     assert value(report, "test_daemonize") == "left a daemon"
-    assert comm_alive(token) == []
+    assert comm_outlived(token) == []
 
 
 def test_escaping_through_namespaces_mounts_and_chroot(executor: ForkServerExecutor) -> None:

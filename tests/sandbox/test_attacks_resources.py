@@ -6,7 +6,7 @@ import os
 
 from python_env.sandbox import ForkServerExecutor
 from python_env.types import ExitReason
-from tests.sandbox.helpers import ATTACK_LIMITS, attack, comm_alive, run, value
+from tests.sandbox.helpers import ATTACK_LIMITS, attack, comm_outlived, run, value
 
 NAMED = """
 import ctypes, os, time
@@ -34,7 +34,7 @@ def test_bomb():
 """
     report = attack(executor, NAMED, code)
     assert 0 < value(report, "test_bomb") < ATTACK_LIMITS.processes  # type: ignore[operator]
-    assert comm_alive(token) == []
+    assert comm_outlived(token) == []
 
 
 def test_self_replicating_fork_bomb(executor: ForkServerExecutor) -> None:
@@ -50,7 +50,7 @@ def test_bomb():
 """
     report = attack(executor, NAMED, code, processes=6, wall_seconds=2)
     assert report.exit_reason is ExitReason.TIMEOUT
-    assert comm_alive(token) == []
+    assert comm_outlived(token) == []
 
 
 def test_memory_bomb(executor: ForkServerExecutor) -> None:

@@ -26,7 +26,7 @@ from python_env.sandbox import (
     landlock,
     make_executor,
 )
-from python_env.sandbox import worker as sandbox_worker
+from python_env.sandbox.standby import HEARD_CAP, LastWord, Standby
 from python_env.types import ExitReason, TestStyle
 from python_env.types import TestStatus as Status
 from tests.sandbox.conftest import TIERS
@@ -328,13 +328,11 @@ def test_a_worker_whose_slot_changed_is_retired_not_reused() -> None:
         (worker,) = ex._res.workers.values()
         os.chmod(worker.slot_dir, 0o700)  # what a job must never manage: the check still runs
         assert value(ex.run(BENIGN), "test_double") == BENIGN_VALUE  # its verdict stands
-        deadline = time.monotonic() + 30
-        while ex.health()["live_workers"] < 1 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        # the next job reads the worker's clean-up notice, retires it, runs on a replacement
+        assert value(ex.run(BENIGN), "test_double") == BENIGN_VALUE
         health = ex.health()
         assert health["retired_total"] == 1 and health["workers"][0]["generation"] > 1
         assert "changed owner, mode or identity" in health["workers"][0]["last_problem"]
-        assert value(ex.run(BENIGN), "test_double") == BENIGN_VALUE
         (replacement,) = ex._res.workers.values()
         assert replacement.slot_dir != worker.slot_dir and not os.path.exists(worker.slot_dir)
     finally:
@@ -368,17 +366,51 @@ def test_executors_one_after_another_run_pytest_jobs(tier: str) -> None:
         assert [o.status for o in report.outcomes] == [Status.RETURNED] * 2
 
 
+def test_the_last_word_is_parsed_strictly_and_heard_up_to_a_cap() -> None:
+    """The job can write to the pipe the harness says its last word on: the worker takes only
+    a well-formed word, whole, and stops listening after HEARD_CAP bytes."""
+    assert LastWord.parse(b"done 0 0.25 9000 17") == LastWord(0, 0.25, 9000, 17)
+    bad = [b"done 256 0 0 0", b"done 0 -1 0 0", b"done 0 nan 0 0", b"done 0 0 -5 0",
+           b"done 0 0 0", b"done x 0 0 0", b"dome 0 0 0 0", b"", b"done 0 1e9 0 0"]  # fmt: skip
+    for line in bad:
+        assert LastWord.parse(line) is None, line
+    child = subprocess.Popen(["sleep", "60"])
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    ready_r, ready_w = os.pipe()
+    done_r, done_w = os.pipe()
+    standby = Standby(child.pid, mine, ready_r, done_r, {})
+    try:
+        assert standby.last_word() is None  # nothing yet
+        os.write(done_w, b"junk\ndone 0 0.5 ")
+        assert standby.last_word() is None  # half a word
+        os.write(done_w, b"100 7\n")
+        assert standby.last_word() == LastWord(0, 0.5, 100, 7)
+        while not standby.deaf:  # a flood: heard up to the cap, then not at all
+            os.write(done_w, b"x" * 4096)
+            assert standby.last_word() is None
+        assert HEARD_CAP < standby._heard <= HEARD_CAP + 4096
+    finally:
+        child.kill()
+        child.wait()
+        for fd in (theirs.fileno(), ready_w, done_w):
+            os.close(fd)
+        theirs.detach()
+        standby.close()
+
+
 def test_a_standby_is_killed_before_it_has_its_own_process_group() -> None:
     """The worker's kill of a standby cannot depend on the child having reached setsid()."""
     mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     ready_r, ready_w = os.pipe()
+    done_r, done_w = os.pipe()
     child = subprocess.Popen(["sleep", "60"])
     theirs.close()
     os.close(ready_w)
-    standby = sandbox_worker.Standby(child.pid, mine, ready_r, {})
+    os.close(done_w)
+    standby = Standby(child.pid, mine, ready_r, done_r, {})
     try:
         assert os.getpgid(child.pid) == os.getpgrp()  # in our group, as before its setsid()
-        sandbox_worker._kill_standby(standby)
+        standby.kill()
         assert child.wait(timeout=10) == -signal.SIGKILL
     finally:
         if child.poll() is None:
@@ -397,7 +429,7 @@ def test_tracing_notes_every_stage_in_order_and_changes_no_verdict(tier: str) ->
         reports = [ex.run(BENIGN) for ex in (plain, traced) for _ in range(3)]
         assert not plain.traces
         assert len(traced.traces) == 3
-        trace = traced.traces[-1]
+        trace = traced.traces[-2]  # settled (its clean-up notice read) when the third ran
     finally:
         plain.close()
         traced.close()
@@ -405,9 +437,11 @@ def test_tracing_notes_every_stage_in_order_and_changes_no_verdict(tier: str) ->
         r.model_dump_json(exclude={"cpu_ms", "wall_ms", "peak_memory_kb"}) for r in reports
     } == {reports[0].model_dump_json(exclude={"cpu_ms", "wall_ms", "peak_memory_kb"})}
     path = ["c_call", "c_acquired", "c_payload", "w_recv", "w_cgroup", "w_taken", "s_job",
-            "s_payload", "s_entered", "s_done", "w_exited", "w_reaped", "w_restored", "w_reply",
-            "c_replied", "c_read", "c_parsed"]  # fmt: skip
+            "s_payload", "s_entered", "s_done", "w_done", "w_reply", "c_replied", "c_read",
+            "c_parsed"]  # fmt: skip
     assert [trace[name] for name in path] == sorted(trace[name] for name in path)
+    # the reply left at the job's last word; its exit and the clean-up came after it
+    assert "w_exited" not in trace and trace["w_reply"] < trace["w_reaped"] < trace["w_restored"]
     layers = ["s_fork", "s_child", "l_setsid", "l_fds", "l_chroot", "l_no_new_privs",
               "l_capabilities"]  # fmt: skip
     assert [trace[name] for name in layers] == sorted(trace[name] for name in layers)

@@ -103,15 +103,18 @@ def test_the_job_round_trips_and_travels_without_task_source() -> None:
 
 
 REPLY = {"id": 3, "status": 0, "ready": True, "setup_error": "", "timed_out": False,
-         "cpu_ms": 1.5, "maxrss_kb": 9000, "wall_ms": 2.0, "oom": False, "leaked": 0,
-         "tainted": False, "why": ""}  # fmt: skip
+         "cpu_ms": 1.5, "maxrss_kb": 9000, "wall_ms": 2.0, "oom": False}  # fmt: skip
+NOTICE = {"id": 3, "leaked": 0, "tainted": False, "why": ""}
 
 
 def test_worker_replies_are_checked() -> None:
     assert protocol.check_reply(REPLY, 3) == ""
     assert "job 3, not 4" in protocol.check_reply(REPLY, 4)
     assert "cpu_ms" in protocol.check_reply({**REPLY, "cpu_ms": "fast"}, 3)
-    assert "tainted" in protocol.check_reply({k: v for k, v in REPLY.items() if k != "tainted"}, 3)
+    assert "'oom'" in protocol.check_reply({k: v for k, v in REPLY.items() if k != "oom"}, 3)
+    assert protocol.check_reply(NOTICE, 3, protocol.NOTICE_FIELDS) == ""
+    assert "tainted" in protocol.check_reply({**NOTICE, "tainted": 1}, 3, protocol.NOTICE_FIELDS)
+    assert "not 4" in protocol.check_reply(NOTICE, 4, protocol.NOTICE_FIELDS)
     assert "refused" in protocol.check_reply({"id": 3, "error": "no fds"}, 3)
     assert protocol.check_reply([REPLY], 3) == "not an object"
 

@@ -119,7 +119,11 @@ async def _answer(ws: ClientConnection, timeout: float = 60) -> str:
 
 async def _try(url: str, frame: str | bytes) -> str:
     async with connect(_ws_url(url), max_size=None, open_timeout=60) as ws:
-        await ws.send(frame)
+        try:
+            await ws.send(frame)
+        except ConnectionClosed as closed:  # a frame over the limit is closed as it arrives
+            code = closed.rcvd.code if closed.rcvd else 1006
+            return f"close {code}" if code in CLEAN else f"BAD close {code} {closed.rcvd}"
         return await _answer(ws)
 
 

@@ -12,7 +12,9 @@ import pytest
 from websockets.sync.client import connect
 
 from python_env.client import PythonEnv
+from python_env.config import Settings
 from python_env.environment.models import CodeReviewAction
+from python_env.server.app import _ws_options
 
 FINDING = {"start_line": 1, "end_line": 1, "category": "bug", "severity": "low", "message": "?"}
 
@@ -99,6 +101,20 @@ def ws_exchange(server_url: str, messages: list[Any]) -> list[dict[str, Any]]:
             ws.send(message if isinstance(message, str) else json.dumps(message))
             replies.append(json.loads(ws.recv(timeout=30)))
         return replies
+
+
+def test_websocket_frames_are_not_deflated_unless_asked(server_url: str) -> None:
+    # The client offers permessage-deflate (websockets does by default); the server declines it
+    # unless WS_COMPRESSION is set: deflating a few-kilobyte observation cost more CPU than the
+    # rest of a review step.
+    with connect(server_url.replace("http", "ws") + "/ws") as ws:
+        assert ws.response is not None
+        assert "permessage-deflate" not in str(ws.response.headers.get("Sec-WebSocket-Extensions"))
+        ws.send(json.dumps({"type": "reset", "data": {}}))
+        assert json.loads(ws.recv(timeout=30))["type"] == "observation"
+    settings = Settings.from_env({"WS_COMPRESSION": "1"})
+    assert _ws_options(settings)["ws_per_message_deflate"] is True
+    assert _ws_options(Settings.from_env({}))["ws_per_message_deflate"] is False
 
 
 def test_bad_input_gets_error_frames_and_the_session_survives(server_url: str) -> None:

@@ -116,6 +116,7 @@ class ForkServerExecutor:
         # trace: every job's stage times (``stamps``) kept here, for the benchmarks' breakdown
         self.trace = trace
         self.traces: deque[dict[str, int]] = deque(maxlen=100_000)
+        self._traced: dict[int, dict[str, int]] = {}  # each slot's last trace, until it settles
         self._pytest_paths, self._pytest_shown = isolation.pytest_files()
         self.tier = ""
         self.tried: dict[str, str] = {}
@@ -304,7 +305,7 @@ class ForkServerExecutor:
             worker = self._acquire(hold_s)
             mark("c_acquired")
             try:
-                outputs, problem = worker.execute(job, next(self._ids), mark)
+                outputs = worker.execute(job, next(self._ids), mark)
             except WorkerFailure as exc:
                 log.warning("sandbox worker failed, retrying the job: %s", exc)
                 last = exc
@@ -313,15 +314,12 @@ class ForkServerExecutor:
             except BaseException as exc:
                 self._retire(worker, repr(exc))
                 raise
-            if problem:  # the job's verdict stands; the worker does not serve again
-                log.warning("retiring sandbox worker %d: %s", worker.slot, problem)
-                self._retire(worker, problem)
-            else:  # back in the pool before the (GIL-bound) parsing below
-                self._pool.release(worker)
+            self._pool.release(worker)  # before the (GIL-bound) parsing below
             report = build_report(outputs, job.limits)
             if mark.on:
                 mark("c_parsed")
                 self.traces.append({**outputs.reply.get("trace", {}), **mark.marks})
+                self._traced[worker.slot] = self.traces[-1]
             return report
         raise SandboxError(f"the sandbox failed twice for this job: {last}")
 
@@ -345,12 +343,25 @@ class ForkServerExecutor:
         return await asyncio.to_thread(self.run, job)
 
     def _acquire(self, hold_s: float) -> WorkerHandle:
-        """The next live worker: one that died while idle is retired without costing a retry."""
+        """The next live, settled worker: one that died while idle, or could not clean up after
+        its last job (whose verdict stands), is retired without costing the job a retry."""
         while True:
             worker: WorkerHandle = self._pool.acquire(hold_s)
-            if worker.alive():
-                return worker
-            self._retire(worker, "the worker died while idle")
+            if not worker.alive():
+                self._retire(worker, "the worker died while idle")
+                continue
+            try:
+                notice = worker.settle()
+            except WorkerFailure as exc:
+                log.warning("retiring sandbox worker %d: %s", worker.slot, exc)
+                self._retire(worker, str(exc))
+                continue
+            except BaseException as exc:
+                self._retire(worker, repr(exc))
+                raise
+            if self.trace and "trace" in notice:  # the stages after the reply, for benchmarks
+                self._traced.pop(worker.slot, {}).update(notice["trace"])
+            return worker
 
     def _retire(self, worker: WorkerHandle, problem: str) -> None:
         """Kill a worker and whatever its jobs left, and have it replaced in a fresh slot."""

@@ -1,8 +1,10 @@
 """The parent's handle on one sandbox worker process: hand it a job, read the outcome.
 
 The job travels as memfds (payload in; stdout, stderr, results out) over a SOCK_SEQPACKET socket;
-the worker answers with the exit status and resource usage only, never with job content. The
-outputs are read once the job is gone and turned into an ExecReport in one step
+the worker answers with the exit status and resource usage only, never with job content, as soon
+as the job has said its last word; its clean-up notice follows and is read (``settle``) before
+the worker's next job. The outputs are read once the job is over and turned into an ExecReport
+in one step
 (``build_report``): the exit classified by ``protocol.classify_exit``, the result channel
 validated by ``protocol.parse_records``. "Too slow" is CPU time; the wall clock is a backstop.
 """
@@ -50,6 +52,7 @@ class WorkerHandle:
         self.sock = sock
         self.hello: dict[str, Any] = {}
         self.jobs = 0
+        self.unsettled: int | None = None  # the job whose clean-up notice is still to be read
 
     def alive(self) -> bool:
         """Whether the worker process is still running."""
@@ -72,8 +75,33 @@ class WorkerHandle:
             self.proc.wait(timeout=2)
         self.kill()
 
-    def execute(self, job: Job, job_id: int, mark: Stamps) -> tuple[Outputs, str]:
-        """Run one job; its outputs, and why this worker may not take another ("" if it may)."""
+    def settle(self) -> dict[str, Any]:
+        """Read the worker's notice that it cleaned up after its last job ({} if none is due).
+
+        Raises ``WorkerFailure`` when it could not: the worker is then retired, and the job's
+        verdict, already returned, stands.
+        """
+        job_id, self.unsettled = self.unsettled, None
+        if job_id is None:
+            return {}
+        try:
+            self.sock.settimeout(SETTLE_TIMEOUT_S + self.grace_s)
+            data = self.sock.recv(65536)
+        except OSError as exc:
+            raise WorkerFailure(f"worker {self.slot}: {exc or type(exc).__name__}") from exc
+        try:
+            notice: Any = json.loads(data) if data else None
+        except ValueError:
+            notice = None
+        problem = protocol.check_reply(notice, job_id, protocol.NOTICE_FIELDS)
+        if problem:
+            raise WorkerFailure(f"worker {self.slot}: unusable clean-up notice: {problem}")
+        if notice["tainted"]:
+            raise WorkerFailure(f"worker {self.slot}: {notice['why'] or 'tainted'}")
+        return dict(notice)
+
+    def execute(self, job: Job, job_id: int, mark: Stamps) -> Outputs:
+        """Run one job on a settled worker; its outputs (its clean-up notice is still due)."""
         limits = job.limits
         fds: list[int] = []
         try:
@@ -103,12 +131,12 @@ class WorkerHandle:
             if problem:
                 raise WorkerFailure(f"worker {self.slot}: unusable reply: {problem}")
             self.jobs += 1
+            self.unsettled = job_id
             if not reply["ready"]:
                 raise WorkerFailure(f"worker {self.slot}: job setup failed: {reply['setup_error']}")
-            retire = (reply["why"] or "tainted") if reply["tainted"] else ""
             outputs = read_outputs(reply, fds[1:], limits)
             mark("c_read")
-            return outputs, retire
+            return outputs
         finally:
             for fd in fds:
                 os.close(fd)
@@ -126,6 +154,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 RESULTS_CAP = 8 << 20
+SETTLE_TIMEOUT_S = 15.0  # the worker's clean-up waits up to 5 s for what a job left to die
 
 
 def read_capped(fd: int, cap: int) -> tuple[bytes, int]:

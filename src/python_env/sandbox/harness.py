@@ -283,11 +283,13 @@ def warm_up(payload: bytes) -> None:
         sys.modules.pop(name, None)
 
 
-def run_harness(box: list[bytes], finished: Callable[[], object] | None = None) -> None:
+def run_harness(box: list[bytes], finished: Callable[[int], object] | None = None) -> None:
     """Run the job with the harness, results on fd 3, then exit without running atexit hooks.
 
     The payload comes in a box that is emptied here, so no frame keeps it while the job runs.
-    ``finished`` (benchmarks' tracing only) is called once the job's streams are flushed.
+    ``finished`` is called with the exit code once the job's results and streams are flushed:
+    the worker's cue that the job is over (its exit, a teardown of the whole address space,
+    then happens while the caller already reads the outcome).
     """
     code = 0
     try:
@@ -307,7 +309,7 @@ def run_harness(box: list[bytes], finished: Callable[[], object] | None = None) 
             stream.flush()
     if finished is not None:
         with contextlib.suppress(BaseException):
-            finished()
+            finished(code)
     os._exit(code)
 
 

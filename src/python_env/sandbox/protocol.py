@@ -387,17 +387,22 @@ def received_fds(ancdata: list[tuple[int, int, bytes]]) -> list[int]:
 REPLY_FIELDS: dict[str, tuple[type, ...]] = {
     "id": (int,), "status": (int,), "ready": (bool,), "setup_error": (str,),
     "timed_out": (bool,), "cpu_ms": (int, float), "maxrss_kb": (int,), "wall_ms": (int, float),
-    "oom": (bool,), "leaked": (int,), "tainted": (bool,), "why": (str,),
+    "oom": (bool,),
+}  # fmt: skip
+# The worker's second message about a job, once it has cleaned up after it.
+NOTICE_FIELDS: dict[str, tuple[type, ...]] = {
+    "id": (int,), "leaked": (int,), "tainted": (bool,), "why": (str,),
 }  # fmt: skip
 
 
-def check_reply(reply: Any, job_id: int) -> str:
-    """Why a worker's reply to job ``job_id`` cannot be used ("" if it can)."""
+def check_reply(reply: Any, job_id: int, fields: dict[str, tuple[type, ...]] = REPLY_FIELDS) -> str:
+    """Why a worker's reply (or, with ``NOTICE_FIELDS``, its clean-up notice) about job
+    ``job_id`` cannot be used ("" if it can)."""
     if not isinstance(reply, dict):
         return "not an object"
     if "error" in reply:
         return f"the worker refused the job: {reply['error']}"
-    for name, kinds in REPLY_FIELDS.items():
+    for name, kinds in fields.items():
         if not isinstance(reply.get(name), kinds):
             return f"field {name!r} is missing or has the wrong type"
     if reply["id"] != job_id:

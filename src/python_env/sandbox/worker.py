@@ -6,7 +6,12 @@ SOCK_SEQPACKET fd:
 
     worker -> parent   {"hello": ...layers...}              once, after start-up probes
     parent -> worker   {"id", "limits", "pytest"} + 4 fds   payload, stdout, stderr, results memfds
-    worker -> parent   {"id", "status", "cpu_ms", ...}      after the job and its clean-up
+    worker -> parent   {"id", "status", "cpu_ms", ...}      the job's end: its last word or exit
+    worker -> parent   {"id", "leaked", "tainted", "why"}   after its clean-up; read before the next
+
+The reply goes out when the job's harness says its last word (results and streams flushed): the
+child's exit, which tears down an address space forked from a preloaded interpreter, and the
+slot's clean-up happen after it, off the caller's critical path.
 
 The worker never reads a payload or a result: the child reads the job from its memfd and writes
 outcomes to memfds the parent reads, so no job's tests or reference values linger in the memory
@@ -16,7 +21,6 @@ that later jobs are forked from.
 from __future__ import annotations
 
 import array
-import contextlib
 import ctypes
 import errno
 import gc
@@ -26,7 +30,6 @@ import json
 import os
 import resource
 import select
-import signal
 import socket
 import sys
 import time
@@ -79,12 +82,14 @@ if TYPE_CHECKING:
         stamps,
         uids,
     )
+    from python_env.sandbox import standby as standby_mod
 else:  # order matters: later modules find earlier ones in sys.modules
     checks, protocol, landlock, seccomp, cgroups, confine, harness, stamps = map(
         _load,
         ("checks", "protocol", "landlock", "seccomp", "cgroups", "confine", "harness", "stamps"),
     )
     probes, fstree, uids, repo_files = map(_load, ("probes", "fstree", "uids", "repo_files"))
+    standby_mod = _load("standby")
 
 _RLIMITS = sorted({getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_")})
 
@@ -97,22 +102,6 @@ def process_state() -> tuple[object, ...]:
         tuple(sorted(os.sched_getaffinity(0))),
         os.sched_getscheduler(0),
     )
-
-
-class Standby:
-    """A forked child, already confined, blocked until it is handed a job."""
-
-    def __init__(self, pid: int, sock: socket.socket, ready: int, marks: dict[str, int]) -> None:
-        self.pid = pid
-        self.marks = marks  # the fork, seen from the worker (tracing only)
-        self.pidfd = os.pidfd_open(pid)
-        self.sock = sock
-        self.ready = ready
-
-    def close(self) -> None:
-        self.sock.close()
-        os.close(self.pidfd)
-        os.close(self.ready)
 
 
 class Worker:
@@ -133,7 +122,8 @@ class Worker:
         self._dirs = {p: _identity(os.lstat(p)) for p in (config["scratch_root"], self.slot_dir)}
         self._pristine: os.stat_result | None = None
         self._oom_seen = self.plan.cgroup.oom_kills() if self.plan.cgroup is not None else 0
-        self._standby: Standby | None = None
+        self._standby: standby_mod.Standby | None = None
+        self._ending: standby_mod.Standby | None = None  # the last job's child, until settle_job
         self.tracing = bool(config.get("trace"))
         self._warmup = harness.warmup_payload() if config.get("warmup", True) else b""
         self._reset_jobdir()
@@ -158,7 +148,9 @@ class Worker:
             request = json.loads(data)
             reply = self.run_job(request, fds, mark)
             self.ctrl.send(json.dumps(reply).encode())
-            if reply.get("tainted"):
+            notice = self.settle_job(reply.get("id"))
+            self.ctrl.send(json.dumps(notice).encode())
+            if notice["tainted"]:
                 return  # the parent retires a worker that could not restore its slot
             self._fork_standby()
 
@@ -192,46 +184,63 @@ class Worker:
         finally:
             for fd in fds:
                 os.close(fd)
-        status, usage, timed_out = self._wait(standby, float(limits["wall_seconds"]), mark)
+        self._ending = standby
+        end = self._wait(standby, float(limits["wall_seconds"]), mark)
         wall_ms = (time.monotonic() - started) * 1000
         os.set_blocking(standby.ready, False)
         try:
             said = os.read(standby.ready, 65536).decode("utf-8", "replace")
         except BlockingIOError:
             said = ""
-        standby.close()
         ready, *traced = said.split("\n")  # traced: the child's stamps (tracing only)
         setup_cpu_s = float(ready[3:] or 0) if ready.startswith("ok ") else 0.0
-        leaked, problems = self._restore()
-        mark("w_restored")
-        cpu_s = max(0.0, usage.ru_utime + usage.ru_stime - setup_cpu_s)
         if self.tracing:
             mark.marks.update(standby.marks, **_child_marks(traced))
+            if end.word is not None:
+                mark.marks["s_done"] = end.word.ns
         reply = {
             **reply,
-            "status": status,
+            "status": end.status,
             "ready": ready.startswith("ok "),
             "setup_error": "" if ready.startswith("ok ") else ready[:2000] or "no word",
-            "timed_out": timed_out,
-            "cpu_ms": round(cpu_s * 1000, 3),
-            "maxrss_kb": usage.ru_maxrss,
+            "timed_out": end.timed_out,
+            "cpu_ms": round(max(0.0, end.cpu_s - setup_cpu_s) * 1000, 3),
+            "maxrss_kb": end.maxrss_kb,
             "wall_ms": round(wall_ms, 3),
             "oom": self._oom_happened(),
-            "leaked": leaked,
-            "tainted": bool(problems),
-            "why": "; ".join(problems)[:1000],
         }
         if self.tracing:
             mark("w_reply")
             reply["trace"] = mark.marks
         return reply
 
+    def settle_job(self, job_id: object) -> dict[str, Any]:
+        """After the reply: reap the job's child (its exit may still be tearing down memory),
+        kill what the job left, restore the slot. The parent reads this notice before it hands
+        the worker another job; a tainted worker is retired, the job's verdict stands."""
+        mark = stamps.Stamps(self.tracing)
+        standby, self._ending = self._ending, None
+        if standby is not None:
+            if not standby.reaped:
+                os.wait4(standby.pid, 0)  # killed at its last word: only its exit is left
+            standby.close()
+            mark("w_reaped")
+        leaked, problems = self._restore()
+        if self.plan.cgroup is not None:  # an OOM kill after the last word is no later job's
+            self._oom_seen = self.plan.cgroup.oom_kills()
+        mark("w_restored")
+        notice = {"id": job_id, "leaked": leaked, "tainted": bool(problems)}
+        notice["why"] = "; ".join(problems)[:1000]
+        if self.tracing:
+            notice["trace"] = mark.marks
+        return notice
+
     def _load_pytest(self) -> None:
         """The first pytest-style job: build the pytest session (``prepare_pytest``) and fork
         the standby anew from it. Workers that never see one stay small, and fork faster."""
         standby, self._standby = self._standby, None
         if standby is not None:
-            _kill_standby(standby)
+            standby.kill()
             os.waitpid(standby.pid, 0)
             standby.close()
             self._cleanup()
@@ -239,7 +248,7 @@ class Worker:
         self.report["pytest"] = prepare_pytest(self.config)
         gc.freeze()  # as at start-up: children leave the session's objects untouched
 
-    def _take_standby(self) -> Standby:
+    def _take_standby(self) -> standby_mod.Standby:
         standby = self._standby
         self._standby = None
         if standby is not None and not select.select([standby.pidfd], [], [], 0)[0]:
@@ -257,24 +266,28 @@ class Worker:
     def _fork_standby(self) -> None:
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         ready_r, ready_w = os.pipe()
+        done_r, done_w = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
         mark = stamps.Stamps(self.tracing)
         mark("s_fork")
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the job child
-            self._standby_main(theirs.fileno(), ready_w)
+            os.close(done_r)
+            self._standby_main(theirs.fileno(), ready_w, done_w)
         mark("s_forked")
         theirs.close()
         os.close(ready_w)
-        self._standby = Standby(pid, mine, ready_r, mark.marks)
+        os.close(done_w)
+        self._standby = standby_mod.Standby(pid, mine, ready_r, done_r, mark.marks)
 
-    def _standby_main(self, sock_fd: int, ready: int) -> None:
+    def _standby_main(self, sock_fd: int, ready: int, done: int) -> None:
         """In the child: confine, wait for the job, take its descriptors, run it, exit."""
         mark = stamps.Stamps(self.tracing)
         mark("s_child")
         try:
-            confine.prepare(self.plan, keep={sock_fd, ready}, mark=mark)
+            confine.prepare(self.plan, keep={sock_fd, ready, done}, mark=mark)
+            os.set_blocking(done, False)  # a pipe the job filled never holds up its exit
             sock = socket.socket(fileno=sock_fd)
             # Warm up only when idle: on a busy server the next job is already waiting, and
             # the warm-up would cost it CPU instead of saving it latency.
@@ -296,39 +309,54 @@ class Worker:
             usage = resource.getrusage(resource.RUSAGE_SELF)
             said = f"ok {usage.ru_utime + usage.ru_stime}"
             os.write(ready, (f"{said}\n{json.dumps(mark.marks)}" if mark.on else said).encode())
-            if not mark.on:  # tracing keeps it open for the harness's last word (benchmarks)
-                os.close(ready)
+            os.close(ready)
         except BaseException as exc:  # never run candidate code half-confined
             try:
                 os.write(ready, f"setup failed: {type(exc).__name__}: {exc}".encode())
             finally:
                 os._exit(SETUP_FAILED)
-        done = (lambda: os.write(ready, f"\n{time.monotonic_ns()}".encode())) if mark.on else None
-        harness.run_harness(box, done)
+        harness.run_harness(box, lambda code: standby_mod.say_last_word(done, code))
 
-    def _wait(self, standby: Standby, wall_s: float, mark: stamps.Stamps) -> tuple[int, Any, bool]:
-        """Wait for the job with a wall-clock deadline; kill its process group when it passes."""
+    def _wait(
+        self, standby: standby_mod.Standby, wall_s: float, mark: stamps.Stamps
+    ) -> standby_mod.Ending:
+        """Wait for the job's last word or its exit, with a wall-clock deadline; then kill its
+        process group (at the last word, what the job does after it is not part of it)."""
         deadline = time.monotonic() + wall_s
+        ctrl = self.ctrl.fileno()
+        watched = [standby.pidfd, ctrl, standby.done]
         timed_out = False
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 timed_out = True
                 break
-            ctrl = self.ctrl.fileno()
-            ready, _, _ = select.select([standby.pidfd, ctrl], [], [], remaining)
+            ready, _, _ = select.select(watched, [], [], remaining)
+            if standby.done in ready:  # first: a child that said it, then exited, ends at it
+                word = standby.last_word()
+                if word is not None:
+                    mark("w_done")
+                    standby.kill()
+                    return standby_mod.Ending(
+                        word.code << 8, word.cpu_s, word.maxrss_kb, False, word
+                    )
+                if standby.deaf:
+                    watched.remove(standby.done)
             if standby.pidfd in ready:
                 break
             if ctrl in ready:  # the parent never writes during a job: it went away
-                _kill_standby(standby)
+                standby.kill()
                 os.wait4(standby.pid, 0)
                 self._cleanup()
                 os._exit(0)
         mark("w_exited")
-        _kill_standby(standby)
+        standby.kill()
         _, status, usage = os.wait4(standby.pid, 0)
+        standby.reaped = True
         mark("w_reaped")
-        return status, usage, timed_out
+        return standby_mod.Ending(
+            status, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, timed_out, None
+        )
 
     def _oom_happened(self) -> bool:
         """Whether the kernel's OOM killer fired in the slot during the last job."""
@@ -407,12 +435,13 @@ class Worker:
         os.lseek(fds[0], 0, os.SEEK_SET)
         limits = dict(probes.SELF_TEST_LIMITS)
         reply = self.run_job({"id": 0, "limits": limits}, [os.dup(fd) for fd in fds])
+        notice = self.settle_job(0)
         results = os.pread(fds[3], 1 << 20, 0).decode()
         stderr = os.pread(fds[2], 4000, 0).decode("utf-8", "replace")
         for fd in fds:
             os.close(fd)
-        if reply.get("tainted"):
-            return {"error": f"the self-test left the worker changed: {reply['why']}"}
+        if notice["tainted"]:
+            return {"error": f"the self-test left the worker changed: {notice['why']}"}
         if not reply.get("ready"):
             return {"error": reply.get("setup_error") or reply.get("error", "setup failed")}
         found: dict[str, Any] = {}
@@ -426,34 +455,15 @@ class Worker:
 
 
 def _child_marks(traced: list[str]) -> dict[str, int]:
-    """The child's stamps (a JSON line), then the harness's finish; {} when cut short."""
+    """The child's stamps (a JSON line); {} when cut short."""
     try:
-        marks = {str(k): int(v) for k, v in json.loads(traced[0]).items()}
-        if len(traced) > 1:
-            marks["s_done"] = int(traced[1])
+        return {str(k): int(v) for k, v in json.loads(traced[0]).items()}
     except (IndexError, ValueError, TypeError, AttributeError):
         return {}
-    return marks
 
 
 def _identity(st: os.stat_result) -> tuple[int, ...]:
     return (st.st_ino, st.st_dev, st.st_mode, st.st_uid, st.st_gid)
-
-
-def _kill_standby(standby: Standby) -> None:
-    """SIGKILL a standby child and its process group, whatever point of its start it reached.
-
-    Its group exists only once the child has run ``setsid()`` (the first step of
-    ``confine.prepare``); a job that reaches the worker right after the fork (the first
-    pytest-style job, dispatched as soon as the hello is read) comes before that, and
-    ``killpg`` alone then fails with ESRCH and leaves the child alive for a ``waitpid`` that
-    never returns. The pidfd reaches the child itself in every state. Its pid (hence the id of
-    its group) stays reserved until it is reaped, so neither signal can reach anyone else.
-    """
-    with contextlib.suppress(ProcessLookupError):  # exited already: a zombie until reaped
-        signal.pidfd_send_signal(standby.pidfd, signal.SIGKILL)
-    with contextlib.suppress(ProcessLookupError, PermissionError):  # what the job started
-        os.killpg(standby.pid, signal.SIGKILL)
 
 
 def preload(names: list[str]) -> list[str]:

@@ -286,7 +286,12 @@ def _ws_options(settings: Settings) -> dict[str, Any]:
     # Frames up to 4x our own limit are read, so that one over it gets an error frame (see
     # wire_errors); larger ones are closed with 1009 by the WebSocket layer.
     ping = settings.server.ws_ping_s
-    return {"ws_ping_interval": ping, "ws_ping_timeout": ping, "ws_max_size": 4 * MAX_FRAME_BYTES}
+    return {
+        "ws_ping_interval": ping,
+        "ws_ping_timeout": ping,
+        "ws_max_size": 4 * MAX_FRAME_BYTES,
+        "ws_per_message_deflate": settings.server.ws_compression,
+    }
 
 
 if __name__ == "__main__":
