@@ -66,13 +66,16 @@ def value(report: ExecReport, name: str) -> object:
     return outcome.value
 
 
-def comm_outlived(token: str, timeout_s: float = 10.0) -> list[int]:
-    """PIDs named ``token`` still alive ``timeout_s`` after the job's reply: the worker kills
-    what a job left right after replying (it answers at the job's last word, then cleans up)."""
-    deadline = time.monotonic() + timeout_s
-    while (alive := comm_alive(token)) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return alive
+def comm_outlived(executor: ForkServerExecutor, token: str) -> list[int]:
+    """PIDs named ``token`` still alive once every worker is back in the pool: a worker answers
+    at its job's last word and is settled (back in the pool) only after its clean-up."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        pool = executor.health()
+        if pool["busy"] == 0 and pool["settling"] == 0:
+            break
+        time.sleep(0.005)
+    return comm_alive(token)
 
 
 def comm_alive(token: str) -> list[int]:

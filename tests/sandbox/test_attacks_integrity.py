@@ -12,7 +12,7 @@ import os
 from python_env.sandbox import ForkServerExecutor, Job
 from python_env.sandbox.worker import probes
 from python_env.types import ExitReason
-from tests.sandbox.helpers import BUGGY, FIX, HIDDEN, attack, grade, run, value
+from tests.sandbox.helpers import ATTACK_LIMITS, BUGGY, FIX, HIDDEN, attack, grade, run, value
 
 WRONG = "def double(x):\n    return x\n"
 
@@ -186,3 +186,14 @@ def test_flooding_or_closing_the_last_word_pipe_changes_no_verdict(
         assert grade(executor, report).score == 1.0, trick
         report = attack(executor, HIDDEN, solution=_LAST_WORD_PIPE + trick + WRONG)
         assert grade(executor, report).score == 0.0, trick
+
+
+def test_a_forged_last_word_hides_no_cpu_and_claims_no_memory(executor: ForkServerExecutor) -> None:
+    burn = "x = 0\nfor i in range(2_000_000):\n    x += i\n"
+    word = "os.write(_last_word_pipe(), b'\\ndone 0 0.0 ' + b'9' * 4000 + b' 0\\n')\n"
+    report = attack(executor, HIDDEN, solution=_LAST_WORD_PIPE + burn + word + FIX)
+    assert report.exit_reason is ExitReason.CRASHED
+    assert report.cpu_ms >= 50  # the kernel's count of the loop, not the word's 0.0
+    limits = ATTACK_LIMITS
+    ceiling_kb = (limits.memory_mb + 3 * limits.file_size_mb + 64) * 1024
+    assert 0 < report.peak_memory_kb <= ceiling_kb

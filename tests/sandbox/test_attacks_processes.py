@@ -101,7 +101,7 @@ def test_daemonize():
 """
     report = attack(executor, code)
     assert value(report, "test_daemonize") == "left a daemon"
-    assert comm_outlived(token) == []
+    assert comm_outlived(executor, token) == []
 
 
 def test_escaping_through_namespaces_mounts_and_chroot(executor: ForkServerExecutor) -> None:

@@ -34,7 +34,7 @@ def test_bomb():
 """
     report = attack(executor, NAMED, code)
     assert 0 < value(report, "test_bomb") < ATTACK_LIMITS.processes  # type: ignore[operator]
-    assert comm_outlived(token) == []
+    assert comm_outlived(executor, token) == []
 
 
 def test_self_replicating_fork_bomb(executor: ForkServerExecutor) -> None:
@@ -50,7 +50,7 @@ def test_bomb():
 """
     report = attack(executor, NAMED, code, processes=6, wall_seconds=2)
     assert report.exit_reason is ExitReason.TIMEOUT
-    assert comm_outlived(token) == []
+    assert comm_outlived(executor, token) == []
 
 
 def test_memory_bomb(executor: ForkServerExecutor) -> None:

@@ -328,16 +328,50 @@ def test_a_worker_whose_slot_changed_is_retired_not_reused() -> None:
         (worker,) = ex._res.workers.values()
         os.chmod(worker.slot_dir, 0o700)  # what a job must never manage: the check still runs
         assert value(ex.run(BENIGN), "test_double") == BENIGN_VALUE  # its verdict stands
-        # the next job reads the worker's clean-up notice, retires it, runs on a replacement
-        assert value(ex.run(BENIGN), "test_double") == BENIGN_VALUE
+        deadline = time.monotonic() + 30  # retired as its clean-up notice is read, then replaced
+        while ex.health()["live_workers"] < 1 or ex.health()["retired_total"] < 1:
+            assert time.monotonic() < deadline, ex.health()
+            time.sleep(0.05)
         health = ex.health()
         assert health["retired_total"] == 1 and health["workers"][0]["generation"] > 1
         assert "changed owner, mode or identity" in health["workers"][0]["last_problem"]
+        assert value(ex.run(BENIGN), "test_double") == BENIGN_VALUE
         (replacement,) = ex._res.workers.values()
         assert replacement.slot_dir != worker.slot_dir and not os.path.exists(worker.slot_dir)
     finally:
         ex.close()
     assert not ex.health()["serving"]
+
+
+def settling(ex: ForkServerExecutor) -> list[int]:
+    return [w["slot"] for w in ex.health()["workers"] if w["state"] == "settling"]
+
+
+def test_a_slow_clean_up_delays_no_other_job() -> None:
+    """A worker answers at its job's last word and cleans up after it; until then it is out of
+    the pool, so no other caller waits for that clean-up (a job that filled its slot)."""
+    ex = ForkServerExecutor(tier=STRONGEST, pool_size=2)
+    filler = Job(
+        solution="",
+        tests="import os\ndef test_fill():\n    for i in range(20000):\n"
+        "        os.mkdir(f'd{i}')\n    return 1\n",
+        limits=Limits(cpu_seconds=10, wall_seconds=20),
+    )
+    try:
+        assert value(ex.run(filler), "test_fill") == 1
+        (slot,) = settling(ex)  # its 20,000 directories are still being removed
+        for _ in range(3):
+            started = time.monotonic()
+            assert value(ex.run(BENIGN), "test_double") == BENIGN_VALUE
+            assert time.monotonic() - started < 0.5
+        assert slot in settling(ex)  # so they all ran beside that clean-up
+        deadline = time.monotonic() + 60
+        while ex.health()["settling"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert ex.health()["retired_total"] == 0 and ex.health()["live_workers"] == 2
+    finally:
+        ex.close()
 
 
 PYTEST_JOB = Job(

@@ -33,8 +33,9 @@ from typing import Any
 from python_env.errors import SandboxError
 from python_env.sandbox import cgroups, fstree, isolation
 from python_env.sandbox.base import Job
-from python_env.sandbox.handle import WorkerFailure, WorkerHandle, build_report
+from python_env.sandbox.handle import SETTLE_TIMEOUT_S, WorkerFailure, WorkerHandle, build_report
 from python_env.sandbox.pool import WorkerPool
+from python_env.sandbox.settler import Settler
 from python_env.sandbox.stamps import Stamps
 from python_env.sandbox.uids import UidBlock, kill_uid
 from python_env.types import ExecReport
@@ -136,6 +137,7 @@ class ForkServerExecutor:
         except BaseException:
             self._res.release()
             raise
+        self._settler = Settler(self._settled, self._settle_failed, SETTLE_TIMEOUT_S)
         self._supervisor = threading.Thread(
             target=self._supervise, name="sandbox-supervisor", daemon=True
         )
@@ -314,12 +316,16 @@ class ForkServerExecutor:
             except BaseException as exc:
                 self._retire(worker, repr(exc))
                 raise
-            self._pool.release(worker)  # before the (GIL-bound) parsing below
+            trace = {**outputs.reply.get("trace", {}), **mark.marks} if mark.on else None
+            if trace is not None:
+                self._traced[worker.slot] = trace  # the settler adds the stages after the reply
+            self._pool.settling(worker, SETTLE_TIMEOUT_S)
+            self._settler.add(worker)  # back in the pool once its clean-up notice is read
             report = build_report(outputs, job.limits)
-            if mark.on:
+            if trace is not None:
                 mark("c_parsed")
-                self.traces.append({**outputs.reply.get("trace", {}), **mark.marks})
-                self._traced[worker.slot] = self.traces[-1]
+                trace.update(mark.marks)
+                self.traces.append(trace)
             return report
         raise SandboxError(f"the sandbox failed twice for this job: {last}")
 
@@ -343,25 +349,23 @@ class ForkServerExecutor:
         return await asyncio.to_thread(self.run, job)
 
     def _acquire(self, hold_s: float) -> WorkerHandle:
-        """The next live, settled worker: one that died while idle, or could not clean up after
-        its last job (whose verdict stands), is retired without costing the job a retry."""
+        """The next live worker: one that died while idle is retired without costing a retry."""
         while True:
             worker: WorkerHandle = self._pool.acquire(hold_s)
-            if not worker.alive():
-                self._retire(worker, "the worker died while idle")
-                continue
-            try:
-                notice = worker.settle()
-            except WorkerFailure as exc:
-                log.warning("retiring sandbox worker %d: %s", worker.slot, exc)
-                self._retire(worker, str(exc))
-                continue
-            except BaseException as exc:
-                self._retire(worker, repr(exc))
-                raise
-            if self.trace and "trace" in notice:  # the stages after the reply, for benchmarks
-                self._traced.pop(worker.slot, {}).update(notice["trace"])
-            return worker
+            if worker.alive():
+                return worker
+            self._retire(worker, "the worker died while idle")
+
+    def _settled(self, worker: WorkerHandle, notice: dict[str, Any]) -> None:
+        """The worker cleaned up after its job (the settler read its notice): back to the pool."""
+        if "trace" in notice:  # the stages after the reply, for the benchmarks' breakdown
+            self._traced.pop(worker.slot, {}).update(notice["trace"])
+        self._pool.release(worker)
+
+    def _settle_failed(self, worker: WorkerHandle, problem: str) -> None:
+        """The worker could not restore its slot after a job (whose verdict stands)."""
+        log.warning("retiring sandbox worker %d: %s", worker.slot, problem)
+        self._retire(worker, problem)
 
     def _retire(self, worker: WorkerHandle, problem: str) -> None:
         """Kill a worker and whatever its jobs left, and have it replaced in a fresh slot."""
@@ -449,6 +453,7 @@ class ForkServerExecutor:
             return
         self._closed = True
         self._pool.close()
+        self._settler.close()
         self._respawn.put(None)
         self._supervisor.join(timeout=5)
         self._finalizer()

@@ -76,7 +76,8 @@ class WorkerHandle:
         self.kill()
 
     def settle(self) -> dict[str, Any]:
-        """Read the worker's notice that it cleaned up after its last job ({} if none is due).
+        """Read the worker's notice that it cleaned up after its last job ({} if none is due);
+        called by the settler once the notice is there.
 
         Raises ``WorkerFailure`` when it could not: the worker is then retired, and the job's
         verdict, already returned, stands.
@@ -85,12 +86,14 @@ class WorkerHandle:
         if job_id is None:
             return {}
         try:
-            self.sock.settimeout(SETTLE_TIMEOUT_S + self.grace_s)
+            self.sock.settimeout(self.grace_s)
             data = self.sock.recv(65536)
         except OSError as exc:
             raise WorkerFailure(f"worker {self.slot}: {exc or type(exc).__name__}") from exc
+        if not data:
+            raise WorkerFailure(f"worker {self.slot} exited before its clean-up notice")
         try:
-            notice: Any = json.loads(data) if data else None
+            notice: Any = json.loads(data)
         except ValueError:
             notice = None
         problem = protocol.check_reply(notice, job_id, protocol.NOTICE_FIELDS)
@@ -154,7 +157,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 RESULTS_CAP = 8 << 20
-SETTLE_TIMEOUT_S = 15.0  # the worker's clean-up waits up to 5 s for what a job left to die
+SETTLE_TIMEOUT_S = 30.0  # a clean-up slower than this retires the worker (a job filled its slot)
 
 
 def read_capped(fd: int, cap: int) -> tuple[bytes, int]:

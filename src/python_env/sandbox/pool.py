@@ -32,8 +32,8 @@ class PooledWorker(Protocol):
 class _SlotRecord:
     generation: int = 0
     jobs: int = 0
-    state: str = "starting"  # starting, idle, busy, retired
-    deadline: float = 0.0  # monotonic deadline of the job it runs (busy only)
+    state: str = "starting"  # starting, idle, busy, settling (cleaning up after a job), retired
+    deadline: float = 0.0  # monotonic deadline of the job it runs or its clean-up
     retired: int = 0
     last_problem: str = ""
 
@@ -86,8 +86,15 @@ class WorkerPool:
                 self._waiting.remove(ticket)
                 self._cond.notify_all()
 
+    def settling(self, worker: PooledWorker, within_s: float) -> None:
+        """A worker answered its job and cleans up after it, for up to ``within_s`` seconds;
+        then ``release`` (or ``retire``)."""
+        with self._cond:
+            record = self._slots[worker.slot]
+            record.state, record.deadline = "settling", time.monotonic() + within_s
+
     def release(self, worker: PooledWorker) -> None:
-        """A worker finished a job and may take another."""
+        """A worker finished a job (and its clean-up) and may take another."""
         with self._cond:
             record = self._slots[worker.slot]
             record.jobs += 1
@@ -121,6 +128,7 @@ class WorkerPool:
                 "size": self.size,
                 "live_workers": live,
                 "busy": sum(r.state == "busy" for r in self._slots.values()),
+                "settling": sum(r.state == "settling" for r in self._slots.values()),
                 "queued": len(self._waiting),
                 "retired_total": sum(r.retired for r in self._slots.values()),
                 "workers": [
@@ -137,7 +145,7 @@ class WorkerPool:
     def _stall_left(self) -> float:
         """Seconds until the pool counts as stalled; a job inside its deadline is progress."""
         now = time.monotonic()
-        running = [r.deadline for r in self._slots.values() if r.state == "busy"]
+        running = [r.deadline for r in self._slots.values() if r.state in ("busy", "settling")]
         horizon = max([self._progress + self.stall_timeout_s, *running])
         return horizon - now
 

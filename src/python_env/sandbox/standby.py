@@ -42,21 +42,39 @@ class LastWord:
         return word if sane else None
 
 
+def kernel_cpu_s(pid: int) -> float:
+    """CPU seconds of our child ``pid`` and the children it reaped, as the kernel counts them
+    (in clock ticks); 0.0 if it cannot be read or is not our child."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        if int(fields[1]) != os.getpid():
+            return 0.0
+        return sum(int(x) for x in fields[11:15]) / _TICKS
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
 def say_last_word(done: int, code: int) -> None:
     """In the job's child, once its streams are flushed: the last word, if the pipe takes it."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = usage.ru_utime + usage.ru_stime + kids.ru_utime + kids.ru_stime
     rss = max(usage.ru_maxrss, kids.ru_maxrss)
-    os.write(done, f"done {code} {cpu} {rss} {time.monotonic_ns()}\n".encode())
+    # a leading newline ends whatever unfinished line the job left on the pipe
+    os.write(done, f"\ndone {code} {cpu} {rss} {time.monotonic_ns()}\n".encode())
 
 
 class Standby:
     """A forked child, already confined, blocked until it is handed a job.
 
     The job's own code can write to ``done`` too: a forged word only ends the job early, with
-    results it could have written anyway; anything else is ignored, and after ``HEARD_CAP``
-    bytes the worker stops listening (the job then ends at its exit, as a job always may).
+    results it could have written anyway, and its CPU and memory figures are bounded by the
+    kernel's count and the job's limit (``Worker.run_job``); anything else is ignored, and
+    after ``HEARD_CAP`` bytes the worker stops listening (the job then ends at its exit).
     """
 
     def __init__(

@@ -167,8 +167,8 @@ class Worker:
             for fd in fds:
                 os.close(fd)
             return {**reply, "error": f"expected 4 descriptors, got {len(fds)}"}
+        memory = int(limits["memory_mb"]) + 3 * int(limits["file_size_mb"]) + 64  # MiB
         if self.plan.cgroup is not None:
-            memory = int(limits["memory_mb"]) + 3 * int(limits["file_size_mb"]) + 64
             self.plan.cgroup.configure(int(limits["processes"]), memory * 1024 * 1024)
         mark("w_cgroup")
         standby = self._take_standby()
@@ -194,6 +194,10 @@ class Worker:
             said = ""
         ready, *traced = said.split("\n")  # traced: the child's stamps (tracing only)
         setup_cpu_s = float(ready[3:] or 0) if ready.startswith("ok ") else 0.0
+        cpu_s, maxrss_kb = end.cpu_s, end.maxrss_kb
+        if end.word is not None:  # the job's own figures: the kernel's at least, its limit at most
+            cpu_s = max(cpu_s, standby_mod.kernel_cpu_s(standby.pid))
+            maxrss_kb = min(maxrss_kb, memory * 1024)
         if self.tracing:
             mark.marks.update(standby.marks, **_child_marks(traced))
             if end.word is not None:
@@ -204,8 +208,8 @@ class Worker:
             "ready": ready.startswith("ok "),
             "setup_error": "" if ready.startswith("ok ") else ready[:2000] or "no word",
             "timed_out": end.timed_out,
-            "cpu_ms": round(max(0.0, end.cpu_s - setup_cpu_s) * 1000, 3),
-            "maxrss_kb": end.maxrss_kb,
+            "cpu_ms": round(max(0.0, cpu_s - setup_cpu_s) * 1000, 3),
+            "maxrss_kb": maxrss_kb,
             "wall_ms": round(wall_ms, 3),
             "oom": self._oom_happened(),
         }
