@@ -160,17 +160,24 @@ def health(url: str) -> tuple[int, dict[str, Any]]:
 
 
 def pool_problems(url: str) -> list[str]:
-    """Why the server is not healthy, with its sandbox pool idle and whole; [] when it is."""
-    code, body = health(url)
-    pool = body.get("sandbox", {}).get("pool", {})
+    """Why the server is not healthy, with its sandbox pool idle and whole; [] when it is.
+    Workers still cleaning up after the last jobs ("settling") get a few seconds to finish."""
+    deadline = time.monotonic() + 10
+    while True:
+        code, body = health(url)
+        pool = body.get("sandbox", {}).get("pool", {})
+        if not pool.get("settling") or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     problems = [] if code == 200 else [f"/health answered {code}: {body.get('status')}"]
     if not pool.get("serving"):
         problems.append(f"sandbox pool not serving: {pool}")
     if "live_workers" in pool and pool["live_workers"] != pool.get("size"):
         problems.append(f"{pool['live_workers']} of {pool.get('size')} workers live")
-    if pool.get("busy") or pool.get("queued"):
+    if pool.get("busy") or pool.get("settling") or pool.get("queued"):
         problems.append(
-            f"pool not idle at the end: busy {pool.get('busy')}, queued {pool.get('queued')}"
+            f"pool not idle at the end: busy {pool.get('busy')}, settling "
+            f"{pool.get('settling')}, queued {pool.get('queued')}"
         )
     return problems
 

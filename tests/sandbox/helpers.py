@@ -43,6 +43,7 @@ def attack(
                 seen.append(exc)
 
     workers = executor.worker_pids()
+    retired = settled(executor)["retired_total"]
     thread = threading.Thread(target=bystander)
     thread.start()
     try:
@@ -56,6 +57,7 @@ def attack(
         assert other.exit_reason is ExitReason.OK, other
         assert other.outcome("test_double") is not None
         assert other.outcome("test_double").value == BENIGN_VALUE  # type: ignore[union-attr]
+    assert settled(executor)["retired_total"] == retired, "a worker was retired after the attack"
     assert sorted(executor.worker_pids()) == sorted(workers), "a worker died during the attack"
     return report
 
@@ -66,15 +68,19 @@ def value(report: ExecReport, name: str) -> object:
     return outcome.value
 
 
-def comm_outlived(executor: ForkServerExecutor, token: str) -> list[int]:
-    """PIDs named ``token`` still alive once every worker is back in the pool: a worker answers
-    at its job's last word and is settled (back in the pool) only after its clean-up."""
+def settled(executor: ForkServerExecutor) -> dict[str, Any]:
+    """The pool once no worker runs a job or cleans up after one (a worker answers at its job's
+    last word and is back in the pool only after its clean-up)."""
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        pool = executor.health()
-        if pool["busy"] == 0 and pool["settling"] == 0:
-            break
+    while (pool := executor.health())["busy"] or pool["settling"]:
+        assert time.monotonic() < deadline, f"the workers never settled: {pool}"
         time.sleep(0.005)
+    return pool
+
+
+def comm_outlived(executor: ForkServerExecutor, token: str) -> list[int]:
+    """PIDs named ``token`` still alive once every worker is back in the pool."""
+    settled(executor)
     return comm_alive(token)
 
 

@@ -353,17 +353,17 @@ def test_a_slow_clean_up_delays_no_other_job() -> None:
     ex = ForkServerExecutor(tier=STRONGEST, pool_size=2)
     filler = Job(
         solution="",
-        tests="import os\ndef test_fill():\n    for i in range(20000):\n"
+        tests="import os\ndef test_fill():\n    for i in range(40000):\n"
         "        os.mkdir(f'd{i}')\n    return 1\n",
         limits=Limits(cpu_seconds=10, wall_seconds=20),
     )
     try:
         assert value(ex.run(filler), "test_fill") == 1
-        (slot,) = settling(ex)  # its 20,000 directories are still being removed
+        (slot,) = settling(ex)  # its 40,000 directories are still being removed (seconds)
         for _ in range(3):
             started = time.monotonic()
             assert value(ex.run(BENIGN), "test_double") == BENIGN_VALUE
-            assert time.monotonic() - started < 0.5
+            assert time.monotonic() - started < 1.0
         assert slot in settling(ex)  # so they all ran beside that clean-up
         deadline = time.monotonic() + 60
         while ex.health()["settling"]:

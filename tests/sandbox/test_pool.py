@@ -55,6 +55,28 @@ def test_a_busy_pool_within_its_deadlines_is_waited_for() -> None:
     assert time.monotonic() - started >= 0.25
 
 
+def test_a_settling_worker_is_live_busy_and_progress_until_released_or_retired() -> None:
+    """A worker cleaning up after its job (it answered already) is neither idle nor dead: the
+    queue waits for it within its clean-up deadline, /health still counts it live."""
+    pool = WorkerPool(size=1, stall_timeout_s=0.05)
+    worker = FakeWorker(0)
+    pool.add(worker)
+    pool.acquire(hold_s=1)
+    pool.settling(worker, within_s=10)
+    snapshot = pool.snapshot()
+    assert snapshot["serving"] and snapshot["live_workers"] == 1
+    assert (snapshot["busy"], snapshot["settling"]) == (0, 1)
+    threading.Timer(0.3, pool.release, args=(worker,)).start()
+    started = time.monotonic()
+    assert pool.acquire(hold_s=1) is worker  # waited past the stall timeout: it was settling
+    assert time.monotonic() - started >= 0.25
+    pool.settling(worker, within_s=10)
+    pool.retire(worker, "could not restore its slot")
+    snapshot = pool.snapshot()
+    assert snapshot["live_workers"] == 0 and snapshot["settling"] == 0
+    assert snapshot["workers"][0]["last_problem"] == "could not restore its slot"
+
+
 def test_a_pool_without_live_workers_stalls_into_an_error() -> None:
     pool = WorkerPool(size=1, stall_timeout_s=0.1)
     worker = FakeWorker(0)

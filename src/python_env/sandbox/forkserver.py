@@ -133,11 +133,11 @@ class ForkServerExecutor:
         self._closed = False
         self._hello: dict[str, Any] = {}
         try:
+            self._settler = Settler(self._settled, self._settle_failed, SETTLE_TIMEOUT_S)
             self._start()
         except BaseException:
             self._res.release()
             raise
-        self._settler = Settler(self._settled, self._settle_failed, SETTLE_TIMEOUT_S)
         self._supervisor = threading.Thread(
             target=self._supervise, name="sandbox-supervisor", daemon=True
         )
@@ -363,9 +363,13 @@ class ForkServerExecutor:
         self._pool.release(worker)
 
     def _settle_failed(self, worker: WorkerHandle, problem: str) -> None:
-        """The worker could not restore its slot after a job (whose verdict stands)."""
+        """The worker could not restore its slot after a job (whose verdict stands): retired in
+        a thread of its own, as killing it and what it left can take seconds, and the settler
+        must go on reading the other workers' notices."""
         log.warning("retiring sandbox worker %d: %s", worker.slot, problem)
-        self._retire(worker, problem)
+        threading.Thread(
+            target=self._retire, args=(worker, problem), name="sandbox-retire", daemon=True
+        ).start()
 
     def _retire(self, worker: WorkerHandle, problem: str) -> None:
         """Kill a worker and whatever its jobs left, and have it replaced in a fresh slot."""
@@ -414,12 +418,12 @@ class ForkServerExecutor:
 
     def worker_pids(self) -> list[int]:
         """PIDs of the worker processes (or of their bwrap wrappers), for health checks."""
-        return [w.proc.pid for w in self._res.workers.values()]
+        return [w.proc.pid for w in list(self._res.workers.values())]
 
     def health(self) -> dict[str, Any]:
         """Live workers, queue depth, retired slots; ``serving`` is False when it cannot serve."""
         pool = self._pool.snapshot()
-        pids = {w.slot: w.proc.pid for w in self._res.workers.values()}
+        pids = {w.slot: w.proc.pid for w in list(self._res.workers.values())}
         for record in pool.get("workers", ()):
             record["pid"] = pids.get(record["slot"])  # the process group an operator can signal
         pool["unreclaimed_slot_dirs"] = dict(self._unreclaimed)

@@ -150,7 +150,7 @@ class WorkerPool:
         return horizon - now
 
     def _live(self) -> int:
-        return sum(r.state in ("idle", "busy") for r in self._slots.values())
+        return sum(r.state in ("idle", "busy", "settling") for r in self._slots.values())
 
     def _stall_message(self) -> str:
         if not self._live():

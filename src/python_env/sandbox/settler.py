@@ -36,59 +36,84 @@ class Settler:
         self._lock = threading.Lock()
         self._added: list[WorkerHandle] = []
         self._closed = False
+        self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
+        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        self._deadlines: dict[WorkerHandle, float] = {}
         self._thread = threading.Thread(target=self._run, name="sandbox-settler", daemon=True)
         self._thread.start()
 
     def add(self, worker: WorkerHandle) -> None:
-        """A worker that replied: settle it once its notice arrives (within the timeout)."""
+        """A worker that replied: settle it once its notice arrives (within the timeout). After
+        ``close`` it is left alone: its executor is stopping every worker."""
         with self._lock:
+            if self._closed:
+                return
             self._added.append(worker)
-        with contextlib.suppress(BlockingIOError):  # a full pipe already wakes the thread
-            os.write(self._wake_w, b".")
+            with contextlib.suppress(BlockingIOError):  # a full pipe wakes the thread anyway
+                os.write(self._wake_w, b".")
 
     def close(self) -> None:
-        """Stop the thread; workers still cleaning up are stopped by their executor."""
-        self._closed = True
-        with contextlib.suppress(OSError):
-            os.write(self._wake_w, b".")
+        """Stop the thread (it closes its own descriptors as it ends)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            with contextlib.suppress(BlockingIOError):
+                os.write(self._wake_w, b".")
         self._thread.join(timeout=5)
-        for fd in (self._wake_r, self._wake_w):
-            os.close(fd)
 
     def _run(self) -> None:
-        selector = selectors.DefaultSelector()
-        selector.register(self._wake_r, selectors.EVENT_READ, None)
-        deadlines: dict[WorkerHandle, float] = {}
-        while not self._closed:
-            wait = min(deadlines.values(), default=time.monotonic() + 1) - time.monotonic()
-            for key, _ in selector.select(max(0.0, wait)):
-                if key.data is None:
-                    os.read(self._wake_r, 4096)
-                    continue
-                worker: WorkerHandle = key.data
-                selector.unregister(key.fileobj)
-                del deadlines[worker]
-                self._settle(worker)
+        try:
+            while not self._closed:
+                try:
+                    self._turn()
+                except Exception:  # one worker's trouble must not leave every other one busy
+                    log.exception("the sandbox settler hit an error; going on")
+        finally:
             with self._lock:
-                added, self._added = self._added, []
-            for worker in added:
-                deadlines[worker] = time.monotonic() + self._timeout_s
-                selector.register(worker.sock, selectors.EVENT_READ, worker)
-            now = time.monotonic()
-            for worker in [w for w, at in deadlines.items() if at <= now]:
-                selector.unregister(worker.sock)
-                del deadlines[worker]
-                late = f"no clean-up notice within {self._timeout_s:g}s of its reply"
-                self._call(self._failed, worker, late)
-        selector.close()
+                self._selector.close()
+                for fd in (self._wake_r, self._wake_w):
+                    os.close(fd)
+
+    def _turn(self) -> None:
+        """Wait for notices, the next deadline or new workers; settle what arrived."""
+        now = time.monotonic()
+        wait = min(self._deadlines.values(), default=now + 1.0) - now
+        for key, _ in self._selector.select(max(0.0, wait)):
+            if key.data is None:
+                os.read(self._wake_r, 4096)
+            else:
+                self._forget(key.data)
+                self._settle(key.data)
+        with self._lock:
+            added, self._added = self._added, []
+        for worker in added:
+            try:
+                self._selector.register(worker.sock, selectors.EVENT_READ, worker)
+            except (ValueError, KeyError, OSError) as exc:  # its socket is closed already
+                self._call(self._failed, worker, f"cannot wait for its clean-up notice: {exc}")
+                continue
+            self._deadlines[worker] = time.monotonic() + self._timeout_s
+        now = time.monotonic()
+        for worker in [w for w, at in self._deadlines.items() if at <= now]:
+            self._forget(worker)
+            late = f"no clean-up notice within {self._timeout_s:g}s of its reply"
+            self._call(self._failed, worker, late)
+
+    def _forget(self, worker: WorkerHandle) -> None:
+        del self._deadlines[worker]
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(worker.sock)
 
     def _settle(self, worker: WorkerHandle) -> None:
         try:
             notice = worker.settle()
         except WorkerFailure as exc:
             self._call(self._failed, worker, str(exc))
+        except Exception as exc:  # a notice that breaks the parser (deep JSON) is a failure too
+            self._call(self._failed, worker, f"unusable clean-up notice: {exc!r}"[:500])
         else:
             self._call(self._settled, worker, notice)
 
