@@ -191,6 +191,7 @@ def test_flooding_or_closing_the_last_word_pipe_changes_no_verdict(
 def test_a_forged_last_word_hides_no_cpu_and_claims_no_memory(executor: ForkServerExecutor) -> None:
     burn = "x = 0\nfor i in range(2_000_000):\n    x += i\n"
     word = "os.write(_last_word_pipe(), b'\\ndone 0 0.0 ' + b'9' * 4000 + b' 0\\n')\n"
+    word += "import time\ntime.sleep(2)\n"  # killed at its word, well before this ends
     report = attack(executor, HIDDEN, solution=_LAST_WORD_PIPE + burn + word + FIX)
     assert report.exit_reason is ExitReason.CRASHED
     assert report.cpu_ms >= 50  # the kernel's count of the loop, not the word's 0.0
