@@ -53,7 +53,7 @@ CRITICAL_PATH = [
     ("s_payload", "s_entered", "child: stdio and rlimits (enter_job)"),
     ("s_entered", "s_done", "child: harness: imports, tests, results"),
     ("s_done", "w_done", "child's last word reaches the worker"),
-    ("w_done", "w_reply", "worker: kills the group, OOM count, reply built"),
+    ("w_done", "w_reply", "worker: kill, OOM count, reply (+ clean-up if queued)"),
     ("w_reply", "c_replied", "reply reaches the caller"),
     ("c_replied", "c_read", "caller: reads the output memfds"),
     ("c_read", "c_parsed", "caller: validates results (ExecReport)"),
@@ -94,8 +94,9 @@ def print_stages(title: str, traces: list[dict[str, int]]) -> None:
     whole = quantiles([(t["c_parsed"] - t["c_call"]) / 1000 for t in traces])
     print(f"  {'sum of stage medians / whole job':46}{total:11.0f}{whole[0]:10.0f} (median)")
     print(f"  {'after the reply, off the critical path':46}{'median us':>11}{'p95 us':>10}")
-    for start, end, what in AFTER_REPLY:
-        spans = [(t[end] - t[start]) / 1000 for t in traces if start in t and end in t]
+    for start, end, what in AFTER_REPLY:  # jobs answered early (a worker was spare)
+        early = [t for t in traces if t.get("w_reaped", 0) > t.get("w_reply", 0)]
+        spans = [(t[end] - t[start]) / 1000 for t in early if start in t and end in t]
         if spans:
             median, p95 = quantiles(spans)
             print(f"  {what:46}{median:11.0f}{p95:10.0f}")

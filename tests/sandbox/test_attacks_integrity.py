@@ -8,6 +8,8 @@ attack pairs a wrong solution with a trick, and must still score 0.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from python_env.sandbox import ForkServerExecutor, Job
 from python_env.sandbox.worker import probes
@@ -164,11 +166,22 @@ def _last_word_pipe():
 """
 
 
+@contextmanager
+def answering_early(executor: ForkServerExecutor) -> Iterator[None]:
+    """Workers answer at a job's last word (by default only while a worker is spare)."""
+    executor.early_reply = True
+    try:
+        yield
+    finally:
+        executor.early_reply = None
+
+
 def test_forging_the_last_word_ends_the_job_without_a_pass(executor: ForkServerExecutor) -> None:
     solution = _LAST_WORD_PIPE + (
         "os.write(_last_word_pipe(), b'done 0 0.0 0 0\\n')\nimport time\ntime.sleep(2)\n" + FIX
     )
-    report = attack(executor, HIDDEN, solution=solution)
+    with answering_early(executor):
+        report = attack(executor, HIDDEN, solution=solution)
     assert report.exit_reason is ExitReason.CRASHED  # no results: the job "ended" at import
     assert report.wall_ms < 1500  # ended at the word, not after the sleep
     assert grade(executor, report).score == 0.0
@@ -181,18 +194,20 @@ def test_flooding_or_closing_the_last_word_pipe_changes_no_verdict(
     flood += "try:\n    while True:\n        os.write(fd, b'x' * 4096)\nexcept OSError:\n    pass\n"
     garbage = "os.write(_last_word_pipe(), b'done 999 nan -1 x\\ndone\\n' * 50)\n"
     for trick in (flood, "os.close(_last_word_pipe())\n", garbage):
-        report = attack(executor, HIDDEN, solution=_LAST_WORD_PIPE + trick + FIX)
-        assert report.exit_reason is ExitReason.OK, (trick, report)
-        assert grade(executor, report).score == 1.0, trick
-        report = attack(executor, HIDDEN, solution=_LAST_WORD_PIPE + trick + WRONG)
-        assert grade(executor, report).score == 0.0, trick
+        with answering_early(executor):
+            fixed = attack(executor, HIDDEN, solution=_LAST_WORD_PIPE + trick + FIX)
+            wrong = attack(executor, HIDDEN, solution=_LAST_WORD_PIPE + trick + WRONG)
+        assert fixed.exit_reason is ExitReason.OK, (trick, fixed)
+        assert grade(executor, fixed).score == 1.0, trick
+        assert grade(executor, wrong).score == 0.0, trick
 
 
 def test_a_forged_last_word_hides_no_cpu_and_claims_no_memory(executor: ForkServerExecutor) -> None:
     burn = "x = 0\nfor i in range(2_000_000):\n    x += i\n"
     word = "os.write(_last_word_pipe(), b'\\ndone 0 0.0 ' + b'9' * 4000 + b' 0\\n')\n"
     word += "import time\ntime.sleep(2)\n"  # killed at its word, well before this ends
-    report = attack(executor, HIDDEN, solution=_LAST_WORD_PIPE + burn + word + FIX)
+    with answering_early(executor):
+        report = attack(executor, HIDDEN, solution=_LAST_WORD_PIPE + burn + word + FIX)
     assert report.exit_reason is ExitReason.CRASHED
     assert report.cpu_ms >= 50  # the kernel's count of the loop, not the word's 0.0
     limits = ATTACK_LIMITS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import glob
+import json
 import logging
 import os
 import signal
@@ -321,9 +322,11 @@ def test_saturation_is_queueing_not_failure() -> None:
         ex.close()
 
 
-def test_a_worker_whose_slot_changed_is_retired_not_reused() -> None:
-    """A worker that cannot prove its slot pristine after a job serves no other job."""
-    ex = ForkServerExecutor(tier=STRONGEST, pool_size=1)
+@pytest.mark.parametrize("early", [True, False], ids=["answered-early", "answered-clean"])
+def test_a_worker_whose_slot_changed_is_retired_not_reused(early: bool) -> None:
+    """A worker that cannot prove its slot pristine after a job serves no other job, whether it
+    answered at the job's last word (then its clean-up notice says so) or after its clean-up."""
+    ex = ForkServerExecutor(tier=STRONGEST, pool_size=1, early_reply=early)
     try:
         (worker,) = ex._res.workers.values()
         os.chmod(worker.slot_dir, 0o700)  # what a job must never manage: the check still runs
@@ -341,6 +344,39 @@ def test_a_worker_whose_slot_changed_is_retired_not_reused() -> None:
     finally:
         ex.close()
     assert not ex.health()["serving"]
+
+
+SAME_EITHER_WAY = {
+    "ok": BENIGN.tests,
+    "crash": "import os\ndef test_a():\n    return 1\nos._exit(3)\n",
+    "cpu": "def test_spin():\n    while True:\n        pass\n",
+    "memory": "def test_big():\n    return len(bytearray(10 ** 10))\n",
+    "raises": "def test_r():\n    raise KeyError(2)\n",
+    "output": "import sys\ndef test_o():\n    sys.stdout.write('x' * 10 ** 6)\n    return 1\n",
+}
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_answering_early_or_after_the_clean_up_gives_the_same_reports(tier: str) -> None:
+    """The worker answers at the job's last word when a worker is spare, after its clean-up when
+    jobs queue; the report is the same either way (but for the CPU and time figures)."""
+    limits = Limits(cpu_seconds=1, wall_seconds=5, memory_mb=256)
+    reports = {}
+    for early in (True, False):
+        ex = ForkServerExecutor(tier=tier, pool_size=1, early_reply=early)
+        try:
+            for name, tests in SAME_EITHER_WAY.items():
+                job = Job(solution=BENIGN.solution, tests=tests, limits=limits)
+                report = ex.run(job)
+                reports[early, name] = report.model_dump_json(
+                    exclude={"cpu_ms", "wall_ms", "peak_memory_kb", "test_cpu_ms"}
+                )
+        finally:
+            ex.close()
+    kinds = {json.loads(reports[True, name])["exit_reason"] for name in SAME_EITHER_WAY}
+    assert kinds >= {"ok", "crashed", "timeout", "memory"}, kinds  # the cases differ
+    for name in SAME_EITHER_WAY:
+        assert reports[True, name] == reports[False, name], name
 
 
 def settling(ex: ForkServerExecutor) -> list[int]:
@@ -458,7 +494,7 @@ def test_tracing_notes_every_stage_in_order_and_changes_no_verdict(tier: str) ->
     """bench_breakdown.py reads these stamps; a stage missing or out of order would print a
     wrong breakdown, and tracing must not change what a job reports."""
     plain = ForkServerExecutor(tier=tier, pool_size=1)
-    traced = ForkServerExecutor(tier=tier, pool_size=1, trace=True)
+    traced = ForkServerExecutor(tier=tier, pool_size=1, trace=True, early_reply=True)
     try:
         reports = [ex.run(BENIGN) for ex in (plain, traced) for _ in range(3)]
         assert not plain.traces

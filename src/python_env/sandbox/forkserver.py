@@ -103,6 +103,7 @@ class ForkServerExecutor:
         warmup: bool = True,
         hash_seed: int = 0,
         trace: bool = False,
+        early_reply: bool | None = None,
     ) -> None:
         # 0: twice the cores. A worker idles between jobs (reply, fork of the next child,
         # dispatch), and a second one per core fills those gaps. Verdicts use CPU time, so
@@ -116,6 +117,9 @@ class ForkServerExecutor:
         self.hash_seed = hash_seed
         # trace: every job's stage times (``stamps``) kept here, for the benchmarks' breakdown
         self.trace = trace
+        # early_reply: answer at the job's last word, clean up after (None: when a worker is
+        # spare; the latency then drops, while under a queue the single reply costs less CPU)
+        self.early_reply = early_reply
         self.traces: deque[dict[str, int]] = deque(maxlen=100_000)
         self._traced: dict[int, dict[str, int]] = {}  # each slot's last trace, until it settles
         self._pytest_paths, self._pytest_shown = isolation.pytest_files()
@@ -306,8 +310,9 @@ class ForkServerExecutor:
         for _attempt in range(2):
             worker = self._acquire(hold_s)
             mark("c_acquired")
+            early = self.early_reply if self.early_reply is not None else self._pool.spare()
             try:
-                outputs = worker.execute(job, next(self._ids), mark)
+                outputs, notice = worker.execute(job, next(self._ids), mark, early)
             except WorkerFailure as exc:
                 log.warning("sandbox worker failed, retrying the job: %s", exc)
                 last = exc
@@ -317,10 +322,15 @@ class ForkServerExecutor:
                 self._retire(worker, repr(exc))
                 raise
             trace = {**outputs.reply.get("trace", {}), **mark.marks} if mark.on else None
-            if trace is not None:
-                self._traced[worker.slot] = trace  # the settler adds the stages after the reply
-            self._pool.settling(worker, SETTLE_TIMEOUT_S)
-            self._settler.add(worker)  # back in the pool once its clean-up notice is read
+            if notice is None:  # the worker still cleans up: back once its notice is read
+                if trace is not None:
+                    self._traced[worker.slot] = trace  # the settler adds the later stages
+                self._pool.settling(worker, SETTLE_TIMEOUT_S)
+                self._settler.add(worker)
+            elif notice["tainted"]:
+                self._settle_failed(worker, notice["why"] or "tainted")
+            else:
+                self._pool.release(worker)  # before the (GIL-bound) parsing below
             report = build_report(outputs, job.limits)
             if trace is not None:
                 mark("c_parsed")

@@ -103,8 +103,12 @@ class WorkerHandle:
             raise WorkerFailure(f"worker {self.slot}: {notice['why'] or 'tainted'}")
         return dict(notice)
 
-    def execute(self, job: Job, job_id: int, mark: Stamps) -> Outputs:
-        """Run one job on a settled worker; its outputs (its clean-up notice is still due)."""
+    def execute(
+        self, job: Job, job_id: int, mark: Stamps, early: bool
+    ) -> tuple[Outputs, dict[str, Any] | None]:
+        """Run one job on a settled worker: its outputs and the worker's clean-up notice, or
+        None for the notice when ``early`` (the worker answers at the job's last word and
+        sends it after its clean-up: ``settle``)."""
         limits = job.limits
         fds: list[int] = []
         try:
@@ -113,6 +117,7 @@ class WorkerHandle:
             os.lseek(fds[0], 0, os.SEEK_SET)
             fds += [os.memfd_create(name) for name in ("stdout", "stderr", "results")]
             header = {"id": job_id, "limits": _limits_dict(limits), "pytest": job.pytest_style}
+            header["early"] = early
             mark("c_payload")
             try:
                 self.sock.settimeout(limits.wall_seconds + self.grace_s)
@@ -131,15 +136,18 @@ class WorkerHandle:
             except ValueError:
                 reply = None
             problem = protocol.check_reply(reply, job_id)
+            if not problem and not early:
+                problem = protocol.check_reply(reply, job_id, protocol.NOTICE_FIELDS)
             if problem:
                 raise WorkerFailure(f"worker {self.slot}: unusable reply: {problem}")
             self.jobs += 1
-            self.unsettled = job_id
+            if early:
+                self.unsettled = job_id
             if not reply["ready"]:
                 raise WorkerFailure(f"worker {self.slot}: job setup failed: {reply['setup_error']}")
             outputs = read_outputs(reply, fds[1:], limits)
             mark("c_read")
-            return outputs
+            return outputs, None if early else reply
         finally:
             for fd in fds:
                 os.close(fd)

@@ -7,11 +7,13 @@ SOCK_SEQPACKET fd:
     worker -> parent   {"hello": ...layers...}              once, after start-up probes
     parent -> worker   {"id", "limits", "pytest"} + 4 fds   payload, stdout, stderr, results memfds
     worker -> parent   {"id", "status", "cpu_ms", ...}      the job's end: its last word or exit
-    worker -> parent   {"id", "leaked", "tainted", "why"}   after its clean-up; read before the next
+    worker -> parent   {"id", "leaked", "tainted", "why"}   after its clean-up (the notice)
 
-The reply goes out when the job's harness says its last word (results and streams flushed): the
-child's exit, which tears down an address space forked from a preloaded interpreter, and the
-slot's clean-up happen after it, off the caller's critical path.
+With ``"early": true`` in the request the reply goes out when the job's harness says its last
+word (results and streams flushed), and the child's exit (a teardown of an address space forked
+from a preloaded interpreter) and the slot's clean-up happen after it, off the caller's path,
+ending with the notice. Otherwise one reply, with the notice's fields, follows the clean-up: it
+costs less CPU, which is what counts when jobs queue for workers.
 
 The worker never reads a payload or a result: the child reads the job from its memfd and writes
 outcomes to memfds the parent reads, so no job's tests or reference values linger in the memory
@@ -147,9 +149,15 @@ class Worker:
             mark("w_recv")
             request = json.loads(data)
             reply = self.run_job(request, fds, mark)
-            self.ctrl.send(json.dumps(reply).encode())
-            notice = self.settle_job(reply.get("id"))
-            self.ctrl.send(json.dumps(notice).encode())
+            if request.get("early"):  # answer now, clean up after, then say so
+                self.ctrl.send(json.dumps(reply).encode())
+                notice = self.settle_job(reply.get("id"))
+                self.ctrl.send(json.dumps(notice).encode())
+            else:  # one message once clean: less CPU when jobs queue anyway
+                notice = self.settle_job(reply.get("id"))
+                if "trace" in reply:  # the clean-up came before this reply
+                    reply["trace"].update(notice.pop("trace", {}), w_reply=time.monotonic_ns())
+                self.ctrl.send(json.dumps({**notice, **reply}).encode())
             if notice["tainted"]:
                 return  # the parent retires a worker that could not restore its slot
             self._fork_standby()
@@ -185,7 +193,7 @@ class Worker:
             for fd in fds:
                 os.close(fd)
         self._ending = standby
-        end = self._wait(standby, float(limits["wall_seconds"]), mark)
+        end = self._wait(standby, float(limits["wall_seconds"]), mark, bool(request.get("early")))
         wall_ms = (time.monotonic() - started) * 1000
         os.set_blocking(standby.ready, False)
         try:
@@ -322,13 +330,14 @@ class Worker:
         harness.run_harness(box, lambda code: standby_mod.say_last_word(done, code))
 
     def _wait(
-        self, standby: standby_mod.Standby, wall_s: float, mark: stamps.Stamps
+        self, standby: standby_mod.Standby, wall_s: float, mark: stamps.Stamps, early: bool
     ) -> standby_mod.Ending:
-        """Wait for the job's last word or its exit, with a wall-clock deadline; then kill its
-        process group (at the last word, what the job does after it is not part of it)."""
+        """Wait for the job's exit (or, ``early``, its last word), with a wall-clock deadline;
+        then kill its process group (at the last word, what the job does after it is not part of
+        it)."""
         deadline = time.monotonic() + wall_s
         ctrl = self.ctrl.fileno()
-        watched = [standby.pidfd, ctrl, standby.done]
+        watched = [standby.pidfd, ctrl, standby.done] if early else [standby.pidfd, ctrl]
         timed_out = False
         while True:
             remaining = deadline - time.monotonic()
