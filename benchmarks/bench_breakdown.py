@@ -53,7 +53,7 @@ CRITICAL_PATH = [
     ("s_payload", "s_entered", "child: stdio and rlimits (enter_job)"),
     ("s_entered", "s_done", "child: harness: imports, tests, results"),
     ("s_done", "w_done", "child's last word reaches the worker"),
-    ("w_done", "w_reply", "worker: kill, OOM count, reply (+ clean-up if queued)"),
+    ("w_done", "w_reply", "worker: kills the group, counts OOM, replies"),
     ("w_reply", "c_replied", "reply reaches the caller"),
     ("c_replied", "c_read", "caller: reads the output memfds"),
     ("c_read", "c_parsed", "caller: validates results (ExecReport)"),
