@@ -327,10 +327,8 @@ class ForkServerExecutor:
                     self._traced[worker.slot] = trace  # the settler adds the later stages
                 self._pool.settling(worker, SETTLE_TIMEOUT_S)
                 self._settler.add(worker)
-            elif notice["tainted"]:
-                self._settle_failed(worker, notice["why"] or "tainted")
-            else:
-                self._pool.release(worker)  # before the (GIL-bound) parsing below
+            else:  # before the (GIL-bound) parsing below
+                self._after_clean_up(worker, notice)
             report = build_report(outputs, job.limits)
             if trace is not None:
                 mark("c_parsed")
@@ -367,16 +365,24 @@ class ForkServerExecutor:
             self._retire(worker, "the worker died while idle")
 
     def _settled(self, worker: WorkerHandle, notice: dict[str, Any]) -> None:
-        """The worker cleaned up after its job (the settler read its notice): back to the pool."""
+        """The settler read the worker's clean-up notice, sent after its early answer."""
         if "trace" in notice:  # the stages after the reply, for the benchmarks' breakdown
             self._traced.pop(worker.slot, {}).update(notice["trace"])
-        self._pool.release(worker)
+        self._after_clean_up(worker, notice)
+
+    def _after_clean_up(self, worker: WorkerHandle, notice: dict[str, Any]) -> None:
+        """Back to the pool, or retired if the worker could not restore its slot."""
+        if notice["tainted"]:
+            self._settle_failed(worker, notice["why"] or "tainted")
+        else:
+            self._pool.release(worker)
 
     def _settle_failed(self, worker: WorkerHandle, problem: str) -> None:
         """The worker could not restore its slot after a job (whose verdict stands): retired in
         a thread of its own, as killing it and what it left can take seconds, and the settler
         must go on reading the other workers' notices."""
         log.warning("retiring sandbox worker %d: %s", worker.slot, problem)
+        self._traced.pop(worker.slot, None)  # no later stages will come for that trace
         threading.Thread(
             target=self._retire, args=(worker, problem), name="sandbox-retire", daemon=True
         ).start()

@@ -76,11 +76,12 @@ class WorkerHandle:
         self.kill()
 
     def settle(self) -> dict[str, Any]:
-        """Read the worker's notice that it cleaned up after its last job ({} if none is due);
-        called by the settler once the notice is there.
+        """Read the worker's notice about the clean-up after its last job ({} if none is due);
+        called by the settler once the notice is there. ``tainted`` in it says the worker could
+        not restore its slot.
 
-        Raises ``WorkerFailure`` when it could not: the worker is then retired, and the job's
-        verdict, already returned, stands.
+        Raises ``WorkerFailure`` when the notice is missing or unusable: the worker is then
+        retired, and the job's verdict, already returned, stands.
         """
         job_id, self.unsettled = self.unsettled, None
         if job_id is None:
@@ -99,8 +100,6 @@ class WorkerHandle:
         problem = protocol.check_reply(notice, job_id, protocol.NOTICE_FIELDS)
         if problem:
             raise WorkerFailure(f"worker {self.slot}: unusable clean-up notice: {problem}")
-        if notice["tainted"]:
-            raise WorkerFailure(f"worker {self.slot}: {notice['why'] or 'tainted'}")
         return dict(notice)
 
     def execute(
