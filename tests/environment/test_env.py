@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
+from python_env.environment import env as env_module
 from python_env.environment.env import PythonEnvironment
 from python_env.environment.models import CodeReviewAction
 from python_env.environment.task_runner import TaskRunner
@@ -149,3 +154,40 @@ def test_run_tests_is_information_not_reward(env: PythonEnvironment, tiny_task: 
     final = env.step(CodeReviewAction(kind="submit"))
     assert final.evaluation is not None and final.evaluation.components["tests"] == 1.0
     assert final.reward == final.evaluation.score
+
+
+def test_quick_reviews_play_on_the_event_loop_and_the_rest_on_the_sessions_thread(
+    env: PythonEnvironment, tiny_task: Task, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[tuple[str, bool]] = []  # (action, played on the event loop's thread)
+    dispatch = env._dispatch
+
+    def noted(task: Any, action: CodeReviewAction) -> Any:
+        threads.append((action.kind.value, threading.current_thread() is loop_thread))
+        return dispatch(task, action)
+
+    monkeypatch.setattr(env, "_dispatch", noted)
+    review = CodeReviewAction(kind="review", findings=[BUG, BUG])
+    one = CodeReviewAction(kind="review", findings=[BUG])
+    loop_thread = threading.current_thread()  # asyncio.run's loop runs here
+
+    async def episodes() -> None:
+        monkeypatch.setattr(env_module, "QUICK_REVIEW_FINDINGS", 3)
+        await env.reset_async(seed=1)
+        await env.step_async(review)  # 2 findings in all: quick
+        await env.step_async(CodeReviewAction(kind="run_tests"))
+        await env.step_async(review)  # 4 in all, over the cap of 3
+        monkeypatch.setattr(env_module, "QUICK_REVIEW_FINDINGS", 1_000)
+        await env.reset_async(seed=1)
+        for _ in range(tiny_task.info.max_steps):  # the last one spends the budget: a submit
+            await env.step_async(one)
+
+    asyncio.run(episodes())
+    quick = [True, False, False] + [True] * (tiny_task.info.max_steps - 1) + [False]
+    assert threads == [(kind, q) for kind, q in zip(
+        ["review", "run_tests"] + ["review"] * (len(quick) - 2), quick, strict=True
+    )]  # fmt: skip
+    assert env.state.done
+    env.close()
+    with pytest.raises(RuntimeError):  # the session's thread is shut down with the session
+        env._blocking.submit(print)

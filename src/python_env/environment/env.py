@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -40,6 +43,9 @@ from python_env.types import (
 )
 
 RESET_OPTIONS = ("task_id", "split", "index", "kind", "difficulty", "category", "repo")
+# A review of at most this many findings in all is scored on the event loop (tens of µs); a
+# longer one, which a client could grow step by step, goes to the session's thread.
+QUICK_REVIEW_FINDINGS = 200
 EnumT = TypeVar("EnumT", bound=StrEnum)
 
 
@@ -71,14 +77,36 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         self._weights: dict[str, float] = {}
         self._uncheckable: frozenset[str] = frozenset()
         self._lines: int | None = None  # lines of the task's code, counted at the first review
+        # The session's own thread, for whatever may block (the sandbox, a repository); its
+        # thread starts at the first such call.
+        self._blocking = ThreadPoolExecutor(max_workers=1, thread_name_prefix="python-env-session")
 
     # --- OpenEnv API -------------------------------------------------------------------------
 
     def close(self) -> None:
         """Called by OpenEnv when the session ends; runs ``on_close`` once."""
         on_close, self._on_close = self._on_close, None
+        self._blocking.shutdown(wait=False)
         if on_close is not None:
             on_close()
+
+    async def reset_async(
+        self, seed: int | None = None, episode_id: str | None = None, **options: Any
+    ) -> CodeReviewObservation:
+        """``reset`` on the session's thread: it may parse a split or run reference tests."""
+        call = functools.partial(self.reset, seed, episode_id, **options)
+        return await asyncio.get_running_loop().run_in_executor(self._blocking, call)
+
+    async def step_async(
+        self, action: CodeReviewAction, timeout_s: float | None = None, **kwargs: Any
+    ) -> CodeReviewObservation:
+        """``step`` as OpenEnv's ``/ws`` handler plays it. A step that cannot block runs right
+        here on the event loop (two thread hand-offs cost more than it does); one that may run
+        the sandbox or read a repository runs on the session's thread."""
+        if self._quick(action):
+            return self.step(action, timeout_s, **kwargs)
+        call = functools.partial(self.step, action, timeout_s, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._blocking, call)
 
     def reset(
         self, seed: int | None = None, episode_id: str | None = None, **options: Any
@@ -177,6 +205,18 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         return [info.model_dump(mode="json") for info in self._infos(split)[start:stop]]
 
     # --- episode logic -----------------------------------------------------------------------
+
+    def _quick(self, action: CodeReviewAction) -> bool:
+        """A review of a single file, short of the step budget (the last step submits) and of
+        ``QUICK_REVIEW_FINDINGS``: pure scoring, no sandbox, no file."""
+        return (
+            action.kind is ActionKind.REVIEW
+            and action.tests is None
+            and isinstance(self._task, Task)
+            and not self._state.done
+            and self._state.step_count + 1 < self._state.max_steps
+            and len(self._findings) + len(action.findings or ()) <= QUICK_REVIEW_FINDINGS
+        )
 
     def _infos(self, split: str) -> list[TaskInfo]:
         return self._catalog.infos(split)
