@@ -84,6 +84,7 @@ if TYPE_CHECKING:
         stamps,
         uids,
     )
+    from python_env.sandbox import slot as slot_mod
     from python_env.sandbox import standby as standby_mod
 else:  # order matters: later modules find earlier ones in sys.modules
     checks, protocol, landlock, seccomp, cgroups, confine, harness, stamps = map(
@@ -91,19 +92,8 @@ else:  # order matters: later modules find earlier ones in sys.modules
         ("checks", "protocol", "landlock", "seccomp", "cgroups", "confine", "harness", "stamps"),
     )
     probes, fstree, uids, repo_files = map(_load, ("probes", "fstree", "uids", "repo_files"))
+    slot_mod = _load("slot")
     standby_mod = _load("standby")
-
-_RLIMITS = sorted({getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_")})
-
-
-def process_state() -> tuple[object, ...]:
-    """What a forked job inherits from its worker beyond memory: limits, priority, CPUs."""
-    return (
-        tuple(resource.getrlimit(limit) for limit in _RLIMITS),
-        os.getpriority(os.PRIO_PROCESS, 0),
-        tuple(sorted(os.sched_getaffinity(0))),
-        os.sched_getscheduler(0),
-    )
 
 
 class Worker:
@@ -116,19 +106,16 @@ class Worker:
     def __init__(self, config: dict[str, Any], ctrl: socket.socket) -> None:
         self.config = config
         self.ctrl = ctrl
-        self.slot_dir = config["slot_dir"]
-        self.jobdir = jobdir_of(config)
-        self.plan, self.report = probes.build_plan(config, self.jobdir)
+        jobdir = jobdir_of(config)
+        self.plan, self.report = probes.build_plan(config, jobdir)
         # What every job must start from; a worker that cannot restore it is retired.
-        self._baseline = process_state()
-        self._dirs = {p: _identity(os.lstat(p)) for p in (config["scratch_root"], self.slot_dir)}
-        self._pristine: os.stat_result | None = None
+        self.slot = slot_mod.Slot(config["slot_dir"], jobdir, config["scratch_root"], self.plan)
         self._oom_seen = self.plan.cgroup.oom_kills() if self.plan.cgroup is not None else 0
         self._standby: standby_mod.Standby | None = None
         self._ending: standby_mod.Standby | None = None  # the last job's child, until settle_job
         self.tracing = bool(config.get("trace"))
         self._warmup = harness.warmup_payload() if config.get("warmup", True) else b""
-        self._reset_jobdir()
+        self.slot.reset_jobdir()
         self.report["selftest"] = results = self._self_test()
         failed = probes.failed_checks(results, self.report["categories"])
         if failed:
@@ -237,7 +224,7 @@ class Worker:
                 os.wait4(standby.pid, 0)  # killed at its last word: only its exit is left
             standby.close()
             mark("w_reaped")
-        leaked, problems = self._restore()
+        leaked, problems = self.slot.restore()
         if self.plan.cgroup is not None:  # an OOM kill after the last word is no later job's
             self._oom_seen = self.plan.cgroup.oom_kills()
         mark("w_restored")
@@ -255,8 +242,8 @@ class Worker:
             standby.kill()
             os.waitpid(standby.pid, 0)
             standby.close()
-            self._cleanup()
-            self._reset_jobdir()
+            self.slot.cleanup()
+            self.slot.reset_jobdir()
         self.report["pytest"] = prepare_pytest(self.config)
         gc.freeze()  # as at start-up: children leave the session's objects untouched
 
@@ -268,8 +255,8 @@ class Worker:
         if standby is not None:  # it died while waiting (it should not): start over
             os.waitpid(standby.pid, 0)
             standby.close()
-            self._cleanup()
-            self._reset_jobdir()
+            self.slot.cleanup()
+            self.slot.reset_jobdir()
         self._fork_standby()
         assert self._standby is not None
         standby, self._standby = self._standby, None
@@ -360,7 +347,7 @@ class Worker:
             if ctrl in ready:  # the parent never writes during a job: it went away
                 standby.kill()
                 os.wait4(standby.pid, 0)
-                self._cleanup()
+                self.slot.cleanup()
                 os._exit(0)
         mark("w_exited")
         standby.kill()
@@ -377,68 +364,6 @@ class Worker:
             return False
         seen, self._oom_seen = self._oom_seen, self.plan.cgroup.oom_kills()
         return self._oom_seen > seen
-
-    def _restore(self) -> tuple[int, list[str]]:
-        """After a job: kill what it left, empty the slot, check the worker is as it started.
-
-        Returns how many processes were left and the problems found; any problem (or any
-        exception, whatever the job built) retires the worker instead of serving another job.
-        """
-        try:
-            leaked, clean = self._cleanup()
-            problems = [] if clean else ["processes of the job survived clean-up"]
-            self._reset_jobdir()
-        except BaseException as exc:
-            return 0, [f"clean-up failed: {type(exc).__name__}: {exc}"[:500]]
-        if process_state() != self._baseline:
-            problems.append("the worker's limits, priority or CPU set changed")
-        for path, identity in self._dirs.items():
-            try:
-                if _identity(os.lstat(path)) != identity:
-                    problems.append(f"{path} changed owner, mode or identity")
-            except OSError as exc:
-                problems.append(f"{path}: {exc}")
-        return leaked, problems
-
-    def _cleanup(self) -> tuple[int, bool]:
-        """Kill everything the job left behind; (how many were left, whether all are gone)."""
-        if not probes.has_children():
-            # The usual case. We are a subreaper: any process the job left alive is our child
-            # or below one, so having no child at all means nothing is left (cgroup included).
-            return 0, True
-        leaked = probes.kill_descendants()
-        if self.plan.cgroup is not None:
-            leaked += len(self.plan.cgroup.members())
-            self.plan.cgroup.kill_all()
-        if self.plan.uid is not None:
-            uids.kill_uid(self.plan.uid)
-        leaked += probes.kill_descendants()
-        clean = probes.wait_no_children(timeout_s=5.0)
-        if self.plan.cgroup is not None:
-            clean = clean and not self.plan.cgroup.members()
-        return leaked, clean
-
-    def _reset_jobdir(self) -> None:
-        """Empty the slot (never following links the job planted) and make a fresh job dir."""
-        if self._jobdir_untouched():
-            return
-        fstree.empty_dir(self.slot_dir, keep=("dev",) if self.plan.chroot else ())
-        os.mkdir(self.jobdir, 0o700)
-        if self.plan.uid is not None:
-            os.chown(self.jobdir, self.plan.uid, self.plan.uid)
-        self._pristine = os.lstat(self.jobdir)
-
-    def _jobdir_untouched(self) -> bool:
-        """True when the last job left the slot exactly as it was made (the usual case)."""
-        pristine = self._pristine
-        try:
-            now = os.lstat(self.jobdir)
-            expected = ["dev", "job"] if self.plan.chroot else ["job"]
-            unchanged = sorted(os.listdir(self.slot_dir)) == expected
-            unchanged = unchanged and not os.listdir(self.jobdir)
-        except OSError:
-            return False
-        return unchanged and pristine is not None and _identity(now) == _identity(pristine)
 
     def _self_test(self) -> dict[str, Any]:
         """Run the containment checks as a real job, through the very path jobs take."""
@@ -473,10 +398,6 @@ def _child_marks(traced: list[str]) -> dict[str, int]:
         return {str(k): int(v) for k, v in json.loads(traced[0]).items()}
     except (IndexError, ValueError, TypeError, AttributeError):
         return {}
-
-
-def _identity(st: os.stat_result) -> tuple[int, ...]:
-    return (st.st_ino, st.st_dev, st.st_mode, st.st_uid, st.st_gid)
 
 
 def preload(names: list[str]) -> list[str]:
