@@ -25,6 +25,7 @@ from python_env.agents.launcher import free_port, server_process
 from python_env.cli import main
 from python_env.client import PythonEnv
 from python_env.config import ExecutorKind, SandboxSettings, Settings
+from python_env.errors import ServerAtCapacity
 from python_env.server.app import build_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -236,6 +237,17 @@ def _get(url: str) -> tuple[int, dict[str, Any]]:
         return exc.code, json.loads(exc.read())
 
 
+def _post(url: str) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(
+        url, data=b"{}", method="POST", headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
 def _until(check: Any, timeout_s: float = 5.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not check():
@@ -275,6 +287,13 @@ def test_readiness_follows_the_session_limit_and_the_drain(two_slot_server: str)
             status, body = _get(f"{url}/health/ready")
             assert status == 503 and body["reason"].startswith("draining")
             assert _get(f"{url}/health")[0] == 200  # still alive while it drains
+            async with PythonEnv(base_url=url) as late:  # a client that kept our address
+                with pytest.raises(ServerAtCapacity, match="draining") as refused:
+                    await late.reset()
+            assert "another replica" in str(refused.value)
+            status, body = _post(f"{url}/reset")  # HTTP's one-call environments too
+            assert status == 503 and body["error"] == "ServerAtCapacity", body
+            assert (await first.reset(seed=5)).observation.task is not None  # it plays on
             out, _ = drain.communicate(timeout=30)
             assert drain.returncode == 0, out
             assert time.monotonic() - started >= 3

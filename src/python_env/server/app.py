@@ -34,6 +34,7 @@ from python_env.errors import (
     InvalidAction,
     InvalidRequest,
     PythonEnvError,
+    ServerAtCapacity,
     TaskNotFound,
 )
 from python_env.sandbox import make_executor
@@ -54,7 +55,9 @@ _STATUS: list[tuple[type[PythonEnvError], int]] = [
     (InvalidRequest, 400),
     (EpisodeError, 409),
     (ExecutorOverloaded, 503),
+    (ServerAtCapacity, 503),  # a draining server refuses the environment of an HTTP call too
 ]  # anything else is the server's fault: 500
+DRAINING = "draining: the server is shutting down and takes no new sessions"
 HTTP_STATELESS_NOTE = (
     "HTTP /reset and /step are stateless in OpenEnv (each request gets a fresh environment); "
     "run episodes over the WebSocket at /ws (python_env.PythonEnv does this)."
@@ -125,7 +128,7 @@ def _from_this_host(request: Request) -> bool:
 def _unready_reason(health: Mapping[str, Any]) -> str | None:
     """Why a server with this ``/health`` body should get no new sessions; None if it should."""
     if health["draining"]:
-        return "draining: the server is shutting down and takes no new sessions"
+        return DRAINING
     if health["status"] != "healthy":
         return f"sandbox {health['status']}"
     if health["open_environments"] >= health["max_concurrent_envs"]:
@@ -164,8 +167,11 @@ def build_app(settings: Settings | None = None, *, refuse_invalid_tasks: bool = 
         raise
     runner = TaskRunner(executor, settings.sandbox.limits)
     sessions = _OpenEnvironments()
+    draining = threading.Event()  # set by POST /health/drain, for the rest of the process
 
     def open_environment() -> PythonEnvironment:
+        if draining.is_set():  # readiness is off, but a client may still hold our address
+            raise ServerAtCapacity(DRAINING + ": open the session on another replica")
         sessions.add(1)
         return PythonEnvironment(catalog, runner, on_close=functools.partial(sessions.add, -1))
 
@@ -192,8 +198,6 @@ def build_app(settings: Settings | None = None, *, refuse_invalid_tasks: bool = 
         r for r in app.router.routes if (getattr(r, "path", ""), type(r)) not in _REPLACED
     ]
     app.add_api_route("/mcp", _no_mcp, methods=["POST"], tags=["MCP"])
-
-    draining = threading.Event()  # set by POST /health/drain, for the rest of the process
 
     def health_body() -> dict[str, Any]:
         pool = executor.health()
@@ -232,8 +236,9 @@ def build_app(settings: Settings | None = None, *, refuse_invalid_tasks: bool = 
     # Not in /openapi.json: an operator's control, not part of the API (nor for fuzzers).
     @app.post("/health/drain", include_in_schema=False)
     def drain(request: Request) -> JSONResponse:
-        """Stop being ready, for good (``python-env drain``, before a shutdown); open sessions
-        play on. Accepted only from this host, not through a proxy: 403 otherwise."""
+        """Stop being ready and refuse new sessions (``ServerAtCapacity``), for good
+        (``python-env drain``, before a shutdown); open sessions play on. Accepted only from
+        this host, not through a proxy: 403 otherwise."""
         if not _from_this_host(request):
             detail = "draining is accepted only from this host (127.0.0.1 or ::1, no proxy)"
             return JSONResponse({"detail": detail, "error": "Forbidden"}, 403)
