@@ -16,7 +16,7 @@ import pytest
 
 from python_env.config import Settings
 from python_env.sandbox import ForkServerExecutor, cgroups, isolation
-from python_env.sandbox.forkserver import SCRATCH_PREFIX
+from python_env.sandbox.scratch import SCRATCH_PREFIX
 
 # A secret in the "server's" environment: no job may ever see it.
 SERVER_SECRET = "pyenv-server-secret-" + os.urandom(8).hex()

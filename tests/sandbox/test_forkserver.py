@@ -233,7 +233,7 @@ def test_run_async_leaves_the_event_loop_free() -> None:
 
 def test_close_leaves_nothing_behind() -> None:
     ex = ForkServerExecutor(tier=STRONGEST, pool_size=2)
-    scratch = ex._res.scratch_root
+    scratch = ex.scratch_root
     instance = ex._res.cgroup_instance
     pids = ex.worker_pids()
     run(ex, "import os\ndef test_files():\n    open('x', 'w').write('y')\n")

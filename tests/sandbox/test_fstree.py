@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from python_env.sandbox import confine, forkserver, fstree
+from python_env.sandbox import confine, fstree, scratch
 
 
 def _deep_tree(root: Path, depth: int, target: Path) -> None:
@@ -70,18 +70,18 @@ def test_stale_scratch_never_crashes_start_up(
 ) -> None:
     """A dead server's scratch holding a job's deep tree is removed; a live one is left alone."""
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
-    stale = tmp_path / f"{forkserver.SCRATCH_PREFIX}dead"
+    stale = tmp_path / f"{scratch.SCRATCH_PREFIX}dead"
     (stale / "slot-0-1").mkdir(parents=True)
-    (stale / forkserver.OWNER_LOCK).write_text("")
+    (stale / scratch.OWNER_LOCK).write_text("")
     _deep_tree(stale / "slot-0-1", 3000, tmp_path)
-    alive = tmp_path / f"{forkserver.SCRATCH_PREFIX}alive"
+    alive = tmp_path / f"{scratch.SCRATCH_PREFIX}alive"
     alive.mkdir()
-    owner = os.open(alive / forkserver.OWNER_LOCK, os.O_CREAT | os.O_RDWR)
+    owner = os.open(alive / scratch.OWNER_LOCK, os.O_CREAT | os.O_RDWR)
     fcntl.flock(owner, fcntl.LOCK_EX)
-    other = tmp_path / f"{forkserver.SCRATCH_PREFIX}uids"  # no owner file: not a scratch root
+    other = tmp_path / f"{scratch.SCRATCH_PREFIX}uids"  # no owner file: not a scratch root
     other.mkdir()
     try:
-        assert forkserver.remove_stale_scratch() == [str(stale)]
+        assert scratch.remove_stale() == [str(stale)]
     finally:
         os.close(owner)
     assert not stale.exists() and alive.exists() and other.exists()

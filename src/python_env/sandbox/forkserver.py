@@ -13,28 +13,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import fcntl
 import itertools
 import json
 import logging
 import os
 import queue
 import socket
-import stat
 import subprocess
-import tempfile
 import threading
 import time
 import weakref
 from collections import deque
-from pathlib import Path
 from typing import Any
 
 from python_env.errors import SandboxError
-from python_env.sandbox import cgroups, fstree, isolation
+from python_env.sandbox import cgroups, fstree, isolation, scratch
 from python_env.sandbox.base import Job
 from python_env.sandbox.handle import SETTLE_TIMEOUT_S, WorkerFailure, WorkerHandle, build_report
 from python_env.sandbox.pool import WorkerPool
+from python_env.sandbox.scratch import ScratchRoot
 from python_env.sandbox.settler import Settler
 from python_env.sandbox.stamps import Stamps
 from python_env.sandbox.uids import UidBlock, kill_uid
@@ -42,9 +39,6 @@ from python_env.types import ExecReport
 
 log = logging.getLogger("python_env.sandbox")
 
-SCRATCH_PREFIX = "pyenv-sandbox-"  # + random: no job learns the server's pid from its cwd
-OWNER_LOCK = ".owner"  # flock'ed while the executor lives: an unlocked root is stale
-SCRATCH_MODE = 0o755  # spare-uid jobs pass through it to their own slot
 REPLY_GRACE_S = 15.0  # on top of the job's wall limit: clean-up of what the job left behind
 HELLO_TIMEOUT_S = 60.0
 WORKER_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
@@ -56,8 +50,7 @@ class _Resources:
 
     def __init__(self) -> None:
         self.workers: dict[int, WorkerHandle] = {}
-        self.scratch_root = ""
-        self.owner_fd = -1
+        self.scratch: ScratchRoot | None = None
         self.cgroup_instance = ""
         self.uids: UidBlock | None = None
 
@@ -72,15 +65,9 @@ class _Resources:
 
     def release(self) -> None:
         self.drop_workers()
-        if self.scratch_root:
-            try:
-                fstree.remove_tree(self.scratch_root)
-            except OSError as exc:
-                log.error("cannot remove sandbox scratch %s: %s", self.scratch_root, exc)
-            self.scratch_root = ""
-        if self.owner_fd >= 0:
-            os.close(self.owner_fd)
-            self.owner_fd = -1
+        if self.scratch is not None:
+            self.scratch.release()
+            self.scratch = None
         if self.uids is not None:
             self.uids.release()
             self.uids = None
@@ -150,15 +137,11 @@ class ForkServerExecutor:
     # -- start-up --------------------------------------------------------------------------
     def _start(self) -> None:
         cgroups.remove_stale()
-        remove_stale_scratch()
+        scratch.remove_stale()
         res = self._res
-        res.scratch_root = tempfile.mkdtemp(prefix=SCRATCH_PREFIX)
-        res.owner_fd = os.open(os.path.join(res.scratch_root, OWNER_LOCK), os.O_CREAT | os.O_RDWR)
-        fcntl.flock(res.owner_fd, fcntl.LOCK_EX)
-        os.chmod(res.scratch_root, SCRATCH_MODE)
-        os.mkdir(os.path.join(res.scratch_root, "code"))
-        if os.geteuid() == 0:  # only root can switch jobs to a spare uid
-            _check_searchable(res.scratch_root)
+        spare_uids = os.geteuid() == 0  # only root can switch jobs to a spare uid
+        res.scratch = scratch.ScratchRoot(spare_uids)
+        if spare_uids:
             res.uids = UidBlock.claim(self.pool_size)
         for tier in isolation.candidate_tiers(self.requested_tier):
             try:
@@ -196,7 +179,8 @@ class ForkServerExecutor:
 
     def _spawn(self, slots: list[int]) -> list[WorkerHandle]:
         """Start workers and wait until each has passed its self-test."""
-        self._check_scratch_root()
+        assert self._res.scratch is not None
+        self._res.scratch.check()  # before each start: a retired worker's job may have run last
         with socket.socket() as listener:  # the self-test must fail to reach this from a job
             listener.bind(("127.0.0.1", 0))
             listener.listen(16)
@@ -206,21 +190,13 @@ class ForkServerExecutor:
                 self._await_hello(worker)
         return started
 
-    def _check_scratch_root(self) -> None:
-        """Jobs cannot change the scratch root (another uid, or read-only); verify anyway."""
-        st = os.lstat(self._res.scratch_root)
-        if st.st_uid != os.geteuid() or st.st_mode & 0o7777 != SCRATCH_MODE:
-            log.error("sandbox scratch root %s was changed (uid %d, mode %o); restoring its mode",
-                      self._res.scratch_root, st.st_uid, st.st_mode & 0o7777)  # fmt: skip
-            os.chmod(self._res.scratch_root, SCRATCH_MODE)
-
     def _launch(self, slot: int) -> WorkerHandle:
         res = self._res
         generation = next(self._generations)
-        slot_dir = os.path.join(res.scratch_root, f"slot-{slot}-{generation}")
+        slot_dir = os.path.join(self.scratch_root, f"slot-{slot}-{generation}")
         os.mkdir(slot_dir, 0o755)
         cgroup = dataclasses.asdict(self._slots[slot]) if self._slots else None
-        code_dir = os.path.join(res.scratch_root, "code")
+        code_dir = os.path.join(self.scratch_root, "code")
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         config = {
             "tier": self._tier_try,
@@ -228,7 +204,7 @@ class ForkServerExecutor:
             "outer": "bwrap" if self._bwrap else None,
             "bwrap_missing": self._bwrap_missing,
             "slot_dir": slot_dir,
-            "scratch_root": res.scratch_root,
+            "scratch_root": self.scratch_root,
             "cgroup": cgroup,
             "uid": res.uids.uid(slot) if res.uids else None,
             "deny": isolation.denied_paths(),
@@ -248,11 +224,11 @@ class ForkServerExecutor:
         if self._bwrap:
             dirs = [d for d in (cgroup or {}).values() if isinstance(d, str) and d]
             wrap = isolation.bwrap_command(
-                self._bwrap, res.scratch_root, slot_dir, code_dir, dirs, self._pytest_shown
+                self._bwrap, self.scratch_root, slot_dir, code_dir, dirs, self._pytest_shown
             )
             command = wrap + command
             script = os.path.join(code_dir, "worker.py")
-        with open(os.path.join(res.scratch_root, f"worker-{slot}.log"), "ab") as errors:
+        with open(os.path.join(self.scratch_root, f"worker-{slot}.log"), "ab") as errors:
             proc = subprocess.Popen(
                 [*command, script, json.dumps(config)],
                 stdin=subprocess.DEVNULL,
@@ -283,7 +259,7 @@ class ForkServerExecutor:
         worker.hello = hello
 
     def _worker_log(self, slot: int) -> str:
-        path = os.path.join(self._res.scratch_root, f"worker-{slot}.log")
+        path = os.path.join(self.scratch_root, f"worker-{slot}.log")
         with contextlib.suppress(OSError), open(path, errors="replace") as f:
             return f.read()[-2000:].strip()
         return ""
@@ -342,13 +318,13 @@ class ForkServerExecutor:
         # the candidate's: no verdict then, an executor fault.
         need = job.limits.file_size_mb * 1024 * 1024
         try:
-            stat = os.statvfs(self._res.scratch_root)
+            stat = os.statvfs(self.scratch_root)
         except OSError as exc:
             raise SandboxError(f"the sandbox scratch area is unreadable: {exc}") from exc
         free = stat.f_bavail * stat.f_frsize
         if free < need:
             raise SandboxError(
-                f"the sandbox scratch area {self._res.scratch_root} has {free} bytes free, less "
+                f"the sandbox scratch area {self.scratch_root} has {free} bytes free, less "
                 f"than one job may write ({job.limits.file_size_mb} MiB): free space there"
             )
 
@@ -432,6 +408,13 @@ class ForkServerExecutor:
                 log.error("cannot reclaim sandbox slot %s: %s", path, exc)
                 self._unreclaimed[path] = str(exc)
 
+    @property
+    def scratch_root(self) -> str:
+        """The executor's directory under TMPDIR: the workers' slots and logs."""
+        if self._res.scratch is None:
+            raise SandboxError("the executor is closed")
+        return self._res.scratch.path
+
     def worker_pids(self) -> list[int]:
         """PIDs of the worker processes (or of their bwrap wrappers), for health checks."""
         return [w.proc.pid for w in list(self._res.workers.values())]
@@ -477,50 +460,3 @@ class ForkServerExecutor:
         self._respawn.put(None)
         self._supervisor.join(timeout=5)
         self._finalizer()
-
-
-def _check_searchable(scratch_root: str) -> None:
-    """Jobs run as spare uids and open their files by absolute path (pytest does): each
-    directory above the scratch root must let others through, or such jobs cannot start."""
-    above = os.path.dirname(scratch_root)
-    for directory in (above, *(str(p) for p in Path(above).parents)):
-        if not os.stat(directory).st_mode & stat.S_IXOTH:
-            raise SandboxError(
-                f"{directory} (above the sandbox scratch, in TMPDIR) lets only its owner "
-                f"through, so jobs could not reach their files: chmod o+x {directory}, or "
-                "set TMPDIR to a directory others can search, such as /tmp"
-            )
-
-
-def remove_stale_scratch() -> list[str]:
-    """Remove the scratch roots of executors whose process died without close().
-
-    A root is live while its owner holds the flock on its ``.owner`` file. Whatever a job left
-    in a stale root cannot make this raise: failures are logged and the root is left alone.
-    """
-    removed = []
-    root = tempfile.gettempdir()
-    for name in os.listdir(root):
-        path = os.path.join(root, name)
-        if not name.startswith(SCRATCH_PREFIX) or not _stale(path):
-            continue
-        try:
-            fstree.remove_tree(path)
-            removed.append(path)
-        except OSError as exc:
-            log.error("cannot remove stale sandbox scratch %s: %s", path, exc)
-    return removed
-
-
-def _stale(path: str) -> bool:
-    try:
-        fd = os.open(os.path.join(path, OWNER_LOCK), os.O_RDWR | os.O_NOFOLLOW)
-    except OSError:
-        return False  # not a scratch root of ours (the uid lock directory, say)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    finally:
-        os.close(fd)
-    return True
