@@ -136,3 +136,29 @@ def test_a_standby_is_killed_before_it_has_its_own_process_group() -> None:
             child.kill()
             child.wait()
         standby.close()
+
+
+def test_a_reaped_standby_is_never_signalled_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once reaped, a child's pid (and the id of its group) may belong to another process:
+    ``kill`` must not reach it. Forcing a pid's reuse is impractical, so the signals are noted."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os._exit(7)
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    ready_r, ready_w = os.pipe()
+    done_r, done_w = os.pipe()
+    standby = Standby(pid, mine, ready_r, done_r, {})
+    try:
+        status, cpu_s, maxrss_kb = standby.reap()
+        assert os.waitstatus_to_exitcode(status) == 7 and standby.reaped
+        assert cpu_s >= 0 and maxrss_kb > 0
+        sent: list[object] = []
+        monkeypatch.setattr(os, "killpg", lambda *a: sent.append(a))
+        monkeypatch.setattr(signal, "pidfd_send_signal", lambda *a: sent.append(a))
+        standby.kill()
+        assert sent == []
+    finally:
+        theirs.close()
+        os.close(ready_w)
+        os.close(done_w)
+        standby.close()

@@ -282,7 +282,7 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         self._findings.extend(findings)
         if Component.REVIEW not in self._weights:
             return self._observe(feedback="Recorded; this task grades fixes, not findings.")
-        # runner.review(task, findings).f1, from what reset looked up (see review_f1)
+        # score_findings(...).f1 with the uncheckable issues reset looked up (see review_f1)
         f1 = review_f1(self._findings, task.issues, self._uncheckable)
         self._components[Component.REVIEW] = f1
         return self._observe(feedback=f"Recorded {len(findings)} finding(s).")

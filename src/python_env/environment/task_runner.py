@@ -88,10 +88,6 @@ class TaskRunner:
             task.digest, task.id, lambda: Baselines.build(self.executor, task, self.limits)
         )
 
-    def review(self, task: Task, findings: Sequence[Finding]) -> ReviewScore:
-        """Findings against the task's answer key, fixes not yet checked (as after a review)."""
-        return score_findings(findings, task.issues, uncheckable=self.uncheckable(task))
-
     def run_tests(self, task: Task, code: str, suite: Suite = Suite.VISIBLE) -> TestRun:
         """Run a suite against ``code`` and grade it against the reference fix."""
         base = self.prepare(task)

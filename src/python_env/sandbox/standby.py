@@ -119,10 +119,19 @@ class Standby:
         never returns. The pidfd reaches the child itself in every state. Its pid (hence the id
         of its group) stays reserved until it is reaped, so neither signal reaches anyone else.
         """
+        if self.reaped:  # its pid, and the id of its group, may be someone else's by now
+            return
         with contextlib.suppress(ProcessLookupError):  # exited already: a zombie until reaped
             signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError, PermissionError):  # what the job started
             os.killpg(self.pid, signal.SIGKILL)
+
+    def reap(self) -> tuple[int, float, int]:
+        """Wait for the child's exit and collect it: (wait status, CPU seconds, peak RSS kB).
+        The one place a standby is reaped; ``kill`` does nothing after it."""
+        _, status, usage = os.wait4(self.pid, 0)
+        self.reaped = True
+        return status, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
     def close(self) -> None:
         """Close the worker's ends of the child's descriptors (after it is reaped)."""

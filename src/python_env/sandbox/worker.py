@@ -221,7 +221,7 @@ class Worker:
         standby, self._ending = self._ending, None
         if standby is not None:
             if not standby.reaped:
-                os.wait4(standby.pid, 0)  # killed at its last word: only its exit is left
+                standby.reap()  # killed at its last word: only its exit is left
             standby.close()
             mark("w_reaped")
         leaked, problems = self.slot.restore()
@@ -240,7 +240,7 @@ class Worker:
         standby, self._standby = self._standby, None
         if standby is not None:
             standby.kill()
-            os.waitpid(standby.pid, 0)
+            standby.reap()
             standby.close()
             self.slot.cleanup()
             self.slot.reset_jobdir()
@@ -253,7 +253,7 @@ class Worker:
         if standby is not None and not select.select([standby.pidfd], [], [], 0)[0]:
             return standby
         if standby is not None:  # it died while waiting (it should not): start over
-            os.waitpid(standby.pid, 0)
+            standby.reap()
             standby.close()
             self.slot.cleanup()
             self.slot.reset_jobdir()
@@ -346,17 +346,14 @@ class Worker:
                 break
             if ctrl in ready:  # the parent never writes during a job: it went away
                 standby.kill()
-                os.wait4(standby.pid, 0)
+                standby.reap()
                 self.slot.cleanup()
                 os._exit(0)
         mark("w_exited")
         standby.kill()
-        _, status, usage = os.wait4(standby.pid, 0)
-        standby.reaped = True
+        status, cpu_s, maxrss_kb = standby.reap()
         mark("w_reaped")
-        return standby_mod.Ending(
-            status, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, timed_out, None
-        )
+        return standby_mod.Ending(status, cpu_s, maxrss_kb, timed_out, None)
 
     def _oom_happened(self) -> bool:
         """Whether the kernel's OOM killer fired in the slot during the last job."""
