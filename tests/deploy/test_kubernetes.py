@@ -293,6 +293,8 @@ def test_readiness_follows_the_session_limit_and_the_drain(two_slot_server: str)
             assert "another replica" in str(refused.value)
             status, body = _post(f"{url}/reset")  # HTTP's one-call environments too
             assert status == 503 and body["error"] == "ServerAtCapacity", body
+            assert _get(f"{url}/metadata")[0] == 200  # read-only calls still answer
+            assert _get(f"{url}/python_env/splits")[0] == 200
             assert (await first.reset(seed=5)).observation.task is not None  # it plays on
             out, _ = drain.communicate(timeout=30)
             assert drain.returncode == 0, out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -156,20 +157,22 @@ def test_run_tests_is_information_not_reward(env: PythonEnvironment, tiny_task: 
     assert final.reward == final.evaluation.score
 
 
-def test_quick_reviews_play_on_the_event_loop_and_the_rest_on_the_sessions_thread(
-    env: PythonEnvironment, tiny_task: Task, monkeypatch: pytest.MonkeyPatch
+def test_quick_reviews_play_on_the_event_loop_and_the_rest_in_the_blocking_pool(
+    tiny_catalog: TaskCatalog, runner: TaskRunner, tiny_task: Task, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    threads: list[tuple[str, bool]] = []  # (action, played on the event loop's thread)
+    pool = ThreadPoolExecutor(2, thread_name_prefix="blocking")
+    env = PythonEnvironment(tiny_catalog, runner, blocking=pool)
+    threads: list[tuple[str, str]] = []  # (action, the thread that played it)
     dispatch = env._dispatch
 
     def noted(task: Any, action: CodeReviewAction) -> Any:
-        threads.append((action.kind.value, threading.current_thread() is loop_thread))
+        threads.append((action.kind.value, threading.current_thread().name))
         return dispatch(task, action)
 
     monkeypatch.setattr(env, "_dispatch", noted)
     review = CodeReviewAction(kind="review", findings=[BUG, BUG])
     one = CodeReviewAction(kind="review", findings=[BUG])
-    loop_thread = threading.current_thread()  # asyncio.run's loop runs here
+    loop = threading.current_thread().name  # asyncio.run's loop runs here
 
     async def episodes() -> None:
         monkeypatch.setattr(env_module, "QUICK_REVIEW_FINDINGS", 3)
@@ -182,12 +185,13 @@ def test_quick_reviews_play_on_the_event_loop_and_the_rest_on_the_sessions_threa
         for _ in range(tiny_task.info.max_steps):  # the last one spends the budget: a submit
             await env.step_async(one)
 
-    asyncio.run(episodes())
+    try:
+        asyncio.run(episodes())
+    finally:
+        pool.shutdown()
     quick = [True, False, False] + [True] * (tiny_task.info.max_steps - 1) + [False]
-    assert threads == [(kind, q) for kind, q in zip(
-        ["review", "run_tests"] + ["review"] * (len(quick) - 2), quick, strict=True
-    )]  # fmt: skip
+    kinds = ["review", "run_tests"] + ["review"] * (len(quick) - 2)
+    assert [kind for kind, _ in threads] == kinds
+    assert [name == loop for _, name in threads] == quick
+    assert all(name.startswith("blocking") for _, name in threads if name != loop)
     assert env.state.done
-    env.close()
-    with pytest.raises(RuntimeError):  # the session's thread is shut down with the session
-        env._blocking.submit(print)

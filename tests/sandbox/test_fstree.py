@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from python_env.errors import SandboxError
 from python_env.sandbox import confine, fstree, scratch
 
 
@@ -85,6 +86,24 @@ def test_stale_scratch_never_crashes_start_up(
     finally:
         os.close(owner)
     assert not stale.exists() and alive.exists() and other.exists()
+
+
+def test_a_scratch_root_that_fails_its_checks_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A TMPDIR that other uids cannot pass through is refused, and the half-made root with it;
+    a released root is released once."""
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    monkeypatch.setattr("tempfile.tempdir", str(private))
+    with pytest.raises(SandboxError, match="lets only its owner through"):
+        scratch.ScratchRoot(spare_uids=True)
+    assert list(private.iterdir()) == []
+    root = scratch.ScratchRoot(spare_uids=False)
+    assert sorted(p.name for p in Path(root.path).iterdir()) == [scratch.OWNER_LOCK, "code"]
+    root.release()
+    root.release()  # a second release closes no descriptor another owner may hold now
+    assert list(private.iterdir()) == []
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another uid")

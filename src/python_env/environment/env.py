@@ -6,7 +6,7 @@ import asyncio
 import functools
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -59,9 +59,12 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         catalog: TaskCatalog,
         runner: TaskRunner,
         on_close: Callable[[], None] | None = None,
+        blocking: Executor | None = None,
     ) -> None:
         """One episode at a time over ``catalog``; ``runner`` is shared by every session;
-        ``on_close`` is called once when the server closes the environment (session end)."""
+        ``on_close`` is called once when the server closes the environment (session end);
+        ``blocking`` runs what may block (the sandbox, a repository) off the event loop: the
+        server's bounded pool, shared by its sessions (None: the loop's default executor)."""
         super().__init__(rubric=ProgressRubric())
         self._on_close = on_close
         self._catalog = catalog
@@ -77,23 +80,20 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         self._weights: dict[str, float] = {}
         self._uncheckable: frozenset[str] = frozenset()
         self._lines: int | None = None  # lines of the task's code, counted at the first review
-        # The session's own thread, for whatever may block (the sandbox, a repository); its
-        # thread starts at the first such call.
-        self._blocking = ThreadPoolExecutor(max_workers=1, thread_name_prefix="python-env-session")
+        self._blocking = blocking
 
     # --- OpenEnv API -------------------------------------------------------------------------
 
     def close(self) -> None:
         """Called by OpenEnv when the session ends; runs ``on_close`` once."""
         on_close, self._on_close = self._on_close, None
-        self._blocking.shutdown(wait=False)
         if on_close is not None:
             on_close()
 
     async def reset_async(
         self, seed: int | None = None, episode_id: str | None = None, **options: Any
     ) -> CodeReviewObservation:
-        """``reset`` on the session's thread: it may parse a split or run reference tests."""
+        """``reset`` off the event loop: it may parse a split or run reference tests."""
         call = functools.partial(self.reset, seed, episode_id, **options)
         return await asyncio.get_running_loop().run_in_executor(self._blocking, call)
 
@@ -102,7 +102,7 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
     ) -> CodeReviewObservation:
         """``step`` as OpenEnv's ``/ws`` handler plays it. A step that cannot block runs right
         here on the event loop (two thread hand-offs cost more than it does); one that may run
-        the sandbox or read a repository runs on the session's thread."""
+        the sandbox or read a repository runs in ``blocking``."""
         if self._quick(action):
             return self.step(action, timeout_s, **kwargs)
         call = functools.partial(self.step, action, timeout_s, **kwargs)
@@ -212,6 +212,7 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         return (
             action.kind is ActionKind.REVIEW
             and action.tests is None
+            and self._repo is None
             and isinstance(self._task, Task)
             and not self._state.done
             and self._state.step_count + 1 < self._state.max_steps

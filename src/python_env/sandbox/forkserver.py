@@ -179,8 +179,7 @@ class ForkServerExecutor:
 
     def _spawn(self, slots: list[int]) -> list[WorkerHandle]:
         """Start workers and wait until each has passed its self-test."""
-        assert self._res.scratch is not None
-        self._res.scratch.check()  # before each start: a retired worker's job may have run last
+        self._scratch().check()  # before each start: a retired worker's job may have run last
         with socket.socket() as listener:  # the self-test must fail to reach this from a job
             listener.bind(("127.0.0.1", 0))
             listener.listen(16)
@@ -411,9 +410,12 @@ class ForkServerExecutor:
     @property
     def scratch_root(self) -> str:
         """The executor's directory under TMPDIR: the workers' slots and logs."""
-        if self._res.scratch is None:
+        return self._scratch().path
+
+    def _scratch(self) -> ScratchRoot:
+        if self._res.scratch is None:  # a replacement started while close() released it
             raise SandboxError("the executor is closed")
-        return self._res.scratch.path
+        return self._res.scratch
 
     def worker_pids(self) -> list[int]:
         """PIDs of the worker processes (or of their bwrap wrappers), for health checks."""

@@ -30,17 +30,19 @@ class ScratchRoot:
     def __init__(self, spare_uids: bool) -> None:
         """Create it (mode ``SCRATCH_MODE``, with its ``code`` directory); with ``spare_uids``
         check that jobs running as other uids can reach it."""
+        self._owner = -1
+        self._released = False
         self.path = tempfile.mkdtemp(prefix=SCRATCH_PREFIX)
-        self._owner = os.open(os.path.join(self.path, OWNER_LOCK), os.O_CREAT | os.O_RDWR)
-        fcntl.flock(self._owner, fcntl.LOCK_EX)
-        os.chmod(self.path, SCRATCH_MODE)
-        os.mkdir(os.path.join(self.path, "code"))
-        if spare_uids:
-            try:
+        try:
+            self._owner = os.open(os.path.join(self.path, OWNER_LOCK), os.O_CREAT | os.O_RDWR)
+            fcntl.flock(self._owner, fcntl.LOCK_EX)
+            os.chmod(self.path, SCRATCH_MODE)
+            os.mkdir(os.path.join(self.path, "code"))
+            if spare_uids:
                 _check_searchable(self.path)
-            except BaseException:
-                self.release()
-                raise
+        except BaseException:  # no half-made root is left behind (nor its lock)
+            self.release()
+            raise
 
     def check(self) -> None:
         """Jobs cannot change the root (another uid, or read-only); verify anyway."""
@@ -51,12 +53,16 @@ class ScratchRoot:
             os.chmod(self.path, SCRATCH_MODE)
 
     def release(self) -> None:
-        """Remove the root (an error is logged, not raised) and drop the lock."""
+        """Remove the root (an error is logged, not raised) and drop the lock; once."""
+        if self._released:
+            return
+        self._released = True
         try:
             fstree.remove_tree(self.path)
         except OSError as exc:
             log.error("cannot remove sandbox scratch %s: %s", self.path, exc)
-        os.close(self._owner)
+        if self._owner >= 0:
+            os.close(self._owner)
 
 
 def remove_stale() -> list[str]:

@@ -13,6 +13,7 @@ import functools
 import logging
 import threading
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import uvicorn
@@ -34,7 +35,6 @@ from python_env.errors import (
     InvalidAction,
     InvalidRequest,
     PythonEnvError,
-    ServerAtCapacity,
     TaskNotFound,
 )
 from python_env.sandbox import make_executor
@@ -43,8 +43,13 @@ from python_env.server.task_dirs import served_catalog
 from python_env.server.web import mount_web
 from python_env.server.wire_errors import (
     MAX_FRAME_BYTES,
+    ASGIApp,
     ErrorFrameMiddleware,
+    Message,
+    Receive,
+    Send,
     compact_validation_errors,
+    error_frame,
 )
 
 log = logging.getLogger("python_env.server")
@@ -55,9 +60,10 @@ _STATUS: list[tuple[type[PythonEnvError], int]] = [
     (InvalidRequest, 400),
     (EpisodeError, 409),
     (ExecutorOverloaded, 503),
-    (ServerAtCapacity, 503),  # a draining server refuses the environment of an HTTP call too
 ]  # anything else is the server's fault: 500
 DRAINING = "draining: the server is shutting down and takes no new sessions"
+REFUSED = DRAINING + "; open the session on another replica"
+_SESSION_PATHS = {"websocket": ("/ws", "/mcp"), "http": ("/reset", "/step")}  # what opens one
 HTTP_STATELESS_NOTE = (
     "HTTP /reset and /step are stateless in OpenEnv (each request gets a fresh environment); "
     "run episodes over the WebSocket at /ws (python_env.PythonEnv does this)."
@@ -152,6 +158,33 @@ class _OpenEnvironments:
             self.count += delta
 
 
+class DrainGate:
+    """While the server drains, new sessions are refused and open ones play on: a ``/ws`` (or
+    ``/mcp``) handshake gets the error frame a full server sends (``ServerAtCapacity``, so a
+    ``PythonEnvPool`` opens the session on another replica), then a 1013 close; HTTP
+    ``/reset`` and ``/step`` get a 503. Read-only calls (``/metadata``, the Task API,
+    ``/health``) still answer."""
+
+    def __init__(self, app: ASGIApp, draining: threading.Event) -> None:
+        self.app = app
+        self.draining = draining
+
+    async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
+        """Refuse a new session while draining; pass anything else on."""
+        gated = scope.get("path") in _SESSION_PATHS.get(scope["type"], ())
+        if not (gated and self.draining.is_set()):
+            await self.app(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await receive()  # websocket.connect
+            await send({"type": "websocket.accept"})
+            frame = error_frame(REFUSED, "ServerAtCapacity", "CAPACITY_REACHED")
+            await send({"type": "websocket.send", "text": frame})
+            await send({"type": "websocket.close", "code": 1013, "reason": "draining"})
+        else:
+            body = {"detail": REFUSED, "error": "ServerAtCapacity"}
+            await JSONResponse(body, 503)(scope, receive, send)
+
+
 def build_app(settings: Settings | None = None, *, refuse_invalid_tasks: bool = False) -> FastAPI:
     """Create the server app from ``settings`` (default: read from the environment, once).
 
@@ -169,11 +202,14 @@ def build_app(settings: Settings | None = None, *, refuse_invalid_tasks: bool = 
     sessions = _OpenEnvironments()
     draining = threading.Event()  # set by POST /health/drain, for the rest of the process
 
+    # Steps that may block (the sandbox, a repository) run here, off the event loop: at most
+    # one per session at a time, so as many threads as sessions, started as they are needed.
+    blocking = ThreadPoolExecutor(settings.server.max_concurrent_envs, "python-env-step")
+
     def open_environment() -> PythonEnvironment:
-        if draining.is_set():  # readiness is off, but a client may still hold our address
-            raise ServerAtCapacity(DRAINING + ": open the session on another replica")
         sessions.add(1)
-        return PythonEnvironment(catalog, runner, on_close=functools.partial(sessions.add, -1))
+        closed = functools.partial(sessions.add, -1)
+        return PythonEnvironment(catalog, runner, on_close=closed, blocking=blocking)
 
     app = create_app(
         open_environment,
@@ -188,8 +224,10 @@ def build_app(settings: Settings | None = None, *, refuse_invalid_tasks: bool = 
     app.add_exception_handler(RequestValidationError, _validation_response)
     app.add_exception_handler(HTTPException, _http_exception_response)
     app.add_middleware(ErrorFrameMiddleware)
+    app.add_middleware(DrainGate, draining=draining)
     # uvicorn re-raises SIGTERM after shutdown, so atexit never runs: stop the sandbox here.
     app.router.on_shutdown.append(executor.close)
+    app.router.on_shutdown.append(functools.partial(blocking.shutdown, wait=False))
     sandbox = executor.describe()
     log.debug("sandbox: %s", sandbox)  # all of it is in GET /health
     log.log(*sandbox_notice(sandbox))  # one line: the tier, and how to get the strongest

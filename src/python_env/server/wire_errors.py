@@ -113,24 +113,11 @@ def compact_error(data: dict[str, Any], exc: BaseException | None) -> dict[str, 
         if first:  # "Invalid message" alone does not say what was wrong
             where = ".".join(map(str, first["loc"]))
             out["message"] = f"invalid action: {where + ': ' if where else ''}{first['msg']}"
-    ours = _ours(exc)
-    if ours is not None:
-        out["kind"], out["details"] = type(ours).__name__, _details(ours)
-        if ours is not exc:  # OpenEnv's wrapper (EnvironmentFactoryError) says less than ours
-            out["message"] = cut(str(ours))
+    if isinstance(exc, PythonEnvError):
+        out["kind"], out["details"] = type(exc).__name__, _details(exc)
     else:
         out["kind"] = _KIND_OF_CODE.get(code, "ServerError")
     return out
-
-
-def _ours(exc: BaseException | None) -> PythonEnvError | None:
-    """``exc`` if it is one of ours, else the one of ours it was raised from, if any."""
-    seen = 0
-    while exc is not None and seen < 5:  # a short chain: OpenEnv wraps once
-        if isinstance(exc, PythonEnvError):
-            return exc
-        exc, seen = exc.__cause__, seen + 1
-    return None
 
 
 def error_frame(message: str, kind: str, code: str = "VALIDATION_ERROR") -> str:
