@@ -142,3 +142,21 @@ def test_all_names_the_public_api_exactly() -> None:
     for name in python_env.__all__:
         value = getattr(python_env, name)
         assert getattr(value, "__module__", "python_env").startswith("python_env"), name
+
+
+def test_every_syntax_tree_is_built_under_the_one_lock() -> None:
+    """CPython 3.11 counts a tree's depth process-wide: two threads building trees at once fail
+    now and then (``python_env/syntax.py``; a task's validation at start-up did). Only
+    ``syntax.py`` and the test compiler (which takes the same lock) call ``ast.parse``."""
+    package = Path(python_env.__file__).parent
+    allowed = {package / "syntax.py", package / "sandbox" / "checks.py"}
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        if path in allowed or (package / "tasks" / "data") in path.parents:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            func = getattr(node, "func", None)
+            called = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+            if called and (func.value.id, func.attr) == ("ast", "parse"):  # type: ignore[union-attr]
+                offenders.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert offenders == [], offenders

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from python_env import syntax
 from python_env.analysis.linters import known_rules, ruff_batch
 from python_env.grading.fixes import source_lines
 from python_env.types import Issue, Task, TaskProblem, TestStyle
@@ -108,7 +109,7 @@ def clock_reads(source: str) -> Iterator[tuple[int, str]]:
     it was imported (``import time as t``, ``from datetime import datetime``). A file that does
     not parse has none here (its run reports the syntax error)."""
     try:
-        tree = ast.parse(source)
+        tree = syntax.parse(source)
     except (SyntaxError, ValueError):
         return
     aliases = _imported_names(tree)

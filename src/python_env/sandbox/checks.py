@@ -13,7 +13,12 @@ import ast
 import functools
 import threading
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING or __package__:  # the server: one lock for every tree built in the process
+    from python_env.syntax import LOCK as _AST_LOCK
+else:  # the worker loads this file by path, and builds trees on one thread
+    _AST_LOCK = threading.Lock()
 
 CHECK_HOOK = "__pyenv_check__"
 VALUES, COMPARE, TRUTH, APPROX = "values", "compare", "truth", "approx"
@@ -37,12 +42,9 @@ def compile_tests(source: str, filename: str = "tests.py") -> types.CodeType:
     The test goes on after a check; the server decides, by comparing the checks with the
     reference's. Module-level asserts stay asserts (they run at import, outside every test).
     """
-    with _AST_LOCK:  # CPython 3.11 converts ASTs with a process-wide depth counter: one at a time
+    with _AST_LOCK:  # CPython 3.11 converts trees with a process-wide depth counter (syntax.py)
         tree = _AssertsToChecks().visit(ast.parse(source, filename))
         return compile(ast.fix_missing_locations(tree), filename, "exec")
-
-
-_AST_LOCK = threading.Lock()
 
 
 @functools.lru_cache(maxsize=512)

@@ -12,7 +12,6 @@ symlinks and submodules are refused (``unsupported``).
 
 from __future__ import annotations
 
-import ast
 import difflib
 import re
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import Hunk, PatchedFile, PatchSet
 
+from python_env import syntax
 from python_env.tasks.workspace import (
     MAX_TOTAL_CHARS,
     Workspace,
@@ -67,7 +67,7 @@ def _path(name: str) -> str | None:
         if not _QUOTED.fullmatch(name):
             raise WorkspaceActionError("bad_patch", f"unreadable quoted path {clip(name)}")
         try:
-            name = ast.literal_eval("b" + name).decode("utf-8")
+            name = syntax.literal_eval("b" + name).decode("utf-8")
         except (ValueError, SyntaxError, UnicodeDecodeError):
             raise WorkspaceActionError(
                 "bad_patch", f"unreadable quoted path {clip(name)}"

@@ -16,6 +16,7 @@ from typing import Any
 
 import libcst as cst
 
+from python_env import syntax
 from python_env.analysis import ruff_batch
 from python_env.sandbox import Executor, Job
 from python_env.tasks.generate.batch import JOB_LIMITS, BatchResult, digest, run_batch
@@ -60,7 +61,7 @@ def hash_sensitive(scan: Scan, probes: Sequence[str] = ()) -> bool:
             call_name(side).endswith((".keys", ".items")) for side in (op.left, op.right)
         ):
             return True
-    return any(isinstance(n, ast.Set) for p in probes for n in ast.walk(ast.parse(p)))
+    return any(isinstance(n, ast.Set) for p in probes for n in ast.walk(syntax.parse(p)))
 
 
 def source_seed(seed: int, key: str) -> int:

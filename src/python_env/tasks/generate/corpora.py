@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from importlib import metadata, util
 from pathlib import Path
 
+from python_env import syntax
 from python_env.errors import ConfigError
 
 CORPORA = ("codeio", "codeio-hq", "humaneval")
@@ -137,7 +138,7 @@ def parse(code: str) -> ast.Module:
     """``ast.parse`` with warnings silenced, so results never depend on the warning filters."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return ast.parse(code)
+        return syntax.parse(code)
 
 
 def code_fingerprint(code: str) -> str:

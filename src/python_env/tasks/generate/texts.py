@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Sequence
 
+from python_env import syntax
 from python_env.tasks.generate.corpora import Source
 from python_env.types import TaskKind
 
@@ -47,7 +47,7 @@ def instructions(source: Source, kinds: Sequence[TaskKind]) -> str:
 
 def call_text(entry: str, probe: str) -> str:
     """``entry(...)`` with the literal arguments of one probe."""
-    args, kwargs = ast.literal_eval(probe)
+    args, kwargs = syntax.literal_eval(probe)
     parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
     return f"{entry}({', '.join(parts)})"
 
@@ -74,7 +74,7 @@ def test_file(source: Source, probes: Sequence[str], suite: str) -> str:
 
 
 def benchmark_file(source: Source, probes: Sequence[str], repeat: int = 2) -> str:
-    calls = ",\n".join(f"    {ast.literal_eval(p)!r}" for p in probes)
+    calls = ",\n".join(f"    {syntax.literal_eval(p)!r}" for p in probes)
     return (
         f'"""Benchmark: `{source.entry}` on larger and test inputs, {repeat} times."""\n\n'
         f"from solution import {source.entry}\n\n"

@@ -19,6 +19,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from python_env import syntax
 from python_env.tasks.patches import changed_lines, unified_diff
 from python_env.tasks.repo_task import PullRequest
 from python_env.tasks.repos import refactors
@@ -141,7 +142,7 @@ def enclosing_function(code: str, line: int) -> str:
                 return inner or ("" if isinstance(node, ast.ClassDef) else name)
         return ""
 
-    return walk(ast.parse(code).body, "")
+    return walk(syntax.parse(code).body, "")
 
 
 def _planted_span(benign: str, head: str, path: str) -> tuple[int, int] | None:

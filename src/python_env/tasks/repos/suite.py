@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from python_env import syntax
 from python_env.grading.tests import failed_in_reference, grade_suite
 from python_env.sandbox import Executor, Job
 from python_env.sandbox.checks import expected_values
@@ -212,7 +213,7 @@ def timing_pattern(files: Mapping[str, str]) -> re.Pattern[str]:
 def _functions(source: str) -> list[tuple[str, str]]:
     """Every function of ``source``, nested ones and methods too: (name, source)."""
     try:
-        tree = ast.parse(source)
+        tree = syntax.parse(source)
     except (SyntaxError, ValueError):
         return []
     segment = Segments(source)
@@ -339,7 +340,7 @@ def definitions(source: str) -> dict[str, str]:
     """The source of each top-level function and class of a test module, and of each method of
     a class as ``Class.method`` ({} if it does not parse)."""
     try:
-        tree = ast.parse(source)
+        tree = syntax.parse(source)
     except (SyntaxError, ValueError):
         return {}
     segment = Segments(source)
@@ -355,7 +356,7 @@ def set_params(source: str) -> frozenset[str]:
     they differ from one process to the next, so the same test gets another id in another
     sandbox worker (isodate's ``TEST_CASES``)."""
     try:
-        tree = ast.parse(source)
+        tree = syntax.parse(source)
     except (SyntaxError, ValueError):
         return frozenset()
     sets = {
