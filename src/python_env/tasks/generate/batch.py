@@ -176,7 +176,7 @@ def test_0_probes():
             rejected["input"] = rejected.get("input", 0) + 1
             continue
         try:
-            if syntax.literal_eval(text) != probe:
+            if ast.literal_eval(text) != probe:
                 raise ValueError
         except Exception:
             rejected["literal"] = rejected.get("literal", 0) + 1
@@ -200,7 +200,7 @@ def test_0_probes():
                 text = repr(probe)
                 if not _valid(probe) or len(text) > _DATA["max_bench_input"] or text in seen:
                     continue
-                if syntax.literal_eval(text) != probe:
+                if ast.literal_eval(text) != probe:
                     continue
             except BaseException:
                 continue
