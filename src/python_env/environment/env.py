@@ -44,7 +44,7 @@ from python_env.types import (
 
 RESET_OPTIONS = ("task_id", "split", "index", "kind", "difficulty", "category", "repo")
 # A review of at most this many findings in all is scored on the event loop (tens of µs); a
-# longer one, which a client could grow step by step, goes to the session's thread.
+# longer one, which a client could grow step by step, goes to the blocking pool.
 QUICK_REVIEW_FINDINGS = 200
 EnumT = TypeVar("EnumT", bound=StrEnum)
 

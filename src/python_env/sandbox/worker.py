@@ -75,14 +75,11 @@ if TYPE_CHECKING:
         cgroups,
         checks,
         confine,
-        fstree,
         harness,
         landlock,
         probes,
         protocol,
-        repo_files,
         stamps,
-        uids,
     )
     from python_env.sandbox import slot as slot_mod
     from python_env.sandbox import standby as standby_mod
@@ -91,7 +88,9 @@ else:  # order matters: later modules find earlier ones in sys.modules
         _load,
         ("checks", "protocol", "landlock", "seccomp", "cgroups", "confine", "harness", "stamps"),
     )
-    probes, fstree, uids, repo_files = map(_load, ("probes", "fstree", "uids", "repo_files"))
+    probes = _load("probes")
+    for sibling in ("fstree", "uids", "repo_files"):  # what slot.py and pytest_runner.py use
+        _load(sibling)
     slot_mod = _load("slot")
     standby_mod = _load("standby")
 
@@ -239,11 +238,7 @@ class Worker:
         the standby anew from it. Workers that never see one stay small, and fork faster."""
         standby, self._standby = self._standby, None
         if standby is not None:
-            standby.kill()
-            standby.reap()
-            standby.close()
-            self.slot.cleanup()
-            self.slot.reset_jobdir()
+            self._discard(standby)
         self.report["pytest"] = prepare_pytest(self.config)
         gc.freeze()  # as at start-up: children leave the session's objects untouched
 
@@ -253,14 +248,19 @@ class Worker:
         if standby is not None and not select.select([standby.pidfd], [], [], 0)[0]:
             return standby
         if standby is not None:  # it died while waiting (it should not): start over
-            standby.reap()
-            standby.close()
-            self.slot.cleanup()
-            self.slot.reset_jobdir()
+            self._discard(standby)
         self._fork_standby()
         assert self._standby is not None
         standby, self._standby = self._standby, None
         return standby
+
+    def _discard(self, standby: standby_mod.Standby) -> None:
+        """A standby that will run no job: kill it (a no-op if it died), reap it, clean up."""
+        standby.kill()
+        standby.reap()
+        standby.close()
+        self.slot.cleanup()
+        self.slot.reset_jobdir()
 
     def _fork_standby(self) -> None:
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
