@@ -7,6 +7,7 @@ import glob
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,7 @@ from python_env.sandbox import (
     Limits,
     SubprocessExecutor,
     cgroups,
+    forking,
     landlock,
     make_executor,
 )
@@ -87,6 +89,8 @@ def test_describe_reports_layers_and_what_is_missing(executor: ForkServerExecuto
     assert info["executor"] == "forkserver" and info["tier"] == executor.tier
     assert info["unprotected"] == []
     assert all(info["selftest"][check] is True for check in info["selftest"])
+    audited = (sys.implementation.name, sys.version_info[:2]) == forking.AUDITED
+    assert info["fork"] == "libc" if audited else info["fork"].startswith("os.fork: ")
     assert set(info["missing"]) == set(info["missing_reasons"])
     assert not set(info["missing"]) & set(info["layers"])
     # What this host's kernel and privileges allow decides what each tier can have.

@@ -449,6 +449,7 @@ class ForkServerExecutor:
             "selftest": hello.get("selftest", {}),
             "preload_failed": hello.get("preload_failed", []),
             "pytest": hello.get("pytest", "unknown"),
+            "fork": hello.get("fork", "unknown"),
             "interpreter_exposed": hello.get("interpreter_exposed", ""),
         }
 

@@ -75,6 +75,7 @@ if TYPE_CHECKING:
         cgroups,
         checks,
         confine,
+        forking,
         harness,
         landlock,
         probes,
@@ -88,7 +89,7 @@ else:  # order matters: later modules find earlier ones in sys.modules
         _load,
         ("checks", "protocol", "landlock", "seccomp", "cgroups", "confine", "harness", "stamps"),
     )
-    probes = _load("probes")
+    probes, forking = _load("probes"), _load("forking")
     for sibling in ("fstree", "uids", "repo_files"):  # what slot.py and pytest_runner.py use
         _load(sibling)
     slot_mod = _load("slot")
@@ -102,9 +103,10 @@ class Worker:
     up, while the worker waits for work: a job only pays for the hand-over, not for fork().
     """
 
-    def __init__(self, config: dict[str, Any], ctrl: socket.socket) -> None:
+    def __init__(self, config: dict[str, Any], ctrl: socket.socket, forker: forking.Forker) -> None:
         self.config = config
         self.ctrl = ctrl
+        self.forker = forker
         jobdir = jobdir_of(config)
         self.plan, self.report = probes.build_plan(config, jobdir)
         # What every job must start from; a worker that cannot restore it is retired.
@@ -239,7 +241,8 @@ class Worker:
         standby, self._standby = self._standby, None
         if standby is not None:
             self._discard(standby)
-        self.report["pytest"] = prepare_pytest(self.config)
+        with self.forker.recording():
+            self.report["pytest"] = prepare_pytest(self.config)
         gc.freeze()  # as at start-up: children leave the session's objects untouched
 
     def _take_standby(self) -> standby_mod.Standby:
@@ -270,7 +273,7 @@ class Worker:
         sys.stderr.flush()
         mark = stamps.Stamps(self.tracing)
         mark("s_fork")
-        pid = os.fork()
+        pid = self.forker.fork()
         if pid == 0:  # pragma: no cover - the job child
             os.close(done_r)
             self._standby_main(theirs.fileno(), ready_w, done_w)
@@ -439,16 +442,19 @@ def main() -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER: orphans of jobs come back here
         raise OSError(ctypes.get_errno(), "PR_SET_CHILD_SUBREAPER failed")
-    failed = preload(list(config.get("preload") or PRELOAD))
+    forker = forking.Forker()
+    with forker.recording():
+        failed = preload(list(config.get("preload") or PRELOAD))
     sys.path[:] = [p for p in sys.path if p and not p.startswith(config["scratch_root"])]
     gc.collect()
     gc.freeze()  # keeps the collector from touching (and copying) the preloaded objects
     try:
-        worker = Worker(config, ctrl)
+        worker = Worker(config, ctrl, forker)
     except Exception as exc:  # tell the parent why, then exit
         ctrl.send(json.dumps({"hello": {"ok": False, "error": f"{exc!r}"}}).encode())
         raise
     worker.report["preload_failed"] = failed
+    worker.report["fork"] = forker.describe()
     worker.report["pytest"] = PYTEST_LAZY if config.get("pytest_paths") else "not installed"
     worker.serve()
 
