@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 from python_env.grading.tests import grade_suite
 from python_env.sandbox import Executor, ForkServerExecutor, Job, SubprocessExecutor
-from python_env.sandbox.worker import PRELOAD, probes
+from python_env.sandbox.preload import PRELOAD
+from python_env.sandbox.worker import probes
 from python_env.tasks.catalog import default_catalog
 from python_env.types import Limits, Suite, Task
 

@@ -6,9 +6,12 @@ sees are a worker's and not pytest's.
 
 from __future__ import annotations
 
+import errno
+import importlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -33,7 +36,7 @@ sys.modules["w"] = w
 spec.loader.exec_module(w)
 forker = w.forking.Forker()
 with forker.recording():
-    w.preload(w.PRELOAD)
+    w.preload.preload(w.preload.PRELOAD)
 import threading
 """
 FORK = """
@@ -43,6 +46,7 @@ r, wr = os.pipe()
 pid = forker.fork()
 if pid == 0:
     os.write(wr, json.dumps(id(threading._active_limbo_lock) != lock).encode())
+    {child}
     os._exit(7)
 os.close(wr)
 hooks_ran = json.loads(os.read(r, 100))
@@ -51,8 +55,9 @@ print(json.dumps({"described": described, "hooks_ran": hooks_ran, "code": status
 """
 
 
-def fork_once(case: str, tmp_path: Path) -> dict[str, object]:
-    script = PRELUDE.format(worker=str(SANDBOX / "worker.py")) + textwrap.dedent(case) + FORK
+def fork_once(case: str, tmp_path: Path, child: str = "pass") -> dict[str, object]:
+    script = PRELUDE.format(worker=str(SANDBOX / "worker.py")) + textwrap.dedent(case)
+    script += FORK.replace("{child}", textwrap.indent(textwrap.dedent(child), "    ").strip())
     done = subprocess.run(
         [isolation.python_executable(), "-P", "-s", "-S", "-B", "-c", script],
         capture_output=True,
@@ -74,9 +79,48 @@ def test_a_preloaded_worker_with_its_pytest_session_forks_through_libc(tmp_path:
     config = {{"pytest_paths": {paths!r}, "slot_dir": {str(tmp_path)!r}}}
     with forker.recording():
         assert w.prepare_pytest(config) == "ready"
+        import concurrent.futures.thread
     """
     result = fork_once(case, tmp_path)
     assert result == {"described": "libc", "hooks_ran": False, "code": 7}
+
+
+@only_audited
+def test_a_child_forked_through_libc_runs_threads_processes_and_imports(tmp_path: Path) -> None:
+    child = """
+    import colorsys, logging, subprocess
+    seen = []
+    worker = threading.Thread(target=seen.append, args=(threading.get_ident(),))
+    worker.start()
+    worker.join()
+    assert seen and threading.active_count() == 1
+    assert subprocess.run(["true"]).returncode == 0
+    grandchild = os.fork()
+    if grandchild == 0:
+        os._exit(3)
+    assert os.waitpid(grandchild, 0)[1] >> 8 == 3
+    logging.getLogger("x").warning("logged")
+    """
+    result = fork_once("", tmp_path, child)
+    assert result == {"described": "libc", "hooks_ran": False, "code": 7}
+
+
+@only_audited
+def test_a_failed_libc_fork_raises_what_os_fork_would(tmp_path: Path) -> None:
+    case = """
+    import ctypes, errno
+    def refused():
+        ctypes.set_errno(errno.EAGAIN)
+        return -1
+    w.forking._libc_fork = refused
+    try:
+        forker.fork()
+    except BlockingIOError as exc:
+        print(json.dumps({"described": str(exc), "hooks_ran": False, "code": 7}))
+    raise SystemExit(0)
+    """
+    result = fork_once(case, tmp_path)
+    assert result["described"] == f"[Errno {errno.EAGAIN}] {os.strerror(errno.EAGAIN)}"
 
 
 @pytest.mark.parametrize(
@@ -89,14 +133,34 @@ def test_a_preloaded_worker_with_its_pytest_session_forks_through_libc(tmp_path:
             """,
             "os.fork: an at-fork hook of another module",
         ),
+        (  # the same, past os, and after the recording stopped
+            """
+            import posix
+            with forker.recording():
+                register = posix.register_at_fork
+            register(after_in_child=lambda: None)
+            """,
+            "os.fork: an at-fork hook of another module",
+        ),
+        (  # a hook that says it equals anything is still not an audited one
+            """
+            class Anything:
+                def __eq__(self, other):
+                    return True
+                def __call__(self):
+                    pass
+            with forker.recording():
+                os.register_at_fork(after_in_child=Anything())
+            """,
+            "os.fork: an at-fork hook of another module",
+        ),
         (  # an import nobody recorded: its hooks are unknown
             "import colorsys",
             "os.fork: a module was imported while no hook was recorded",
         ),
         (  # another thread may hold any lock
             """
-            import time
-            threading.Thread(target=time.sleep, args=(2,), daemon=True).start()
+            threading.Thread(target=threading.Event().wait, daemon=True).start()
             """,
             "os.fork: 2 threads",
         ),
@@ -105,7 +169,7 @@ def test_a_preloaded_worker_with_its_pytest_session_forks_through_libc(tmp_path:
             import signal
             signal.signal(signal.SIGUSR1, lambda *_: None)
             """,
-            f"os.fork: a Python handler for signal {int(forking.signal.SIGUSR1)}",
+            f"os.fork: a Python handler for signal {int(signal.SIGUSR1)}",
         ),
     ],
 )
@@ -151,4 +215,6 @@ def test_the_audited_registrants_are_all_the_standard_library_has() -> None:
             continue
         if re.search(r"\bregister_at_fork\(", path.read_text(errors="replace")):
             found.add(".".join(relative.with_suffix("").parts).removesuffix(".__init__"))
-    assert found == set(forking.STDLIB_REGISTRANTS), sys.version
+    assert found == set(forking.REGISTRANTS), sys.version
+    for name, hooks_of in forking.REGISTRANTS.items():  # each names hooks its module has
+        assert all(callable(hook) for hook in hooks_of(importlib.import_module(name)))

@@ -74,6 +74,18 @@ def test_same_outcomes_as_the_subprocess_baseline(executor: ForkServerExecutor) 
     assert executor.run(job).outcomes == baseline.run(job).outcomes
 
 
+def test_a_job_gets_sigint_as_its_worker_found_it(executor: ForkServerExecutor) -> None:
+    # The worker sets its SIGINT handler aside (sandbox/forking.py); jobs get it back.
+    test = (
+        "def test_sigint():\n    import signal\n"
+        "    handler = signal.getsignal(signal.SIGINT)\n"
+        "    return 'ignored' if handler == signal.SIG_IGN else handler.__name__\n"
+    )
+    inherited = signal.getsignal(signal.SIGINT) == signal.SIG_IGN  # by this test's process
+    expected = "ignored" if inherited else "default_int_handler"
+    assert value(run(executor, test), "test_sigint") == expected
+
+
 def test_lazy_stdlib_imports(executor: ForkServerExecutor) -> None:
     report = run(
         executor, "def test_import():\n    import colorsys, xml.dom.minidom\n    return 1\n"

@@ -26,7 +26,6 @@ import array
 import ctypes
 import errno
 import gc
-import importlib
 import importlib.util
 import json
 import os
@@ -40,23 +39,6 @@ from typing import TYPE_CHECKING, Any
 
 SETUP_FAILED = 121
 WARMUP_AFTER_IDLE_S = 0.002
-# fmt: off
-PRELOAD = [
-    # what the brief lists
-    "json", "re", "collections", "itertools", "functools", "math", "decimal", "datetime",
-    "dataclasses", "sqlite3", "hashlib", "hmac", "secrets", "random", "string", "textwrap", "csv",
-    "io", "pathlib", "tempfile", "subprocess", "shlex", "pickle", "typing", "enum", "heapq",
-    "bisect", "statistics", "copy", "os", "time",
-    # imported lazily by those, or common in tests; ~0.1 ms more per fork in all
-    "encodings.idna", "encodings.latin_1", "encodings.ascii", "_strptime", "locale", "calendar",
-    "fractions", "numbers", "operator", "contextlib", "types", "weakref", "warnings", "traceback",
-    "array", "struct", "zlib", "base64", "binascii", "uuid", "urllib.parse", "fnmatch", "glob",
-    "shutil", "difflib", "pprint", "reprlib", "queue", "threading", "unicodedata", "ipaddress",
-    "graphlib", "zoneinfo", "ast",
-    # imported at module level by task code (curated and generated)
-    "logging", "cmath", "inspect", "abc", "shelve",
-]
-# fmt: on
 
 
 def _load(name: str) -> ModuleType:
@@ -78,6 +60,7 @@ if TYPE_CHECKING:
         forking,
         harness,
         landlock,
+        preload,
         probes,
         protocol,
         stamps,
@@ -89,7 +72,7 @@ else:  # order matters: later modules find earlier ones in sys.modules
         _load,
         ("checks", "protocol", "landlock", "seccomp", "cgroups", "confine", "harness", "stamps"),
     )
-    probes, forking = _load("probes"), _load("forking")
+    probes, forking, preload = _load("probes"), _load("forking"), _load("preload")
     for sibling in ("fstree", "uids", "repo_files"):  # what slot.py and pytest_runner.py use
         _load(sibling)
     slot_mod = _load("slot")
@@ -243,6 +226,8 @@ class Worker:
             self._discard(standby)
         with self.forker.recording():
             self.report["pytest"] = prepare_pytest(self.config)
+        if why := self.forker.why_not():  # slower from now on, not less safe: say so in its log
+            print(f"forks go through os.fork from now on: {why}", file=sys.stderr, flush=True)
         gc.freeze()  # as at start-up: children leave the session's objects untouched
 
     def _take_standby(self) -> standby_mod.Standby:
@@ -307,6 +292,7 @@ class Worker:
             os.close(payload_fd)
             mark("s_payload")
             confine.enter_job(self.plan, json.loads(data), stdio)
+            self.forker.restore_sigint()
             mark("s_entered")
             usage = resource.getrusage(resource.RUSAGE_SELF)
             said = f"ok {usage.ru_utime + usage.ru_stime}"
@@ -400,19 +386,6 @@ def _child_marks(traced: list[str]) -> dict[str, int]:
         return {}
 
 
-def preload(names: list[str]) -> list[str]:
-    """Import what tests commonly use, so forked children never need to read the stdlib."""
-    failed = []
-    for name in names:
-        try:
-            importlib.import_module(name)
-        except Exception:  # a missing optional module only limits preloading
-            failed.append(name)
-    time.localtime()  # caches the timezone before the filesystem is restricted
-    "warm-up".encode("idna")
-    return failed
-
-
 PYTEST_LAZY = "on the first pytest-style job"
 
 
@@ -444,7 +417,7 @@ def main() -> None:
         raise OSError(ctypes.get_errno(), "PR_SET_CHILD_SUBREAPER failed")
     forker = forking.Forker()
     with forker.recording():
-        failed = preload(list(config.get("preload") or PRELOAD))
+        failed = preload.preload(list(config.get("preload") or preload.PRELOAD))
     sys.path[:] = [p for p in sys.path if p and not p.startswith(config["scratch_root"])]
     gc.collect()
     gc.freeze()  # keeps the collector from touching (and copying) the preloaded objects
