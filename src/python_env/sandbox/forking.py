@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib
 import os
 import posix
 import signal
@@ -50,6 +51,8 @@ _OWN_DIR = os.path.dirname(os.path.abspath(__file__))
 _STDLIB_DIR = os.path.dirname(os.__file__)
 _INSTALLED = tuple(os.path.join(_STDLIB_DIR, name) for name in ("site-packages", "dist-packages"))
 _UNCATCHABLE = {signal.SIGKILL, signal.SIGSTOP}
+# _signal's own: signal.getsignal wraps each answer in an enum, which takes 10x as long
+_getsignal: Callable[[int], object] = importlib.import_module("_signal").getsignal
 _libc_fork = ctypes.PyDLL(None, use_errno=True).fork  # PyDLL: the GIL stays held across it
 
 
@@ -96,9 +99,9 @@ class Forker:
             return f"the thread count is unknown: {exc.strerror}"
         if threads != 1:
             return f"{threads} threads"
-        for signum in self._signals:
-            if callable(signal.getsignal(signum)):
-                return f"a Python handler for signal {signum}"
+        if any(map(callable, map(_getsignal, self._signals))):
+            handled = [s for s in self._signals if callable(_getsignal(s))]
+            return f"a Python handler for signal {handled[0]}"
         return ""
 
     def restore_sigint(self) -> None:
