@@ -14,7 +14,14 @@ import os
 import resource
 import signal
 import socket
+import sys
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING or __package__:
+    from python_env.sandbox import cgroups
+else:  # loaded by file path in the sandbox worker, after cgroups.py (see worker.py)
+    cgroups = sys.modules["pyenv_sandbox_cgroups"]
 
 HEARD_CAP = 1 << 16  # bytes the worker reads from ``done`` before it stops listening
 
@@ -46,8 +53,7 @@ def kernel_cpu_s(pid: int) -> float:
     """CPU seconds of our child ``pid`` and the children it reaped, as the kernel counts them
     (in clock ticks); 0.0 if it cannot be read or is not our child."""
     try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
+        fields = cgroups.read_small(f"/proc/{pid}/stat").rsplit(b")", 1)[1].split()
         if int(fields[1]) != os.getpid():
             return 0.0
         return sum(int(x) for x in fields[11:15]) / _TICKS
