@@ -74,16 +74,18 @@ def test_same_outcomes_as_the_subprocess_baseline(executor: ForkServerExecutor) 
     assert executor.run(job).outcomes == baseline.run(job).outcomes
 
 
-def test_a_job_gets_sigint_as_its_worker_found_it(executor: ForkServerExecutor) -> None:
-    # The worker sets its SIGINT handler aside (sandbox/forking.py); jobs get it back.
+def test_a_job_starts_with_the_signal_dispositions_it_should(executor: ForkServerExecutor) -> None:
+    # The worker sets its SIGINT handler aside (sandbox/forking.py); jobs get it back. SIGXFSZ,
+    # which Python ignores, ends a job that writes past its file size limit.
     test = (
-        "def test_sigint():\n    import signal\n"
+        "def test_signals():\n    import signal\n"
         "    handler = signal.getsignal(signal.SIGINT)\n"
-        "    return 'ignored' if handler == signal.SIG_IGN else handler.__name__\n"
+        "    sigint = 'ignored' if handler == signal.SIG_IGN else handler.__name__\n"
+        "    return [sigint, signal.getsignal(signal.SIGXFSZ) == signal.SIG_DFL]\n"
     )
     inherited = signal.getsignal(signal.SIGINT) == signal.SIG_IGN  # by this test's process
-    expected = "ignored" if inherited else "default_int_handler"
-    assert value(run(executor, test), "test_sigint") == expected
+    expected = ["ignored" if inherited else "default_int_handler", True]
+    assert value(run(executor, test), "test_signals") == expected
 
 
 def test_lazy_stdlib_imports(executor: ForkServerExecutor) -> None:

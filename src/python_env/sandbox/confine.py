@@ -250,17 +250,18 @@ def prepare(plan: Plan, keep: set[int], mark: Callable[[str], None] = lambda _: 
         mark("l_uid")
     drop_capabilities()  # the seccomp filter was installed once in the worker; jobs inherit it
     mark("l_capabilities")
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # Python ignores it: oversize output ends the job
 
 
 def enter_job(plan: Plan, limits: dict[str, Any], stdio: list[int]) -> None:
-    """Put the job's stdout, stderr and results memfds on 1, 2, 3 and set its rlimits."""
+    """Put the job's stdout, stderr and results memfds on 1, 2, 3 and set its rlimits (what
+    depends on the job; the rest was set before it came, by ``prepare``)."""
     for target, fd in zip((1, 2, 3), stdio, strict=True):
         os.dup2(fd, target)
     for fd in stdio:
         if fd > 3:
             os.close(fd)
     set_rlimits(limits, nproc=plan.uid is not None, nproc_base=plan.nproc_base)
-    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # Python ignores it: oversize output ends the job
 
 
 def in_child(func: Callable[[], object]) -> tuple[bool, str]:

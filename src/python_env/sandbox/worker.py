@@ -274,6 +274,7 @@ class Worker:
         mark("s_child")
         try:
             confine.prepare(self.plan, keep={sock_fd, ready, done}, mark=mark)
+            self.forker.restore_sigint()
             os.set_blocking(done, False)  # a pipe the job filled never holds up its exit
             sock = socket.socket(fileno=sock_fd)
             # Warm up only when idle: on a busy server the next job is already waiting, and
@@ -292,7 +293,6 @@ class Worker:
             os.close(payload_fd)
             mark("s_payload")
             confine.enter_job(self.plan, json.loads(data), stdio)
-            self.forker.restore_sigint()
             mark("s_entered")
             usage = resource.getrusage(resource.RUSAGE_SELF)
             said = f"ok {usage.ru_utime + usage.ru_stime}"
