@@ -55,19 +55,24 @@ print(json.dumps({"described": described, "hooks_ran": hooks_ran, "code": status
 """
 
 
-def fork_once(case: str, tmp_path: Path, child: str = "pass") -> dict[str, object]:
-    script = PRELUDE.format(worker=str(SANDBOX / "worker.py")) + textwrap.dedent(case)
-    script += FORK.replace("{child}", textwrap.indent(textwrap.dedent(child), "    ").strip())
+def run_as_worker(script: str, cwd: Path) -> str:
+    """What ``script`` printed, run as the worker runs (``python -P -s -S -B``)."""
     done = subprocess.run(
         [isolation.python_executable(), "-P", "-s", "-S", "-B", "-c", script],
         capture_output=True,
         text=True,
         timeout=60,
-        cwd=tmp_path,
+        cwd=cwd,
         env={"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0"},
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    result: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
+    return done.stdout
+
+
+def fork_once(case: str, tmp_path: Path, child: str = "pass") -> dict[str, object]:
+    script = PRELUDE.format(worker=str(SANDBOX / "worker.py")) + textwrap.dedent(case)
+    script += FORK.replace("{child}", textwrap.indent(textwrap.dedent(child), "    ").strip())
+    result: dict[str, object] = json.loads(run_as_worker(script, tmp_path).splitlines()[-1])
     assert result["code"] == 7  # the child ran on, whichever way it was forked
     return result
 
@@ -195,14 +200,8 @@ sys.path.insert(0, {str(SANDBOX)!r})
 import forking
 print(forking.Forker().describe())
 """
-    done = subprocess.run(
-        [isolation.python_executable(), "-P", "-s", "-S", "-B", "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert "stranger was loaded before recording began" in done.stdout or not AUDITED
+    said = run_as_worker(script, tmp_path)
+    assert "stranger was loaded before recording began" in said or not AUDITED
 
 
 @only_audited
