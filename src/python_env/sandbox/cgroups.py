@@ -95,7 +95,8 @@ def reap_children() -> None:
 
 
 def read_small(path: str) -> bytes:
-    """A small kernel file's bytes (cgroupfs, procfs), with three system calls and no buffers."""
+    """A small kernel file's first 64 KiB (cgroupfs; procfs, for the worker's ``standby.py``):
+    three system calls and no file object, for the reads on a job's critical path."""
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
         return os.read(fd, 65536)

@@ -251,6 +251,7 @@ def prepare(plan: Plan, keep: set[int], mark: Callable[[str], None] = lambda _: 
     drop_capabilities()  # the seccomp filter was installed once in the worker; jobs inherit it
     mark("l_capabilities")
     signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # Python ignores it: oversize output ends the job
+    # (SIGINT's handler, which the worker sets aside, the worker gives back right after this.)
 
 
 def enter_job(plan: Plan, limits: dict[str, Any], stdio: list[int]) -> None:

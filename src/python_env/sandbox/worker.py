@@ -303,7 +303,10 @@ class Worker:
                 os.write(ready, f"setup failed: {type(exc).__name__}: {exc}".encode())
             finally:
                 os._exit(SETUP_FAILED)
-        harness.run_harness(box, lambda code: standby_mod.say_last_word(done, code))
+        try:
+            harness.run_harness(box, lambda code: standby_mod.say_last_word(done, code))
+        finally:  # it ends in os._exit; a KeyboardInterrupt before its own try must end here too
+            os._exit(SETUP_FAILED)
 
     def _wait(
         self, standby: standby_mod.Standby, wall_s: float, mark: stamps.Stamps, early: bool
