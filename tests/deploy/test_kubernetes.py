@@ -11,8 +11,6 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from python_env.client import PythonEnv
 from python_env.config import ExecutorKind, SandboxSettings, Settings
 from python_env.errors import ServerAtCapacity
 from python_env.server.app import build_app
+from tests.server.test_integration import http
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBE = ROOT / "deploy" / "kubernetes"
@@ -229,25 +228,6 @@ def test_drain_says_when_no_server_answers(capsys: pytest.CaptureFixture[str]) -
 
 
 # -- readiness and drain, against a real server --------------------------------------------------
-def _get(url: str) -> tuple[int, dict[str, Any]]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-
-
-def _post(url: str) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(
-        url, data=b"{}", method="POST", headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-
-
 def _until(check: Any, timeout_s: float = 5.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not check():
@@ -276,25 +256,25 @@ def test_readiness_follows_the_session_limit_and_the_drain(two_slot_server: str)
             await first.reset()
             async with PythonEnv(base_url=url) as second:
                 await second.reset()
-                status, body = _get(f"{url}/health/ready")
+                status, body = http(f"{url}/health/ready")
                 assert status == 503 and body["ready"] is False
                 assert body["reason"].startswith("session limit reached: 2 of 2 sessions open")
-                assert _get(f"{url}/health")[0] == 200  # liveness: full is not dead
-            _until(lambda: _get(f"{url}/health/ready")[0] == 200)
+                assert http(f"{url}/health")[0] == 200  # liveness: full is not dead
+            _until(lambda: http(f"{url}/health/ready")[0] == 200)
             started = time.monotonic()
             drain = _drain(url, 3)
-            _until(lambda: _get(f"{url}/health/ready")[1]["reason"] is not None, 15)
-            status, body = _get(f"{url}/health/ready")
+            _until(lambda: http(f"{url}/health/ready")[1]["reason"] is not None, 15)
+            status, body = http(f"{url}/health/ready")
             assert status == 503 and body["reason"].startswith("draining")
-            assert _get(f"{url}/health")[0] == 200  # still alive while it drains
+            assert http(f"{url}/health")[0] == 200  # still alive while it drains
             async with PythonEnv(base_url=url) as late:  # a client that kept our address
                 with pytest.raises(ServerAtCapacity, match="draining") as refused:
                     await late.reset()
             assert "another replica" in str(refused.value)
-            status, body = _post(f"{url}/reset")  # HTTP's one-call environments too
+            status, body = http(f"{url}/reset", "POST", {})  # HTTP's one-call environments too
             assert status == 503 and body["error"] == "ServerAtCapacity", body
-            assert _get(f"{url}/metadata")[0] == 200  # read-only calls still answer
-            assert _get(f"{url}/python_env/splits")[0] == 200
+            assert http(f"{url}/metadata")[0] == 200  # read-only calls still answer
+            assert http(f"{url}/python_env/splits")[0] == 200
             assert (await first.reset(seed=5)).observation.task is not None  # it plays on
             out, _ = drain.communicate(timeout=30)
             assert drain.returncode == 0, out
@@ -307,4 +287,4 @@ def test_readiness_follows_the_session_limit_and_the_drain(two_slot_server: str)
         assert time.monotonic() - started < 10  # it returns once the last session is gone
 
     asyncio.run(play())
-    assert _get(f"{url}/health/ready")[1]["reason"].startswith("draining")  # for good
+    assert http(f"{url}/health/ready")[1]["reason"].startswith("draining")  # for good
