@@ -157,7 +157,7 @@ def test_run_tests_is_information_not_reward(env: PythonEnvironment, tiny_task: 
     assert final.reward == final.evaluation.score
 
 
-def test_quick_reviews_play_on_the_event_loop_and_the_rest_in_the_blocking_pool(
+def test_quick_reviews_and_graded_runs_play_on_the_event_loop_and_the_rest_in_the_pool(
     tiny_catalog: TaskCatalog, runner: TaskRunner, tiny_task: Task, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pool = ThreadPoolExecutor(2, thread_name_prefix="blocking")
@@ -178,7 +178,7 @@ def test_quick_reviews_play_on_the_event_loop_and_the_rest_in_the_blocking_pool(
         monkeypatch.setattr(env_module, "QUICK_REVIEW_FINDINGS", 3)
         await env.reset_async(seed=1)
         await env.step_async(review)  # 2 findings in all: quick
-        await env.step_async(CodeReviewAction(kind="run_tests"))
+        await env.step_async(CodeReviewAction(kind="run_tests"))  # baselines built: the loop
         await env.step_async(review)  # 4 in all, over the cap of 3
         monkeypatch.setattr(env_module, "QUICK_REVIEW_FINDINGS", 1_000)
         await env.reset_async(seed=1)
@@ -189,9 +189,55 @@ def test_quick_reviews_play_on_the_event_loop_and_the_rest_in_the_blocking_pool(
         asyncio.run(episodes())
     finally:
         pool.shutdown()
-    quick = [True, False, False] + [True] * (tiny_task.info.max_steps - 1) + [False]
+    quick = [True, True, False] + [True] * (tiny_task.info.max_steps - 1) + [False]
     kinds = ["review", "run_tests"] + ["review"] * (len(quick) - 2)
     assert [kind for kind, _ in threads] == kinds
     assert [name == loop for _, name in threads] == quick
     assert all(name.startswith("blocking") for _, name in threads if name != loop)
     assert env.state.done
+
+
+@pytest.mark.parametrize("fixed", [False, True], ids=["failing", "passing"])
+def test_a_graded_run_on_the_loop_waits_there_and_sees_what_a_threaded_one_sees(
+    tiny_catalog: TaskCatalog,
+    runner: TaskRunner,
+    tiny_task: Task,
+    monkeypatch: pytest.MonkeyPatch,
+    fixed: bool,
+) -> None:
+    executor = runner.executor
+    calls: list[str] = []
+    run, run_async = executor.run, executor.run_async
+
+    def noted_run(job: Any) -> Any:
+        calls.append("run")
+        return run(job)
+
+    async def noted_run_async(job: Any) -> Any:
+        calls.append("run_async")
+        return await run_async(job)
+
+    monkeypatch.setattr(executor, "run", noted_run)
+    monkeypatch.setattr(executor, "run_async", noted_run_async)
+    edit = CodeReviewAction(kind="edit", code=tiny_task.fix if fixed else tiny_task.code + "\n")
+    run_tests = CodeReviewAction(kind="run_tests")
+    threaded = PythonEnvironment(tiny_catalog, runner)
+    threaded.reset(seed=1)
+    threaded.step(edit)
+    calls.clear()
+    seen_in_thread = threaded.step(run_tests)
+    assert calls == ["run"]
+
+    async def on_the_loop() -> Any:
+        looped = PythonEnvironment(tiny_catalog, runner)
+        await looped.reset_async(seed=1)
+        await looped.step_async(edit)
+        calls.clear()
+        return await looped.step_async(run_tests)
+
+    seen_on_loop = asyncio.run(on_the_loop())
+    assert calls == ["run_async"]  # no thread and no blocking run on the loop
+    timing = {"test_report": {"cpu_ms"}}  # the one field that differs from run to run
+    assert seen_on_loop.model_dump(exclude=timing) == seen_in_thread.model_dump(exclude=timing)
+    report = seen_on_loop.test_report
+    assert report is not None and (report.failed == 0) is fixed

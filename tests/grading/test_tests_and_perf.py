@@ -1,6 +1,11 @@
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from python_env.grading.performance import perf_score
 from python_env.grading.score import weighted_score
-from python_env.grading.tests import grade_suite, repair_score
+from python_env.grading.tests import _short, grade_suite, repair_score
 from python_env.types import ExecReport, ExitReason, Suite, TestOutcome
 from python_env.types import TestStatus as Status
 
@@ -58,3 +63,23 @@ def test_weighted_score_is_clamped_mean() -> None:
     assert weighted_score({"review": 1.0, "tests": 0.5}, {"review": 1.0, "tests": 1.0}) == 0.75
     assert weighted_score({"review": 1.0}, {"review": 1.0, "tests": 1.0}) == 0.5
     assert weighted_score({}, {}) == 0.0
+
+
+LEAVES = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40)
+VALUES = st.recursive(
+    LEAVES,
+    lambda inner: (
+        st.lists(inner, max_size=8)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=8), inner, max_size=6)
+    ),
+    max_leaves=60,
+)
+
+
+@given(VALUES)
+def test_a_short_repr_is_the_start_of_the_full_one(value: Any) -> None:
+    """Failure messages show values cut to 120 characters; the cut is written without writing
+    out the whole value, and must read exactly as the cut of its full repr."""
+    text = repr(value)
+    assert _short(value) == (text if len(text) <= 120 else text[:117] + "...")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -118,3 +121,88 @@ def test_closing_wakes_every_waiter() -> None:
     pool.close()
     thread.join(timeout=5)
     assert len(errors) == 1 and "closed" in str(errors[0])
+
+
+def _held_pool(stall_timeout_s: float = 5) -> tuple[WorkerPool, FakeWorker]:
+    pool = WorkerPool(size=1, stall_timeout_s=stall_timeout_s)
+    worker = FakeWorker(0)
+    pool.add(worker)
+    assert pool.acquire(hold_s=5) is worker
+    return pool, worker
+
+
+def test_threads_and_coroutines_wait_in_one_queue_in_arrival_order() -> None:
+    pool, worker = _held_pool()
+    loop = asyncio.new_event_loop()
+    runner = threading.Thread(target=loop.run_forever)
+    runner.start()
+    order: list[int] = []
+
+    def take_turn(index: int, got: FakeWorker) -> None:
+        order.append(index)
+        pool.release(got)
+
+    async def coroutine_turn(index: int) -> None:
+        take_turn(index, await pool.acquire_async(hold_s=5))
+
+    waits: list[Any] = []
+    try:
+        for index in range(6):
+            if index % 2:
+                coro = coroutine_turn(index)
+                waits.append(asyncio.run_coroutine_threadsafe(coro, loop))
+            else:
+                turn = threading.Thread(target=lambda i=index: take_turn(i, pool.acquire(5)))
+                turn.start()
+                waits.append(turn)
+            while pool.snapshot()["queued"] < index + 1:
+                time.sleep(0.001)
+        pool.release(worker)
+        for wait in waits:
+            wait.result(timeout=5) if isinstance(wait, Future) else wait.join(timeout=5)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        runner.join()
+        loop.close()
+    assert order == [0, 1, 2, 3, 4, 5]
+    assert pool.snapshot()["queued"] == 0 and pool.snapshot()["workers"][0]["jobs"] == 7
+
+
+def test_a_cancelled_coroutine_hands_its_worker_to_the_next_waiter() -> None:
+    pool, worker = _held_pool()
+
+    async def main() -> None:
+        first = asyncio.create_task(pool.acquire_async(hold_s=5))
+        second = asyncio.create_task(pool.acquire_async(hold_s=5))
+        while pool.snapshot()["queued"] < 2:
+            await asyncio.sleep(0.001)
+        pool.release(worker)  # handed to the first waiter, which is cancelled before it runs
+        first.cancel()
+        assert await asyncio.wait_for(second, 5) is worker
+        with pytest.raises(asyncio.CancelledError):
+            await first
+
+    asyncio.run(main())
+    snapshot = pool.snapshot()
+    assert (snapshot["queued"], snapshot["busy"]) == (0, 1)
+
+
+def test_a_waiting_coroutine_is_woken_by_close_and_by_a_stall() -> None:
+    async def close_soon() -> float:
+        pool, _ = _held_pool(stall_timeout_s=30)
+        asyncio.get_running_loop().call_later(0.05, pool.close)
+        started = time.monotonic()
+        with pytest.raises(SandboxError, match="closed"):
+            await pool.acquire_async(hold_s=1)
+        return time.monotonic() - started
+
+    assert asyncio.run(close_soon()) < 0.5  # woken, not found by its once-a-second look
+
+    async def stalled() -> None:
+        pool, worker = _held_pool(stall_timeout_s=0.1)
+        pool.retire(worker, "killed by the test")
+        with pytest.raises(ExecutorOverloaded, match="no sandbox worker is alive"):
+            await pool.acquire_async(hold_s=1)
+        assert pool.snapshot()["queued"] == 0
+
+    asyncio.run(stalled())

@@ -55,6 +55,11 @@ class BaselineCache(Generic[B]):
             raise InvalidTask(known.message, task_id=task_id)
         return known
 
+    def ready(self, digest: str) -> B | None:
+        """The baselines of ``digest`` if they are built (None: missing, or a rejection)."""
+        known = self._cached(digest)
+        return None if isinstance(known, _Rejection) else known
+
     def _cached(self, digest: str) -> B | _Rejection | None:
         with self._lock:
             known = self._known.get(digest)

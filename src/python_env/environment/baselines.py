@@ -27,6 +27,7 @@ from python_env.grading.reference import Counterfactual, counterfactual, referen
 from python_env.grading.tests import failed_in_reference, grade_suite, graded_outcomes
 from python_env.sandbox import Executor, Job, checks
 from python_env.sandbox.harness import normalise
+from python_env.sandbox.plans import Plan, drive
 from python_env.types import (
     ExecReport,
     ExitReason,
@@ -49,15 +50,20 @@ TIMEOUT_VALUE = "CPUTimeExceeded"
 
 
 def run_suite(executor: Executor, job: Job, max_jobs: int = MAX_SUITE_JOBS) -> ExecReport:
+    """``suite_plan`` run with ``executor``."""
+    return drive(suite_plan(job, max_jobs), executor)
+
+
+def suite_plan(job: Job, max_jobs: int = MAX_SUITE_JOBS) -> Plan[ExecReport]:
     """Run ``job``'s tests with a CPU budget each (the job's limit): a test that runs out of CPU
     time ends its job, and the next job goes on after it (at most ``max_jobs`` jobs; later tests
     count as not run). A job that breaks the protocol makes the whole run a protocol error."""
-    report = executor.run(dataclasses.replace(job, benchmark=""))
+    report = yield dataclasses.replace(job, benchmark="")
     runs, outcomes, slow = [report], list(report.outcomes), []
     while _ran_out_of_cpu(report, job) and len(runs) < max_jobs:
         slow.append(report.unfinished)
         skip = (*job.skip, *(o.name for o in outcomes), *slow)
-        report = executor.run(dataclasses.replace(job, benchmark="", skip=skip))
+        report = yield dataclasses.replace(job, benchmark="", skip=skip)
         runs.append(report)
         outcomes.extend(report.outcomes)
     if _ran_out_of_cpu(report, job):

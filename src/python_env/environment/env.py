@@ -28,6 +28,7 @@ from python_env.errors import EpisodeFinished, InvalidRequest, ResetNeeded
 from python_env.grading.findings import review_f1
 from python_env.grading.fixes import source_lines
 from python_env.grading.score import component_weights, weighted_score
+from python_env.sandbox.plans import Plan, drive, drive_async
 from python_env.tasks.catalog import AnyTask, TaskCatalog
 from python_env.tasks.repo_task import RepoTask
 from python_env.types import (
@@ -101,10 +102,14 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         self, action: CodeReviewAction, timeout_s: float | None = None, **kwargs: Any
     ) -> CodeReviewObservation:
         """``step`` as OpenEnv's ``/ws`` handler plays it. A step that cannot block runs right
-        here on the event loop (two thread hand-offs cost more than it does); one that may run
-        the sandbox or read a repository runs in ``blocking``."""
+        here on the event loop (two thread hand-offs cost more than it does), and so does a
+        graded ``run_tests`` whose only wait is the sandbox (``_graded_here``): it waits for
+        its jobs on the loop. Any other step that may run the sandbox or read a repository runs
+        in ``blocking``."""
         if self._quick(action):
             return self.step(action, timeout_s, **kwargs)
+        if self._graded_here(action):
+            return await drive_async(self._step(action), self._runner.executor)
         call = functools.partial(self.step, action, timeout_s, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._blocking, call)
 
@@ -154,12 +159,15 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         self, action: CodeReviewAction, timeout_s: float | None = None, **kwargs: Any
     ) -> CodeReviewObservation:
         """Apply one action; its reward is the change of the task score."""
+        return drive(self._step(action), self._runner.executor)
+
+    def _step(self, action: CodeReviewAction) -> Plan[CodeReviewObservation]:
         if self._task is None:
             raise ResetNeeded()
         if self._state.done:
             raise EpisodeFinished()
         self._state.step_count += 1
-        obs = self._dispatch(self._task, action)
+        obs = yield from self._dispatch(self._task, action)
         if not obs.done and self._state.step_count >= self._state.max_steps:
             obs = self._finish(self._task, "Step budget used up: the episode was submitted.")
         obs.reward = self._apply_rubric(action, obs)
@@ -219,6 +227,20 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
             and len(self._findings) + len(action.findings or ()) <= QUICK_REVIEW_FINDINGS
         )
 
+    def _graded_here(self, action: CodeReviewAction) -> bool:
+        """``run_tests`` on a single file whose baselines are built, short of the step budget:
+        its plan's only wait is its sandbox jobs (no baseline to build, no submit, no linter
+        run, no repository), so it may run on the event loop."""
+        return (
+            action.kind is ActionKind.RUN_TESTS
+            and action.tests is None
+            and self._repo is None
+            and isinstance(self._task, Task)
+            and not self._state.done
+            and self._state.step_count + 1 < self._state.max_steps
+            and self._runner.ready(self._task)
+        )
+
     def _infos(self, split: str) -> list[TaskInfo]:
         return self._catalog.infos(split)
 
@@ -243,7 +265,7 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
             repo=_flag(options.get("repo"), "repo") or False,
         )
 
-    def _dispatch(self, task: AnyTask, action: CodeReviewAction) -> CodeReviewObservation:
+    def _dispatch(self, task: AnyTask, action: CodeReviewAction) -> Plan[CodeReviewObservation]:
         if self._repo is not None:
             reply = self._repo.act(action)
             self._state.done = self._repo.done
@@ -267,7 +289,7 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         if action.kind is ActionKind.EDIT:
             return self._edit(action.code or "")
         if action.kind is ActionKind.RUN_TESTS:
-            return self._run_tests(task)
+            return (yield from self._run_tests(task))
         return self._finish(task, "Submitted.")
 
     def _review(self, task: Task, findings: list[Finding]) -> CodeReviewObservation:
@@ -302,11 +324,11 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
             )
         return self._observe(feedback="Code updated.")
 
-    def _run_tests(self, task: Task) -> CodeReviewObservation:
+    def _run_tests(self, task: Task) -> Plan[CodeReviewObservation]:
         # Information, not reward: visible tests can be passed by code that special-cases their
         # inputs, and any reward paid here and taken back at submit would still pay under a
         # discount. The tests and performance components are paid once, on the hidden tests.
-        run = self._runner.run_tests(task, self._code)
+        run = yield from self._runner.tests_plan(task, self._code)
         report = self._report = run.report
         feedback = f"Visible tests: {report.passed} passed, {report.failed} failed."
         if run.performance is not None and run.performance.candidate_cost is not None:

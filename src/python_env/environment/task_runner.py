@@ -30,8 +30,7 @@ from python_env.environment.baseline_cache import BaselineCache
 from python_env.environment.baselines import (
     Baselines,
     rule_counts,
-    run_benchmark,
-    run_suite,
+    suite_plan,
     try_fix,
 )
 from python_env.environment.repo_runner import RepoRunner
@@ -41,6 +40,7 @@ from python_env.grading.performance import perf_score
 from python_env.grading.score import combine, component_weights
 from python_env.grading.tests import public_report, repair_score, static_verdicts
 from python_env.sandbox import Executor, Job
+from python_env.sandbox.plans import Plan, drive
 from python_env.types import (
     Component,
     Evaluation,
@@ -88,10 +88,19 @@ class TaskRunner:
             task.digest, task.id, lambda: Baselines.build(self.executor, task, self.limits)
         )
 
+    def ready(self, task: Task) -> bool:
+        """Whether the task's baselines are built: then ``tests_plan`` needs no job for them."""
+        return self._baselines.ready(task.digest) is not None
+
     def run_tests(self, task: Task, code: str, suite: Suite = Suite.VISIBLE) -> TestRun:
-        """Run a suite against ``code`` and grade it against the reference fix."""
+        """``tests_plan`` run with the executor."""
+        return drive(self.tests_plan(task, code, suite), self.executor)
+
+    def tests_plan(self, task: Task, code: str, suite: Suite = Suite.VISIBLE) -> Plan[TestRun]:
+        """Run a suite against ``code`` and grade it against the reference fix (the
+        baselines built first if they are not, in ``prepare``)."""
         base = self.prepare(task)
-        candidate = run_suite(self.executor, self.job(task, code, suite))
+        candidate = yield from suite_plan(self.job(task, code, suite))
         report = base.grade(suite, candidate)
         if suite is Suite.HIDDEN and task.has(TaskKind.REPAIR) and base.static_rules:
             counts = rule_counts(code, base.static_rules)
@@ -101,7 +110,7 @@ class TaskRunner:
         performance = None
         if task.has(TaskKind.OPTIMIZE):
             passing = report.failed == 0 and candidate.exit_reason is ExitReason.OK
-            bench = run_benchmark(self.executor, code, task, self.limits) if passing else None
+            bench = (yield Job.of(task, None, code, self.limits)) if passing else None
             performance = perf_score(
                 baseline_cost=base.original_cost or 0,
                 reference_cost=base.reference_cost or 0,

@@ -10,6 +10,7 @@ function body both score 0, and a suite with nothing that fails before the fix p
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -110,9 +111,50 @@ def _has_checks(value: Any) -> bool:
     return isinstance(value, Mapping) and isinstance(value.get("checks"), list)
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 120 else text[:117] + "..."
+def _short(value: Any, width: int = 120) -> str:
+    """``repr(value)``, cut to ``width`` characters; a large value is not written out past
+    them (its floats, the costly part, are left alone)."""
+    out = _Prefix(width + 1)
+    with contextlib.suppress(_Prefix.Full):
+        out.add(value)
+    text = "".join(out.parts)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+class _Prefix:
+    """The start of a repr, written until it holds ``size`` characters (then ``Full``)."""
+
+    class Full(Exception):
+        pass
+
+    def __init__(self, size: int) -> None:
+        self.parts: list[str] = []
+        self.left = size
+
+    def put(self, text: str) -> None:
+        self.parts.append(text)
+        self.left -= len(text)
+        if self.left <= 0:
+            raise _Prefix.Full
+
+    def add(self, value: Any) -> None:
+        kind = type(value)  # exact types: a subclass may have a repr of its own
+        if kind is dict:
+            self.put("{")
+            for i, (key, item) in enumerate(value.items()):
+                self.put(", " if i else "")
+                self.add(key)
+                self.put(": ")
+                self.add(item)
+            self.put("}")
+        elif kind is list or kind is tuple:
+            self.put("[" if kind is list else "(")
+            for i, item in enumerate(value):
+                self.put(", " if i else "")
+                self.add(item)
+            self.put("]" if kind is list else ",)" if len(value) == 1 else ")")
+        else:
+            self.put(repr(value))
 
 
 def static_verdicts(

@@ -119,6 +119,10 @@ class Executor(Protocol):
         """Run one job; raise ``SandboxError`` only for faults of the executor itself."""
         ...
 
+    async def run_async(self, job: Job) -> ExecReport:
+        """``run`` for a coroutine on an event loop, which it leaves free meanwhile."""
+        ...
+
     def describe(self) -> dict[str, Any]:
         """Which isolation layers are active, for /metadata and the logs."""
         ...

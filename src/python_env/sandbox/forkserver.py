@@ -11,15 +11,12 @@ is retried once elsewhere. Executor faults never become verdicts.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import dataclasses
+import functools
 import itertools
-import json
 import logging
 import os
 import queue
 import socket
-import subprocess
 import threading
 import time
 import weakref
@@ -29,7 +26,14 @@ from typing import Any
 from python_env.errors import SandboxError
 from python_env.sandbox import cgroups, fstree, isolation, scratch
 from python_env.sandbox.base import Job
-from python_env.sandbox.handle import SETTLE_TIMEOUT_S, WorkerFailure, WorkerHandle, build_report
+from python_env.sandbox.handle import (
+    SETTLE_TIMEOUT_S,
+    Outputs,
+    WorkerFailure,
+    WorkerHandle,
+    build_report,
+)
+from python_env.sandbox.launch import Resources, TierSetup
 from python_env.sandbox.pool import WorkerPool
 from python_env.sandbox.scratch import ScratchRoot
 from python_env.sandbox.settler import Settler
@@ -37,40 +41,11 @@ from python_env.sandbox.stamps import Stamps
 from python_env.sandbox.uids import UidBlock, kill_uid
 from python_env.types import ExecReport
 
+_Answer = tuple[Outputs, dict[str, Any] | None]  # a job's outputs and its worker's notice
 log = logging.getLogger("python_env.sandbox")
 
 REPLY_GRACE_S = 15.0  # on top of the job's wall limit: clean-up of what the job left behind
-HELLO_TIMEOUT_S = 60.0
-WORKER_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
 _instances = itertools.count()
-
-
-class _Resources:
-    """Everything to release at close() or interpreter exit (held apart from the executor)."""
-
-    def __init__(self) -> None:
-        self.workers: dict[int, WorkerHandle] = {}
-        self.scratch: ScratchRoot | None = None
-        self.cgroup_instance = ""
-        self.uids: UidBlock | None = None
-
-    def drop_workers(self, graceful: bool = True) -> None:
-        """Stop (or kill) every worker and remove their cgroups."""
-        for worker in list(self.workers.values()):
-            worker.stop() if graceful else worker.kill()
-        self.workers.clear()
-        if self.cgroup_instance:
-            cgroups.remove_instance(self.cgroup_instance)
-            self.cgroup_instance = ""
-
-    def release(self) -> None:
-        self.drop_workers()
-        if self.scratch is not None:
-            self.scratch.release()
-            self.scratch = None
-        if self.uids is not None:
-            self.uids.release()
-            self.uids = None
 
 
 class ForkServerExecutor:
@@ -109,10 +84,10 @@ class ForkServerExecutor:
         self.early_reply = early_reply
         self.traces: deque[dict[str, int]] = deque(maxlen=100_000)
         self._traced: dict[int, dict[str, int]] = {}  # each slot's last trace, until it settles
-        self._pytest_paths, self._pytest_shown = isolation.pytest_files()
+        self._pytest_files = isolation.pytest_files()
         self.tier = ""
         self.tried: dict[str, str] = {}
-        self._res = _Resources()
+        self._res = Resources()
         self._finalizer = weakref.finalize(self, self._res.release)
         # queue_timeout_s: how long a queued job waits while no worker can make progress.
         self._pool = WorkerPool(self.pool_size, queue_timeout_s, max_queued)
@@ -124,7 +99,7 @@ class ForkServerExecutor:
         self._closed = False
         self._hello: dict[str, Any] = {}
         try:
-            self._settler = Settler(self._settled, self._settle_failed, SETTLE_TIMEOUT_S)
+            self._settler = Settler(self._settled, self._retire_later, SETTLE_TIMEOUT_S)
             self._start()
         except BaseException:
             self._res.release()
@@ -161,17 +136,28 @@ class ForkServerExecutor:
         )
 
     def _start_tier(self, tier: str) -> None:
-        self._tier_try = tier
         bwrap, why = isolation.bwrap_binary(self.bwrap_setting)
         if tier == "bwrap" and bwrap is None:
             raise SandboxError(why)
-        self._bwrap = bwrap if tier == "bwrap" else None
-        self._bwrap_missing = why or f"not used by tier {tier!r}"
-        self._slots: list[cgroups.SlotCgroup] = []
+        slots: tuple[cgroups.SlotCgroup, ...] = ()
         if "cgroup" in isolation.MECHANISMS[tier]:
             instance = f"{os.getpid()}-{next(_instances)}-{os.urandom(3).hex()}"
-            self._slots = cgroups.create_slots(instance, self.pool_size)
-            self._res.cgroup_instance = instance if self._slots else ""
+            slots = tuple(cgroups.create_slots(instance, self.pool_size))
+            self._res.cgroup_instance = instance if slots else ""
+        self._setup = TierSetup(
+            tier=tier,
+            bwrap=bwrap if tier == "bwrap" else None,
+            bwrap_missing=why or f"not used by tier {tier!r}",
+            scratch_root=self.scratch_root,
+            slots=slots,
+            uids=self._res.uids,
+            preload=self.preload,
+            warmup=self.warmup,
+            trace=self.trace,
+            pytest_files=self._pytest_files,
+            hash_seed=self.hash_seed,
+            grace_s=self.reply_grace_s,
+        )
         started = self._spawn(list(range(self.pool_size)))
         for worker in started:
             self._pool.add(worker)
@@ -183,85 +169,22 @@ class ForkServerExecutor:
         with socket.socket() as listener:  # the self-test must fail to reach this from a job
             listener.bind(("127.0.0.1", 0))
             listener.listen(16)
-            self._probe_port = listener.getsockname()[1]
-            started = [self._launch(slot) for slot in slots]
+            port = listener.getsockname()[1]
+            started = []
+            for slot in slots:
+                worker = self._setup.launch(slot, next(self._generations), port)
+                self._res.workers[slot] = worker
+                started.append(worker)
             for worker in started:
                 self._await_hello(worker)
         return started
 
-    def _launch(self, slot: int) -> WorkerHandle:
-        res = self._res
-        generation = next(self._generations)
-        slot_dir = os.path.join(self.scratch_root, f"slot-{slot}-{generation}")
-        os.mkdir(slot_dir, 0o755)
-        cgroup = dataclasses.asdict(self._slots[slot]) if self._slots else None
-        code_dir = os.path.join(self.scratch_root, "code")
-        parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        config = {
-            "tier": self._tier_try,
-            "mechanisms": list(isolation.MECHANISMS[self._tier_try]),
-            "outer": "bwrap" if self._bwrap else None,
-            "bwrap_missing": self._bwrap_missing,
-            "slot_dir": slot_dir,
-            "scratch_root": self.scratch_root,
-            "cgroup": cgroup,
-            "uid": res.uids.uid(slot) if res.uids else None,
-            "deny": isolation.denied_paths(),
-            "canaries": isolation.canaries(),
-            "probe_port": self._probe_port,
-            "ctrl_fd": child_end.fileno(),
-            "preload": self.preload,
-            "warmup": self.warmup,
-            "trace": self.trace,
-            "pytest_paths": self._pytest_paths,
-            "pytest_shown": self._pytest_shown,
-        }
-        script = str(isolation.SANDBOX_DIR / "worker.py")
-        # Not -I: it implies -E, which ignores PYTHONHASHSEED (every worker would hash with its
-        # own random seed). -P -s -S with the built environment isolate as much.
-        command = [isolation.python_executable(), "-P", "-s", "-S", "-B"]
-        if self._bwrap:
-            dirs = [d for d in (cgroup or {}).values() if isinstance(d, str) and d]
-            wrap = isolation.bwrap_command(
-                self._bwrap, self.scratch_root, slot_dir, code_dir, dirs, self._pytest_shown
-            )
-            command = wrap + command
-            script = os.path.join(code_dir, "worker.py")
-        with open(os.path.join(self.scratch_root, f"worker-{slot}.log"), "ab") as errors:
-            proc = subprocess.Popen(
-                [*command, script, json.dumps(config)],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=errors,
-                env={**WORKER_ENV, "PYTHONHASHSEED": str(self.hash_seed)},
-                pass_fds=(child_end.fileno(),),
-                start_new_session=True,
-            )
-        child_end.close()
-        worker = WorkerHandle(slot, generation, slot_dir, proc, parent_end, self.reply_grace_s)
-        res.workers[slot] = worker
-        return worker
-
     def _await_hello(self, worker: WorkerHandle) -> None:
-        worker.sock.settimeout(HELLO_TIMEOUT_S)
-        try:
-            data = worker.sock.recv(1 << 20)
-        except OSError as exc:
-            data = b""
-            log.debug("no hello from worker %d: %s", worker.slot, exc)
-        hello = json.loads(data).get("hello", {}) if data else {}
-        if not hello.get("ok"):
+        problem = self._setup.await_hello(worker)
+        if problem:
             worker.kill()
             self._reclaim.append(worker.slot_dir)
-            detail = hello.get("error") or self._worker_log(worker.slot) or "no hello"
-            raise SandboxError(f"sandbox worker {worker.slot} failed to start: {detail}")
-        worker.hello = hello
-
-    def _worker_log(self, slot: int) -> str:
-        path = os.path.join(self.scratch_root, f"worker-{slot}.log")
-        with contextlib.suppress(OSError), open(path, errors="replace") as f:
-            return f.read()[-2000:].strip()
-        return ""
+            raise SandboxError(f"sandbox worker {worker.slot} failed to start: {problem}")
 
     def _log_layers(self) -> None:
         info = self.describe()
@@ -278,39 +201,94 @@ class ForkServerExecutor:
     def run(self, job: Job) -> ExecReport:
         """Run one job in a confined child; thread-safe; raises only for executor faults."""
         last: WorkerFailure | None = None
-        mark = Stamps(self.trace)
-        mark("c_call")
-        self._check_space(job)
-        hold_s = job.limits.wall_seconds + self.reply_grace_s
+        mark = self._begin(job)
         for _attempt in range(2):
-            worker = self._acquire(hold_s)
+            worker = self._acquire(job.limits.wall_seconds + self.reply_grace_s)
             mark("c_acquired")
-            early = self.early_reply if self.early_reply is not None else self._pool.spare()
             try:
-                outputs, notice = worker.execute(job, next(self._ids), mark, early)
+                answer = worker.execute(job, next(self._ids), mark, self._early())
             except WorkerFailure as exc:
-                log.warning("sandbox worker failed, retrying the job: %s", exc)
-                last = exc
+                last = self._failed_attempt(exc)
                 self._retire(worker, str(exc))
                 continue
             except BaseException as exc:
                 self._retire(worker, repr(exc))
                 raise
-            trace = {**outputs.reply.get("trace", {}), **mark.marks} if mark.on else None
-            if notice is None:  # the worker still cleans up: back once its notice is read
-                if trace is not None:
-                    self._traced[worker.slot] = trace  # the settler adds the later stages
-                self._pool.settling(worker, SETTLE_TIMEOUT_S)
-                self._settler.add(worker)
-            else:  # before the (GIL-bound) parsing below
-                self._after_clean_up(worker, notice)
-            report = build_report(outputs, job.limits)
-            if trace is not None:
-                mark("c_parsed")
-                trace.update(mark.marks)
-                self.traces.append(trace)
-            return report
+            return self._answered(worker, job, answer, mark)
         raise SandboxError(f"the sandbox failed twice for this job: {last}")
+
+    async def run_async(self, job: Job) -> ExecReport:
+        """``run`` for a coroutine: it queues and waits on its event loop, not in a thread.
+        Cancelled while its job runs, it lets the job finish and settles the worker."""
+        last: WorkerFailure | None = None
+        mark = self._begin(job)
+        for _attempt in range(2):
+            worker = await self._acquire_async(job.limits.wall_seconds + self.reply_grace_s)
+            mark("c_acquired")
+            running = asyncio.ensure_future(
+                worker.execute_async(job, next(self._ids), mark, self._early())
+            )
+            try:
+                answer = await asyncio.shield(running)
+            except WorkerFailure as exc:
+                last = self._failed_attempt(exc)
+                self._retire_later(worker, str(exc))
+                continue
+            except asyncio.CancelledError:
+                running.add_done_callback(functools.partial(self._abandoned, worker))
+                raise
+            except BaseException as exc:
+                self._retire_later(worker, repr(exc))
+                raise
+            return self._answered(worker, job, answer, mark)
+        raise SandboxError(f"the sandbox failed twice for this job: {last}")
+
+    def _begin(self, job: Job) -> Stamps:
+        mark = Stamps(self.trace)
+        mark("c_call")
+        self._check_space(job)
+        return mark
+
+    def _early(self) -> bool:
+        return self.early_reply if self.early_reply is not None else self._pool.spare()
+
+    @staticmethod
+    def _failed_attempt(exc: WorkerFailure) -> WorkerFailure:
+        log.warning("sandbox worker failed, retrying the job: %s", exc)
+        return exc
+
+    def _answered(
+        self, worker: WorkerHandle, job: Job, answer: _Answer, mark: Stamps
+    ) -> ExecReport:
+        """The worker answered: it goes to the settler or back to the pool; the report."""
+        outputs, notice = answer
+        trace = {**outputs.reply.get("trace", {}), **mark.marks} if mark.on else None
+        self._hand_back(worker, notice, trace)
+        report = build_report(outputs, job.limits)
+        if trace is not None:
+            mark("c_parsed")
+            trace.update(mark.marks)
+            self.traces.append(trace)
+        return report
+
+    def _hand_back(
+        self, worker: WorkerHandle, notice: dict[str, Any] | None, trace: dict[str, int] | None
+    ) -> None:
+        if notice is None:  # the worker still cleans up: back once its notice is read
+            if trace is not None:
+                self._traced[worker.slot] = trace  # the settler adds the later stages
+            self._pool.settling(worker, SETTLE_TIMEOUT_S)
+            self._settler.add(worker)
+        else:  # before the (GIL-bound) parsing of the report
+            self._after_clean_up(worker, notice)
+
+    def _abandoned(self, worker: WorkerHandle, running: asyncio.Future[_Answer]) -> None:
+        """The job of a cancelled ``run_async`` ended: its worker is settled all the same."""
+        problem = "its job was cancelled" if running.cancelled() else running.exception()
+        if problem is None:
+            self._hand_back(worker, running.result()[1], None)
+        else:
+            self._retire_later(worker, repr(problem))
 
     def _check_space(self, job: Job) -> None:
         # A job that cannot write its files would fail its tests for the host's fault, not
@@ -327,10 +305,6 @@ class ForkServerExecutor:
                 f"than one job may write ({job.limits.file_size_mb} MiB): free space there"
             )
 
-    async def run_async(self, job: Job) -> ExecReport:
-        """run() in a thread, for callers on an event loop."""
-        return await asyncio.to_thread(self.run, job)
-
     def _acquire(self, hold_s: float) -> WorkerHandle:
         """The next live worker: one that died while idle is retired without costing a retry."""
         while True:
@@ -338,6 +312,13 @@ class ForkServerExecutor:
             if worker.alive():
                 return worker
             self._retire(worker, "the worker died while idle")
+
+    async def _acquire_async(self, hold_s: float) -> WorkerHandle:
+        while True:
+            worker: WorkerHandle = await self._pool.acquire_async(hold_s)
+            if worker.alive():
+                return worker
+            self._retire_later(worker, "the worker died while idle")
 
     def _settled(self, worker: WorkerHandle, notice: dict[str, Any]) -> None:
         """The settler read the worker's clean-up notice, sent after its early answer."""
@@ -348,14 +329,14 @@ class ForkServerExecutor:
     def _after_clean_up(self, worker: WorkerHandle, notice: dict[str, Any]) -> None:
         """Back to the pool, or retired if the worker could not restore its slot."""
         if notice["tainted"]:
-            self._settle_failed(worker, notice["why"] or "tainted")
+            self._retire_later(worker, notice["why"] or "tainted")
         else:
             self._pool.release(worker)
 
-    def _settle_failed(self, worker: WorkerHandle, problem: str) -> None:
-        """The worker could not restore its slot after a job (whose verdict stands): retired in
-        a thread of its own, as killing it and what it left can take seconds, and the settler
-        must go on reading the other workers' notices."""
+    def _retire_later(self, worker: WorkerHandle, problem: str) -> None:
+        """``_retire`` in a thread of its own, as killing a worker and what it left can take
+        seconds: for the settler (a slot not restored after a job whose verdict stands), which
+        must go on reading the other workers' notices, and for an event loop."""
         log.warning("retiring sandbox worker %d: %s", worker.slot, problem)
         self._traced.pop(worker.slot, None)  # no later stages will come for that trace
         threading.Thread(
@@ -365,8 +346,8 @@ class ForkServerExecutor:
     def _retire(self, worker: WorkerHandle, problem: str) -> None:
         """Kill a worker and whatever its jobs left, and have it replaced in a fresh slot."""
         worker.kill()
-        if self._slots:
-            self._slots[worker.slot].kill_all(reap=False, timeout_s=2.0)
+        if self._setup.slots:
+            self._setup.slots[worker.slot].kill_all(reap=False, timeout_s=2.0)
         if self._res.uids is not None:  # leftovers of its jobs, before a new worker takes the uid
             kill_uid(self._res.uids.uid(worker.slot))
         if self._res.workers.get(worker.slot) is worker:

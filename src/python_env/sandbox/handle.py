@@ -12,6 +12,7 @@ validated by ``protocol.parse_records``. "Too slow" is CPU time; the wall clock 
 from __future__ import annotations
 
 import array
+import asyncio
 import contextlib
 import dataclasses
 import functools
@@ -19,6 +20,7 @@ import json
 import os
 import socket
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,48 +110,80 @@ class WorkerHandle:
         """Run one job on a settled worker: its outputs and the worker's clean-up notice, or
         None for the notice when ``early`` (the worker answers at the job's last word and
         sends it after its clean-up: ``settle``)."""
-        limits = job.limits
+        with self._sent(job, job_id, mark, early, blocking=True) as fds:
+            try:
+                data = self.sock.recv(65536)
+            except OSError as exc:  # includes socket timeouts: a wedged worker
+                raise self._failure(exc) from exc
+            return self._answer(data, job, job_id, fds, mark, early)
+
+    async def execute_async(
+        self, job: Job, job_id: int, mark: Stamps, early: bool
+    ) -> tuple[Outputs, dict[str, Any] | None]:
+        """``execute`` for a coroutine: it waits for the reply on its event loop."""
+        with self._sent(job, job_id, mark, early, blocking=False) as fds:
+            try:
+                async with asyncio.timeout(job.limits.wall_seconds + self.grace_s):
+                    data = await asyncio.get_running_loop().sock_recv(self.sock, 65536)
+            except OSError as exc:  # TimeoutError too: a wedged worker
+                raise self._failure(exc) from exc
+            return self._answer(data, job, job_id, fds, mark, early)
+
+    @contextlib.contextmanager
+    def _sent(
+        self, job: Job, job_id: int, mark: Stamps, early: bool, blocking: bool
+    ) -> Iterator[list[int]]:
+        """Hand the job to the worker; the output memfds to read once it answers."""
         fds: list[int] = []
         try:
             fds.append(os.memfd_create("pyenv-job"))
             _write_all(fds[0], job.payload())
             os.lseek(fds[0], 0, os.SEEK_SET)
             fds += [os.memfd_create(name) for name in ("stdout", "stderr", "results")]
-            header = {"id": job_id, "limits": _limits_dict(limits), "pytest": job.pytest_style}
-            header["early"] = early
+            limits = _limits_dict(job.limits)
+            header = {"id": job_id, "limits": limits, "pytest": job.pytest_style, "early": early}
             mark("c_payload")
+            # blocking: the wall limit plus the grace bounds the reply's wait (a wedged worker)
+            self.sock.settimeout(job.limits.wall_seconds + self.grace_s if blocking else 0.0)
             try:
-                self.sock.settimeout(limits.wall_seconds + self.grace_s)
                 self.sock.sendmsg(
                     [json.dumps(header).encode()],
                     [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))],
                 )
-                data = self.sock.recv(65536)
-                mark("c_replied")
-            except OSError as exc:  # includes socket timeouts: a wedged worker
-                raise WorkerFailure(f"worker {self.slot}: {exc or type(exc).__name__}") from exc
-            if not data:
-                raise WorkerFailure(f"worker {self.slot} exited during a job")
-            try:
-                reply = json.loads(data)
-            except ValueError:
-                reply = None
-            problem = protocol.check_reply(reply, job_id)
-            if not problem and not early:
-                problem = protocol.check_reply(reply, job_id, protocol.NOTICE_FIELDS)
-            if problem:
-                raise WorkerFailure(f"worker {self.slot}: unusable reply: {problem}")
-            self.jobs += 1
-            if early:
-                self.unsettled = job_id
-            if not reply["ready"]:
-                raise WorkerFailure(f"worker {self.slot}: job setup failed: {reply['setup_error']}")
-            outputs = read_outputs(reply, fds[1:], limits)
-            mark("c_read")
-            return outputs, None if early else reply
+            except OSError as exc:
+                raise self._failure(exc) from exc
+            yield fds[1:]
         finally:
             for fd in fds:
                 os.close(fd)
+
+    def _failure(self, exc: OSError) -> WorkerFailure:
+        return WorkerFailure(f"worker {self.slot}: {exc or type(exc).__name__}")
+
+    def _answer(
+        self, data: bytes, job: Job, job_id: int, fds: list[int], mark: Stamps, early: bool
+    ) -> tuple[Outputs, dict[str, Any] | None]:
+        """The worker's reply checked, and the job's outputs read."""
+        mark("c_replied")
+        if not data:
+            raise WorkerFailure(f"worker {self.slot} exited during a job")
+        try:
+            reply = json.loads(data)
+        except ValueError:
+            reply = None
+        problem = protocol.check_reply(reply, job_id)
+        if not problem and not early:
+            problem = protocol.check_reply(reply, job_id, protocol.NOTICE_FIELDS)
+        if problem:
+            raise WorkerFailure(f"worker {self.slot}: unusable reply: {problem}")
+        self.jobs += 1
+        if early:
+            self.unsettled = job_id
+        if not reply["ready"]:
+            raise WorkerFailure(f"worker {self.slot}: job setup failed: {reply['setup_error']}")
+        outputs = read_outputs(reply, fds, job.limits)
+        mark("c_read")
+        return outputs, None if early else reply
 
 
 @functools.lru_cache(maxsize=64)

@@ -6,13 +6,18 @@ job's own deadline (its wall limit plus the reply grace), the queue drains and e
 served in arrival order. Only a pool that stalls (no live worker able to finish anything within
 ``stall_timeout_s``) raises ``ExecutorOverloaded``, and a queue longer than ``max_queued`` is
 refused at once: both are executor faults, never verdicts.
+
+Threads wait in ``acquire``; coroutines in ``acquire_async``, on their event loop, in the same
+queue. A worker that frees up is handed to the first waiter at once (``_hand_out``), whichever
+kind it is, so neither kind can overtake the other.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import contextlib
 import dataclasses
-import itertools
 import threading
 import time
 from dataclasses import dataclass, field
@@ -38,6 +43,33 @@ class _SlotRecord:
     last_problem: str = ""
 
 
+class _Waiter:
+    """One queued job; ``worker`` is set (under the pool's lock) when it is handed one."""
+
+    __slots__ = ("hold_s", "loop", "woken", "worker")
+
+    def __init__(self, hold_s: float, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self.hold_s = hold_s
+        self.worker: Any = None
+        self.loop = loop  # None: a thread, woken through the pool's condition
+        self.woken: asyncio.Future[None] | None = None  # what a coroutine awaits now
+
+    def wake(self) -> None:
+        """Called under the pool's lock, from any thread; a coroutine not parked yet (its
+        ``woken`` still None) looks at ``worker`` before it parks."""
+        if self.loop is None or self.woken is None:
+            return
+        if asyncio._get_running_loop() is self.loop:  # its own thread: no self-pipe write
+            self.loop.call_soon(self._woken)
+        else:
+            with contextlib.suppress(RuntimeError):  # its loop is closed: nobody waits any more
+                self.loop.call_soon_threadsafe(self._woken)
+
+    def _woken(self) -> None:
+        if self.woken is not None and not self.woken.done():
+            self.woken.set_result(None)
+
+
 @dataclass
 class WorkerPool:
     """Idle workers handed out in arrival order; thread-safe."""
@@ -47,8 +79,7 @@ class WorkerPool:
     max_queued: int = 4096
     _cond: threading.Condition = field(default_factory=threading.Condition)
     _idle: collections.deque[Any] = field(default_factory=collections.deque)
-    _waiting: collections.deque[int] = field(default_factory=collections.deque)
-    _tickets: itertools.count[int] = field(default_factory=itertools.count)
+    _waiting: collections.deque[_Waiter] = field(default_factory=collections.deque)
     _slots: dict[int, _SlotRecord] = field(default_factory=dict)
     _progress: float = field(default_factory=time.monotonic)
     closed: bool = False
@@ -64,27 +95,71 @@ class WorkerPool:
     def acquire(self, hold_s: float) -> Any:
         """The next idle worker for a job that may hold it ``hold_s`` seconds; FIFO."""
         with self._cond:
-            must_wait = self._waiting or not self._idle
-            if must_wait and len(self._waiting) >= self.max_queued:
-                raise ExecutorOverloaded(f"{len(self._waiting)} sandbox jobs are queued already")
-            ticket = next(self._tickets)
-            self._waiting.append(ticket)
+            waiter = self._enqueue(hold_s, None)
             try:
-                while True:
-                    if self.closed:
-                        raise SandboxError("the executor is closed")
-                    if self._waiting[0] == ticket and self._idle:
-                        worker = self._idle.popleft()
-                        record = self._slots[worker.slot]
-                        record.state, record.deadline = "busy", time.monotonic() + hold_s
-                        return worker
-                    wait = self._stall_left()
-                    if wait <= 0:
-                        raise ExecutorOverloaded(self._stall_message())
-                    self._cond.wait(min(wait, 1.0))
-            finally:
-                self._waiting.remove(ticket)
-                self._cond.notify_all()
+                while waiter.worker is None:
+                    self._check_waiting()
+                    self._cond.wait(min(self._stall_left(), 1.0))
+            except BaseException:
+                self._leave(waiter)
+                raise
+            return waiter.worker
+
+    async def acquire_async(self, hold_s: float) -> Any:
+        """``acquire`` for a coroutine: it waits on its event loop, in the same queue."""
+        loop = asyncio.get_running_loop()
+        with self._cond:
+            waiter = self._enqueue(hold_s, loop)
+        try:
+            while True:
+                with self._cond:
+                    if waiter.worker is not None:
+                        return waiter.worker
+                    self._check_waiting()
+                    wait = min(self._stall_left(), 1.0)
+                    woken = waiter.woken = loop.create_future()
+                await asyncio.wait((woken,), timeout=wait)
+        except BaseException:  # cancelled too: a worker handed over meanwhile goes back
+            with self._cond:
+                self._leave(waiter)
+            raise
+
+    def _enqueue(self, hold_s: float, loop: asyncio.AbstractEventLoop | None) -> _Waiter:
+        if (self._waiting or not self._idle) and len(self._waiting) >= self.max_queued:
+            raise ExecutorOverloaded(f"{len(self._waiting)} sandbox jobs are queued already")
+        if self.closed:
+            raise SandboxError("the executor is closed")
+        waiter = _Waiter(hold_s, loop)
+        self._waiting.append(waiter)
+        self._hand_out()
+        return waiter
+
+    def _check_waiting(self) -> None:
+        """Raise if a waiter still without a worker should stop waiting."""
+        if self.closed:
+            raise SandboxError("the executor is closed")
+        if self._stall_left() <= 0:
+            raise ExecutorOverloaded(self._stall_message())
+
+    def _leave(self, waiter: _Waiter) -> None:
+        """A waiter gives up: out of the queue, and a worker it was handed goes back first."""
+        if waiter.worker is not None:
+            worker, waiter.worker = waiter.worker, None
+            self._slots[worker.slot].state = "idle"
+            self._idle.appendleft(worker)
+        with contextlib.suppress(ValueError):
+            self._waiting.remove(waiter)
+        self._hand_out()
+
+    def _hand_out(self) -> None:
+        """Idle workers to the waiters at the head of the queue (under the lock)."""
+        while self._idle and self._waiting:
+            waiter, worker = self._waiting.popleft(), self._idle.popleft()
+            record = self._slots[worker.slot]
+            record.state, record.deadline = "busy", time.monotonic() + waiter.hold_s
+            waiter.worker = worker
+            waiter.wake()
+        self._cond.notify_all()
 
     def spare(self) -> bool:
         """Whether a worker is idle and nobody waits for one: a job's clean-up may then run
@@ -119,12 +194,16 @@ class WorkerPool:
             if worker in self._idle:
                 self._idle.remove(worker)
             self._cond.notify_all()
+            for waiter in self._waiting:  # the stall clock may have run out for them
+                waiter.wake()
 
     def close(self) -> None:
         """Refuse new jobs and wake every waiter (they raise ``SandboxError``)."""
         with self._cond:
             self.closed = True
             self._cond.notify_all()
+            for waiter in self._waiting:
+                waiter.wake()
 
     def snapshot(self) -> dict[str, Any]:
         """Live workers, queue depth and every slot's history, for /health."""
@@ -146,7 +225,7 @@ class WorkerPool:
 
     def _moved(self) -> None:
         self._progress = time.monotonic()
-        self._cond.notify_all()
+        self._hand_out()
 
     def _stall_left(self) -> float:
         """Seconds until the pool counts as stalled; a job inside its deadline is progress."""

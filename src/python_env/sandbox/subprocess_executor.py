@@ -6,6 +6,7 @@ fallback the faster executors are measured against.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -69,6 +70,10 @@ class SubprocessExecutor:
 
     def close(self) -> None:
         """Nothing to release: every job's process is gone when run() returns."""
+
+    async def run_async(self, job: Job) -> ExecReport:
+        """``run`` in a thread, for a coroutine on an event loop."""
+        return await asyncio.to_thread(self.run, job)
 
     def run(self, job: Job) -> ExecReport:
         """Run one job in a fresh interpreter; at most ``max_parallel`` at once."""
