@@ -185,16 +185,22 @@ def _state(pid: int) -> str:
         return f.read().rsplit(")", 1)[1].split()[0]
 
 
-def test_a_wedged_worker_is_replaced_and_the_job_retried() -> None:
+@pytest.mark.parametrize("waiting", ["in a thread", "on an event loop"])
+def test_a_wedged_worker_is_replaced_and_the_job_retried(
+    waiting: str, caplog: pytest.LogCaptureFixture
+) -> None:
     ex = ForkServerExecutor(tier=STRONGEST, pool_size=1, reply_grace_s=0.5)
     try:
         (old,) = ex.worker_pids()
         os.killpg(old, signal.SIGSTOP)  # alive, but answers nothing
         job = Job(solution=BENIGN.solution, tests=BENIGN.tests, limits=Limits(wall_seconds=0.5))
-        assert value(ex.run(job), "test_double") == BENIGN_VALUE
+        report = ex.run(job) if waiting == "in a thread" else asyncio.run(ex.run_async(job))
+        assert value(report, "test_double") == BENIGN_VALUE
         assert ex.worker_pids() != [old]
     finally:
         ex.close()
+    retried = [r.getMessage() for r in caplog.records if "retrying the job" in r.getMessage()]
+    assert len(retried) == 1 and retried[0].endswith(("timed out", "TimeoutError"))  # says why
 
 
 def test_overload_is_an_error_not_a_verdict() -> None:

@@ -206,3 +206,18 @@ def test_a_waiting_coroutine_is_woken_by_close_and_by_a_stall() -> None:
         assert pool.snapshot()["queued"] == 0
 
     asyncio.run(stalled())
+
+
+def test_a_coroutine_whose_loop_closed_is_passed_over() -> None:
+    """A waiter whose event loop was closed under it (never cancelled) cannot take a worker:
+    the worker goes to the next waiter instead of being lost."""
+    pool, worker = _held_pool()
+    loop = asyncio.new_event_loop()
+    orphan = loop.create_task(pool.acquire_async(hold_s=5))
+    loop.run_until_complete(asyncio.sleep(0.01))  # parked in the queue
+    loop.close()
+    assert pool.snapshot()["queued"] == 1
+    pool.release(worker)
+    assert pool.acquire(hold_s=5) is worker
+    assert pool.snapshot()["queued"] == 0 and not orphan.done()
+    orphan._log_destroy_pending = False  # left pending on purpose: no "destroyed" message

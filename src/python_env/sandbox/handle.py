@@ -92,7 +92,7 @@ class WorkerHandle:
             self.sock.settimeout(self.grace_s)
             data = self.sock.recv(65536)
         except OSError as exc:
-            raise WorkerFailure(f"worker {self.slot}: {exc or type(exc).__name__}") from exc
+            raise self._failure(exc) from exc
         if not data:
             raise WorkerFailure(f"worker {self.slot} exited before its clean-up notice")
         try:
@@ -143,9 +143,10 @@ class WorkerHandle:
             limits = _limits_dict(job.limits)
             header = {"id": job_id, "limits": limits, "pytest": job.pytest_style, "early": early}
             mark("c_payload")
-            # blocking: the wall limit plus the grace bounds the reply's wait (a wedged worker)
-            self.sock.settimeout(job.limits.wall_seconds + self.grace_s if blocking else 0.0)
             try:
+                # blocking: the wall limit plus the grace bounds the reply's wait (a wedged
+                # worker); a closed socket (the executor closing) fails here too
+                self.sock.settimeout(job.limits.wall_seconds + self.grace_s if blocking else 0.0)
                 self.sock.sendmsg(
                     [json.dumps(header).encode()],
                     [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))],
@@ -158,7 +159,8 @@ class WorkerHandle:
                 os.close(fd)
 
     def _failure(self, exc: OSError) -> WorkerFailure:
-        return WorkerFailure(f"worker {self.slot}: {exc or type(exc).__name__}")
+        # asyncio.timeout raises a TimeoutError without text
+        return WorkerFailure(f"worker {self.slot}: {str(exc) or type(exc).__name__}")
 
     def _answer(
         self, data: bytes, job: Job, job_id: int, fds: list[int], mark: Stamps, early: bool

@@ -54,16 +54,20 @@ class _Waiter:
         self.loop = loop  # None: a thread, woken through the pool's condition
         self.woken: asyncio.Future[None] | None = None  # what a coroutine awaits now
 
-    def wake(self) -> None:
-        """Called under the pool's lock, from any thread; a coroutine not parked yet (its
-        ``woken`` still None) looks at ``worker`` before it parks."""
+    def wake(self) -> bool:
+        """Called under the pool's lock, from any thread; False when the waiter's loop is
+        closed (nobody is left to take a worker). A coroutine not parked yet (its ``woken``
+        still None) looks at ``worker`` before it parks."""
         if self.loop is None or self.woken is None:
-            return
+            return True
         if asyncio._get_running_loop() is self.loop:  # its own thread: no self-pipe write
             self.loop.call_soon(self._woken)
-        else:
-            with contextlib.suppress(RuntimeError):  # its loop is closed: nobody waits any more
-                self.loop.call_soon_threadsafe(self._woken)
+            return True
+        try:
+            self.loop.call_soon_threadsafe(self._woken)
+        except RuntimeError:  # its loop is closed
+            return False
+        return True
 
     def _woken(self) -> None:
         if self.woken is not None and not self.woken.done():
@@ -154,11 +158,13 @@ class WorkerPool:
     def _hand_out(self) -> None:
         """Idle workers to the waiters at the head of the queue (under the lock)."""
         while self._idle and self._waiting:
-            waiter, worker = self._waiting.popleft(), self._idle.popleft()
+            waiter = self._waiting.popleft()
+            if not waiter.wake():
+                continue
+            worker = self._idle.popleft()
             record = self._slots[worker.slot]
             record.state, record.deadline = "busy", time.monotonic() + waiter.hold_s
             waiter.worker = worker
-            waiter.wake()
         self._cond.notify_all()
 
     def spare(self) -> bool:
