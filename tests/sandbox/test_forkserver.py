@@ -26,7 +26,7 @@ from python_env.sandbox import (
     landlock,
     make_executor,
 )
-from python_env.types import ExitReason, TestStyle
+from python_env.types import ExecReport, ExitReason, TestStyle
 from python_env.types import TestStatus as Status
 from tests.sandbox.conftest import TIERS
 from tests.sandbox.helpers import BENIGN, BENIGN_VALUE, run, value
@@ -249,6 +249,29 @@ def test_run_async_leaves_the_event_loop_free() -> None:
     finally:
         ex.close()
     assert ticks > 10  # the loop kept running while the job slept
+
+
+def test_a_run_async_cancelled_mid_job_costs_its_worker_and_nothing_else() -> None:
+    ex = ForkServerExecutor(tier=STRONGEST, pool_size=1, reply_grace_s=2)
+    sleeper = Job(solution="", tests="import time\ndef test_wait():\n    time.sleep(5)\n")
+
+    async def cancel_mid_job() -> ExecReport:
+        running = asyncio.ensure_future(ex.run_async(sleeper))
+        await asyncio.sleep(0.3)
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        return await ex.run_async(BENIGN)  # waits for the replacement worker
+
+    try:
+        (old,) = ex.worker_pids()
+        started = time.monotonic()
+        assert value(asyncio.run(cancel_mid_job()), "test_double") == BENIGN_VALUE
+        assert time.monotonic() - started < 4  # not after the sleeper's 5 s
+        assert ex.worker_pids() != [old] and value(ex.run(BENIGN), "test_double") == BENIGN_VALUE
+        assert ex.health()["retired_total"] == 1
+    finally:
+        ex.close()
 
 
 def test_close_leaves_nothing_behind() -> None:

@@ -10,8 +10,6 @@ is retried once elsewhere. Executor faults never become verdicts.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import itertools
 import logging
 import os
@@ -41,7 +39,6 @@ from python_env.sandbox.stamps import Stamps
 from python_env.sandbox.uids import UidBlock, kill_uid
 from python_env.types import ExecReport
 
-_Answer = tuple[Outputs, dict[str, Any] | None]  # a job's outputs and its worker's notice
 log = logging.getLogger("python_env.sandbox")
 
 REPLY_GRACE_S = 15.0  # on top of the job's wall limit: clean-up of what the job left behind
@@ -219,24 +216,18 @@ class ForkServerExecutor:
 
     async def run_async(self, job: Job) -> ExecReport:
         """``run`` for a coroutine: it queues and waits on its event loop, not in a thread.
-        Cancelled while its job runs, it lets the job finish and settles the worker."""
+        Cancelled while its job runs, it retires the worker (whose state it no longer knows)."""
         last: WorkerFailure | None = None
         mark = self._begin(job)
         for _attempt in range(2):
             worker = await self._acquire_async(job.limits.wall_seconds + self.reply_grace_s)
             mark("c_acquired")
-            running = asyncio.ensure_future(
-                worker.execute_async(job, next(self._ids), mark, self._early())
-            )
             try:
-                answer = await asyncio.shield(running)
+                answer = await worker.execute_async(job, next(self._ids), mark, self._early())
             except WorkerFailure as exc:
                 last = self._failed_attempt(exc)
                 self._retire_later(worker, str(exc))
                 continue
-            except asyncio.CancelledError:
-                running.add_done_callback(functools.partial(self._abandoned, worker))
-                raise
             except BaseException as exc:
                 self._retire_later(worker, repr(exc))
                 raise
@@ -258,37 +249,28 @@ class ForkServerExecutor:
         return exc
 
     def _answered(
-        self, worker: WorkerHandle, job: Job, answer: _Answer, mark: Stamps
+        self,
+        worker: WorkerHandle,
+        job: Job,
+        answer: tuple[Outputs, dict[str, Any] | None],
+        mark: Stamps,
     ) -> ExecReport:
         """The worker answered: it goes to the settler or back to the pool; the report."""
         outputs, notice = answer
         trace = {**outputs.reply.get("trace", {}), **mark.marks} if mark.on else None
-        self._hand_back(worker, notice, trace)
+        if notice is None:  # the worker still cleans up: back once its notice is read
+            if trace is not None:
+                self._traced[worker.slot] = trace  # the settler adds the later stages
+            self._pool.settling(worker, SETTLE_TIMEOUT_S)
+            self._settler.add(worker)
+        else:  # before the (GIL-bound) parsing below
+            self._after_clean_up(worker, notice)
         report = build_report(outputs, job.limits)
         if trace is not None:
             mark("c_parsed")
             trace.update(mark.marks)
             self.traces.append(trace)
         return report
-
-    def _hand_back(
-        self, worker: WorkerHandle, notice: dict[str, Any] | None, trace: dict[str, int] | None
-    ) -> None:
-        if notice is None:  # the worker still cleans up: back once its notice is read
-            if trace is not None:
-                self._traced[worker.slot] = trace  # the settler adds the later stages
-            self._pool.settling(worker, SETTLE_TIMEOUT_S)
-            self._settler.add(worker)
-        else:  # before the (GIL-bound) parsing of the report
-            self._after_clean_up(worker, notice)
-
-    def _abandoned(self, worker: WorkerHandle, running: asyncio.Future[_Answer]) -> None:
-        """The job of a cancelled ``run_async`` ended: its worker is settled all the same."""
-        problem = "its job was cancelled" if running.cancelled() else running.exception()
-        if problem is None:
-            self._hand_back(worker, running.result()[1], None)
-        else:
-            self._retire_later(worker, repr(problem))
 
     def _check_space(self, job: Job) -> None:
         # A job that cannot write its files would fail its tests for the host's fault, not
