@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -23,9 +24,12 @@ from python_env.sandbox import (
     SubprocessExecutor,
     cgroups,
     forking,
+    forkserver,
     landlock,
     make_executor,
 )
+from python_env.sandbox.forkserver import PARSE_ON_LOOP_MAX
+from python_env.sandbox.handle import build_report
 from python_env.types import ExecReport, ExitReason, TestStyle
 from python_env.types import TestStatus as Status
 from tests.sandbox.conftest import TIERS
@@ -272,6 +276,27 @@ def test_a_run_async_cancelled_mid_job_costs_its_worker_and_nothing_else() -> No
         assert ex.health()["retired_total"] == 1
     finally:
         ex.close()
+
+
+def test_run_async_parses_a_large_result_channel_off_the_event_loop(
+    executor: ForkServerExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed_in: list[str] = []
+
+    def noted(*args: Any) -> ExecReport:
+        parsed_in.append(threading.current_thread().name)
+        return build_report(*args)
+
+    monkeypatch.setattr(forkserver, "build_report", noted)
+    small = Job(solution="", tests="def test_small():\n    return 'x'\n")
+    large = Job(solution="", tests=f"def test_large():\n    return 'x' * {PARSE_ON_LOOP_MAX}\n")
+    reports = [asyncio.run(executor.run_async(job)) for job in (small, large)]
+    assert [value(r, n) for r, n in zip(reports, ("test_small", "test_large"), strict=True)] == [
+        "x",
+        "x" * PARSE_ON_LOOP_MAX,
+    ]
+    main = threading.current_thread().name
+    assert parsed_in[0] == main and parsed_in[1] != main
 
 
 def test_close_leaves_nothing_behind() -> None:

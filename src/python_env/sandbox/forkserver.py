@@ -10,6 +10,7 @@ is retried once elsewhere. Executor faults never become verdicts.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import os
@@ -42,6 +43,9 @@ from python_env.types import ExecReport
 log = logging.getLogger("python_env.sandbox")
 
 REPLY_GRACE_S = 15.0  # on top of the job's wall limit: clean-up of what the job left behind
+# A result channel larger than this (a test returned a large value) is parsed in a thread by
+# run_async, so that one job's parsing (up to ~100 ms for 8 MiB) does not hold up the loop.
+PARSE_ON_LOOP_MAX = 64 * 1024
 _instances = itertools.count()
 
 
@@ -231,6 +235,8 @@ class ForkServerExecutor:
             except BaseException as exc:
                 self._retire_later(worker, repr(exc))
                 raise
+            if len(answer[0].results) > PARSE_ON_LOOP_MAX:  # ms of parsing: not on the loop
+                return await asyncio.to_thread(self._answered, worker, job, answer, mark)
             return self._answered(worker, job, answer, mark)
         raise SandboxError(f"the sandbox failed twice for this job: {last}")
 
