@@ -219,11 +219,7 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         ``QUICK_REVIEW_FINDINGS``: pure scoring, no sandbox, no file."""
         return (
             action.kind is ActionKind.REVIEW
-            and action.tests is None
-            and self._repo is None
-            and isinstance(self._task, Task)
-            and not self._state.done
-            and self._state.step_count + 1 < self._state.max_steps
+            and self._midway_on_a_file(action) is not None
             and len(self._findings) + len(action.findings or ()) <= QUICK_REVIEW_FINDINGS
         )
 
@@ -231,15 +227,16 @@ class PythonEnvironment(Environment[CodeReviewAction, CodeReviewObservation, Cod
         """``run_tests`` on a single file whose baselines are built, short of the step budget:
         its plan's only wait is its sandbox jobs (no baseline to build, no submit, no linter
         run, no repository), so it may run on the event loop."""
-        return (
-            action.kind is ActionKind.RUN_TESTS
-            and action.tests is None
-            and self._repo is None
-            and isinstance(self._task, Task)
-            and not self._state.done
-            and self._state.step_count + 1 < self._state.max_steps
-            and self._runner.ready(self._task)
-        )
+        task = self._midway_on_a_file(action)
+        return action.kind is ActionKind.RUN_TESTS and task is not None and self._runner.ready(task)
+
+    def _midway_on_a_file(self, action: CodeReviewAction) -> Task | None:
+        """The task, when ``action`` is a step on a single file before the last (which
+        submits); else None."""
+        task, state = self._task, self._state
+        if not isinstance(task, Task) or action.tests is not None or self._repo is not None:
+            return None
+        return task if not state.done and state.step_count + 1 < state.max_steps else None
 
     def _infos(self, split: str) -> list[TaskInfo]:
         return self._catalog.infos(split)

@@ -11,6 +11,7 @@ is retried once elsewhere. Executor faults never become verdicts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import os
@@ -20,6 +21,7 @@ import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from python_env.errors import SandboxError
@@ -32,7 +34,7 @@ from python_env.sandbox.handle import (
     WorkerHandle,
     build_report,
 )
-from python_env.sandbox.launch import Resources, TierSetup
+from python_env.sandbox.launch import Resources, TierSetup, WorkerOptions
 from python_env.sandbox.pool import WorkerPool
 from python_env.sandbox.scratch import ScratchRoot
 from python_env.sandbox.settler import Settler
@@ -46,7 +48,6 @@ REPLY_GRACE_S = 15.0  # on top of the job's wall limit: clean-up of what the job
 # A result channel larger than this (a test returned a large value) is parsed in a thread by
 # run_async, so that one job's parsing (up to ~100 ms for 8 MiB) does not hold up the loop.
 PARSE_ON_LOOP_MAX = 64 * 1024
-_instances = itertools.count()
 
 
 class ForkServerExecutor:
@@ -74,18 +75,18 @@ class ForkServerExecutor:
         self.pool_size = pool_size or 2 * (os.cpu_count() or 1)
         self.requested_tier = isolation.requested_tier(tier)
         self.bwrap_setting = bwrap
-        self.preload = preload
         self.reply_grace_s = reply_grace_s
-        self.warmup = warmup
-        self.hash_seed = hash_seed
         # trace: every job's stage times (``stamps``) kept here, for the benchmarks' breakdown
         self.trace = trace
+        pytest_files = isolation.pytest_files()
+        self._options = WorkerOptions(
+            preload, warmup, trace, hash_seed, reply_grace_s, pytest_files
+        )
         # early_reply: answer at the job's last word, clean up after (None: when a worker is
         # spare; the latency then drops, while under a queue the single reply costs less CPU)
         self.early_reply = early_reply
         self.traces: deque[dict[str, int]] = deque(maxlen=100_000)
         self._traced: dict[int, dict[str, int]] = {}  # each slot's last trace, until it settles
-        self._pytest_files = isolation.pytest_files()
         self.tier = ""
         self.tried: dict[str, str] = {}
         self._res = Resources()
@@ -137,28 +138,8 @@ class ForkServerExecutor:
         )
 
     def _start_tier(self, tier: str) -> None:
-        bwrap, why = isolation.bwrap_binary(self.bwrap_setting)
-        if tier == "bwrap" and bwrap is None:
-            raise SandboxError(why)
-        slots: tuple[cgroups.SlotCgroup, ...] = ()
-        if "cgroup" in isolation.MECHANISMS[tier]:
-            instance = f"{os.getpid()}-{next(_instances)}-{os.urandom(3).hex()}"
-            slots = tuple(cgroups.create_slots(instance, self.pool_size))
-            self._res.cgroup_instance = instance if slots else ""
-        self._setup = TierSetup(
-            tier=tier,
-            bwrap=bwrap if tier == "bwrap" else None,
-            bwrap_missing=why or f"not used by tier {tier!r}",
-            scratch_root=self.scratch_root,
-            slots=slots,
-            uids=self._res.uids,
-            preload=self.preload,
-            warmup=self.warmup,
-            trace=self.trace,
-            pytest_files=self._pytest_files,
-            hash_seed=self.hash_seed,
-            grace_s=self.reply_grace_s,
-        )
+        args = (tier, self.bwrap_setting, self.pool_size, self._res, self._options)
+        self._setup = TierSetup.prepare(*args)
         started = self._spawn(list(range(self.pool_size)))
         for worker in started:
             self._pool.add(worker)
@@ -201,44 +182,49 @@ class ForkServerExecutor:
     # -- the pool --------------------------------------------------------------------------
     def run(self, job: Job) -> ExecReport:
         """Run one job in a confined child; thread-safe; raises only for executor faults."""
-        last: WorkerFailure | None = None
-        mark = self._begin(job)
-        for _attempt in range(2):
+        mark, failures = self._begin(job), list[WorkerFailure]()
+        while True:
             worker = self._acquire(job.limits.wall_seconds + self.reply_grace_s)
-            mark("c_acquired")
-            try:
+            with self._attempt(worker, mark, failures, self._retire):
                 answer = worker.execute(job, next(self._ids), mark, self._early())
-            except WorkerFailure as exc:
-                last = self._failed_attempt(exc)
-                self._retire(worker, str(exc))
-                continue
-            except BaseException as exc:
-                self._retire(worker, repr(exc))
-                raise
-            return self._answered(worker, job, answer, mark)
-        raise SandboxError(f"the sandbox failed twice for this job: {last}")
+                break
+        return self._answered(worker, job, answer, mark)
 
     async def run_async(self, job: Job) -> ExecReport:
         """``run`` for a coroutine: it queues and waits on its event loop, not in a thread.
         Cancelled while its job runs, it retires the worker (whose state it no longer knows)."""
-        last: WorkerFailure | None = None
-        mark = self._begin(job)
-        for _attempt in range(2):
+        mark, failures = self._begin(job), list[WorkerFailure]()
+        while True:
             worker = await self._acquire_async(job.limits.wall_seconds + self.reply_grace_s)
-            mark("c_acquired")
-            try:
+            with self._attempt(worker, mark, failures, self._retire_later):
                 answer = await worker.execute_async(job, next(self._ids), mark, self._early())
-            except WorkerFailure as exc:
-                last = self._failed_attempt(exc)
-                self._retire_later(worker, str(exc))
-                continue
-            except BaseException as exc:
-                self._retire_later(worker, repr(exc))
-                raise
-            if len(answer[0].results) > PARSE_ON_LOOP_MAX:  # ms of parsing: not on the loop
-                return await asyncio.to_thread(self._answered, worker, job, answer, mark)
-            return self._answered(worker, job, answer, mark)
-        raise SandboxError(f"the sandbox failed twice for this job: {last}")
+                break
+        if len(answer[0].results) > PARSE_ON_LOOP_MAX:  # ms of parsing: not on the loop
+            return await asyncio.to_thread(self._answered, worker, job, answer, mark)
+        return self._answered(worker, job, answer, mark)
+
+    @contextlib.contextmanager
+    def _attempt(
+        self,
+        worker: WorkerHandle,
+        mark: Stamps,
+        failures: list[WorkerFailure],
+        retire: Callable[[WorkerHandle, str], None],
+    ) -> Iterator[None]:
+        """One try of a job on ``worker``: a worker that fails is retired (with ``retire``) and
+        the job tried once more elsewhere; anything else retires it and propagates."""
+        mark("c_acquired")
+        try:
+            yield
+        except WorkerFailure as exc:
+            retire(worker, str(exc))
+            failures.append(exc)
+            if len(failures) == 2:
+                raise SandboxError(f"the sandbox failed twice for this job: {exc}") from exc
+            log.warning("sandbox worker failed, retrying the job: %s", exc)
+        except BaseException as exc:
+            retire(worker, repr(exc))
+            raise
 
     def _begin(self, job: Job) -> Stamps:
         mark = Stamps(self.trace)
@@ -248,11 +234,6 @@ class ForkServerExecutor:
 
     def _early(self) -> bool:
         return self.early_reply if self.early_reply is not None else self._pool.spare()
-
-    @staticmethod
-    def _failed_attempt(exc: WorkerFailure) -> WorkerFailure:
-        log.warning("sandbox worker failed, retrying the job: %s", exc)
-        return exc
 
     def _answered(
         self,

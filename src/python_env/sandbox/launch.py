@@ -15,7 +15,9 @@ import os
 import socket
 import subprocess
 from dataclasses import dataclass
+from itertools import count
 
+from python_env.errors import SandboxError
 from python_env.sandbox import cgroups, isolation
 from python_env.sandbox.handle import WorkerHandle
 from python_env.sandbox.scratch import ScratchRoot
@@ -25,6 +27,7 @@ log = logging.getLogger("python_env.sandbox")
 
 HELLO_TIMEOUT_S = 60.0
 WORKER_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
+_instances = count()  # cgroup instances of this process
 
 
 class Resources:
@@ -57,30 +60,61 @@ class Resources:
 
 
 @dataclass(frozen=True)
+class WorkerOptions:
+    """What every worker of an executor starts with, whatever its tier."""
+
+    preload: list[str] | None
+    warmup: bool
+    trace: bool
+    hash_seed: int
+    grace_s: float  # on top of a job's wall limit, for its reply
+    pytest_files: tuple[list[str], list[str]]  # (paths, the ones shown in the sandbox)
+
+
+@dataclass(frozen=True)
 class TierSetup:
     """How the workers of one executor start on ``tier``."""
 
     tier: str
     bwrap: str | None  # the bubblewrap binary, on the bwrap tier
     bwrap_missing: str  # why not, on any other
-    scratch_root: str
     slots: tuple[cgroups.SlotCgroup, ...]  # one per slot; empty without the cgroup layer
-    uids: UidBlock | None
-    preload: list[str] | None
-    warmup: bool
-    trace: bool
-    pytest_files: tuple[list[str], list[str]]  # (paths, the ones shown in the sandbox)
-    hash_seed: int
-    grace_s: float
+    res: Resources
+    options: WorkerOptions
+
+    @classmethod
+    def prepare(
+        cls, tier: str, bwrap_setting: str, size: int, res: Resources, options: WorkerOptions
+    ) -> TierSetup:
+        """The setup of ``tier`` for ``size`` workers, its cgroups created (and noted in
+        ``res``); ``SandboxError`` if the tier needs bubblewrap and there is none."""
+        bwrap, why = isolation.bwrap_binary(bwrap_setting)
+        if tier == "bwrap" and bwrap is None:
+            raise SandboxError(why)
+        slots: tuple[cgroups.SlotCgroup, ...] = ()
+        if "cgroup" in isolation.MECHANISMS[tier]:
+            instance = f"{os.getpid()}-{next(_instances)}-{os.urandom(3).hex()}"
+            slots = tuple(cgroups.create_slots(instance, size))
+            res.cgroup_instance = instance if slots else ""
+        missing = why or f"not used by tier {tier!r}"
+        return cls(tier, bwrap if tier == "bwrap" else None, missing, slots, res, options)
+
+    @property
+    def scratch_root(self) -> str:
+        """The executor's directory under TMPDIR: the workers' slots and logs."""
+        if self.res.scratch is None:  # a replacement started while close() released it
+            raise SandboxError("the executor is closed")
+        return self.res.scratch.path
 
     def launch(self, slot: int, generation: int, probe_port: int) -> WorkerHandle:
         """Start the worker of ``slot`` in a fresh slot directory (it then runs its self-test,
         which must fail to reach ``probe_port``); ``await_hello`` reads how that went."""
-        slot_dir = os.path.join(self.scratch_root, f"slot-{slot}-{generation}")
+        options, scratch_root, uids = self.options, self.scratch_root, self.res.uids
+        slot_dir = os.path.join(scratch_root, f"slot-{slot}-{generation}")
         os.mkdir(slot_dir, 0o755)
         cgroup = dataclasses.asdict(self.slots[slot]) if self.slots else None
-        code_dir = os.path.join(self.scratch_root, "code")
-        pytest_paths, pytest_shown = self.pytest_files
+        code_dir = os.path.join(scratch_root, "code")
+        pytest_paths, pytest_shown = options.pytest_files
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         config = {
             "tier": self.tier,
@@ -88,16 +122,16 @@ class TierSetup:
             "outer": "bwrap" if self.bwrap else None,
             "bwrap_missing": self.bwrap_missing,
             "slot_dir": slot_dir,
-            "scratch_root": self.scratch_root,
+            "scratch_root": scratch_root,
             "cgroup": cgroup,
-            "uid": self.uids.uid(slot) if self.uids else None,
+            "uid": uids.uid(slot) if uids else None,
             "deny": isolation.denied_paths(),
             "canaries": isolation.canaries(),
             "probe_port": probe_port,
             "ctrl_fd": child_end.fileno(),
-            "preload": self.preload,
-            "warmup": self.warmup,
-            "trace": self.trace,
+            "preload": options.preload,
+            "warmup": options.warmup,
+            "trace": options.trace,
             "pytest_paths": pytest_paths,
             "pytest_shown": pytest_shown,
         }
@@ -108,7 +142,7 @@ class TierSetup:
         if self.bwrap:
             dirs = [d for d in (cgroup or {}).values() if isinstance(d, str) and d]
             wrap = isolation.bwrap_command(
-                self.bwrap, self.scratch_root, slot_dir, code_dir, dirs, pytest_shown
+                self.bwrap, scratch_root, slot_dir, code_dir, dirs, pytest_shown
             )
             command = wrap + command
             script = os.path.join(code_dir, "worker.py")
@@ -118,12 +152,12 @@ class TierSetup:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=errors,
-                env={**WORKER_ENV, "PYTHONHASHSEED": str(self.hash_seed)},
+                env={**WORKER_ENV, "PYTHONHASHSEED": str(options.hash_seed)},
                 pass_fds=(child_end.fileno(),),
                 start_new_session=True,
             )
         child_end.close()
-        return WorkerHandle(slot, generation, slot_dir, proc, parent_end, self.grace_s)
+        return WorkerHandle(slot, generation, slot_dir, proc, parent_end, options.grace_s)
 
     def await_hello(self, worker: WorkerHandle) -> str:
         """Wait for the worker's hello: "" when its self-test passed (``worker.hello`` is then
