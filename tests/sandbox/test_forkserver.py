@@ -299,6 +299,36 @@ def test_run_async_parses_a_large_result_channel_off_the_event_loop(
     assert parsed_in[0] == main and parsed_in[1] != main
 
 
+def test_a_run_async_cancelled_while_its_report_waits_for_a_thread_keeps_its_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ex = ForkServerExecutor(tier=STRONGEST, pool_size=1)
+    large = Job(solution="", tests=f"def test_large():\n    return 'x' * {PARSE_ON_LOOP_MAX}\n")
+    waiting = asyncio.Event()
+
+    async def no_thread_free(*args: Any) -> Any:  # every thread of the loop's executor busy
+        waiting.set()
+        await asyncio.Event().wait()
+
+    async def cancel_while_parsing() -> None:
+        running = asyncio.ensure_future(ex.run_async(large))
+        async with asyncio.timeout(10):
+            await waiting.wait()
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+
+    monkeypatch.setattr(asyncio, "to_thread", no_thread_free)
+    try:
+        asyncio.run(cancel_while_parsing())
+        monkeypatch.undo()
+        assert ex.health()["busy"] == 0  # handed back before the parsing was queued
+        assert value(ex.run(BENIGN), "test_double") == BENIGN_VALUE  # the same worker serves
+        assert ex.health()["retired_total"] == 0
+    finally:
+        ex.close()
+
+
 def test_close_leaves_nothing_behind() -> None:
     ex = ForkServerExecutor(tier=STRONGEST, pool_size=2)
     scratch = ex.scratch_root

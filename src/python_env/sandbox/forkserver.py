@@ -162,11 +162,11 @@ class ForkServerExecutor:
         return started
 
     def _await_hello(self, worker: WorkerHandle) -> None:
-        problem = self._setup.await_hello(worker)
-        if problem:
+        if not self._setup.await_hello(worker):
             worker.kill()
             self._reclaim.append(worker.slot_dir)
-            raise SandboxError(f"sandbox worker {worker.slot} failed to start: {problem}")
+            why = self._setup.why_not_started(worker)
+            raise SandboxError(f"sandbox worker {worker.slot} failed to start: {why}")
 
     def _log_layers(self) -> None:
         info = self.describe()
@@ -186,9 +186,10 @@ class ForkServerExecutor:
         while True:
             worker = self._acquire(job.limits.wall_seconds + self.reply_grace_s)
             with self._attempt(worker, mark, failures, self._retire):
-                answer = worker.execute(job, next(self._ids), mark, self._early())
+                outputs, notice = worker.execute(job, next(self._ids), mark, self._early())
                 break
-        return self._answered(worker, job, answer, mark)
+        trace = self._hand_back(worker, outputs, notice, mark)
+        return self._traced_report(build_report(outputs, job.limits), trace, mark)
 
     async def run_async(self, job: Job) -> ExecReport:
         """``run`` for a coroutine: it queues and waits on its event loop, not in a thread.
@@ -199,9 +200,13 @@ class ForkServerExecutor:
             with self._attempt(worker, mark, failures, self._retire_later):
                 answer = await worker.execute_async(job, next(self._ids), mark, self._early())
                 break
-        if len(answer[0].results) > PARSE_ON_LOOP_MAX:  # ms of parsing: not on the loop
-            return await asyncio.to_thread(self._answered, worker, job, answer, mark)
-        return self._answered(worker, job, answer, mark)
+        outputs, notice = answer
+        trace = self._hand_back(worker, outputs, notice, mark)  # here: a cancel cannot skip it
+        if len(outputs.results) > PARSE_ON_LOOP_MAX:  # ms of parsing: the loop gets turns
+            report = await asyncio.to_thread(build_report, outputs, job.limits)
+        else:
+            report = build_report(outputs, job.limits)
+        return self._traced_report(report, trace, mark)
 
     @contextlib.contextmanager
     def _attempt(
@@ -217,11 +222,12 @@ class ForkServerExecutor:
         try:
             yield
         except WorkerFailure as exc:
-            retire(worker, str(exc))
             failures.append(exc)
+            if len(failures) < 2:
+                log.warning("sandbox worker failed, retrying the job: %s", exc)
+            retire(worker, str(exc))
             if len(failures) == 2:
                 raise SandboxError(f"the sandbox failed twice for this job: {exc}") from exc
-            log.warning("sandbox worker failed, retrying the job: %s", exc)
         except BaseException as exc:
             retire(worker, repr(exc))
             raise
@@ -235,24 +241,23 @@ class ForkServerExecutor:
     def _early(self) -> bool:
         return self.early_reply if self.early_reply is not None else self._pool.spare()
 
-    def _answered(
-        self,
-        worker: WorkerHandle,
-        job: Job,
-        answer: tuple[Outputs, dict[str, Any] | None],
-        mark: Stamps,
-    ) -> ExecReport:
-        """The worker answered: it goes to the settler or back to the pool; the report."""
-        outputs, notice = answer
+    def _hand_back(
+        self, worker: WorkerHandle, outputs: Outputs, notice: dict[str, Any] | None, mark: Stamps
+    ) -> dict[str, int] | None:
+        """The worker answered: to the settler, or back to the pool; the job's trace so far."""
         trace = {**outputs.reply.get("trace", {}), **mark.marks} if mark.on else None
         if notice is None:  # the worker still cleans up: back once its notice is read
             if trace is not None:
                 self._traced[worker.slot] = trace  # the settler adds the later stages
             self._pool.settling(worker, SETTLE_TIMEOUT_S)
             self._settler.add(worker)
-        else:  # before the (GIL-bound) parsing below
+        else:  # before the (GIL-bound) parsing of the report
             self._after_clean_up(worker, notice)
-        report = build_report(outputs, job.limits)
+        return trace
+
+    def _traced_report(
+        self, report: ExecReport, trace: dict[str, int] | None, mark: Stamps
+    ) -> ExecReport:
         if trace is not None:
             mark("c_parsed")
             trace.update(mark.marks)

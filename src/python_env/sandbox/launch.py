@@ -159,25 +159,30 @@ class TierSetup:
         child_end.close()
         return WorkerHandle(slot, generation, slot_dir, proc, parent_end, options.grace_s)
 
-    def await_hello(self, worker: WorkerHandle) -> str:
-        """Wait for the worker's hello: "" when its self-test passed (``worker.hello`` is then
-        set), else why it failed to start."""
+    def await_hello(self, worker: WorkerHandle) -> bool:
+        """Wait for the worker's hello: whether its self-test passed (``worker.hello`` is then
+        set); if not, ``why_not_started`` says why, once the worker is killed."""
         worker.sock.settimeout(HELLO_TIMEOUT_S)
         try:
             data = worker.sock.recv(1 << 20)
         except OSError as exc:
             data = b""
             log.debug("no hello from worker %d: %s", worker.slot, exc)
-        hello = json.loads(data).get("hello", {}) if data else {}
-        if not hello.get("ok"):
-            return str(hello.get("error") or self._worker_log(worker.slot) or "no hello")
-        worker.hello = hello
-        return ""
+        worker.hello = json.loads(data).get("hello", {}) if data else {}
+        return bool(worker.hello.get("ok"))
+
+    def why_not_started(self, worker: WorkerHandle) -> str:
+        """The error its hello gave, or the end of its log (read once the worker is gone)."""
+        if worker.hello.get("error"):
+            return str(worker.hello["error"])
+        log_end = ""
+        # SandboxError: the executor closed meanwhile (no scratch directory left)
+        with (
+            contextlib.suppress(OSError, SandboxError),
+            open(self._log_path(worker.slot), errors="replace") as f,
+        ):
+            log_end = f.read()[-2000:].strip()
+        return log_end or "no hello"
 
     def _log_path(self, slot: int) -> str:
         return os.path.join(self.scratch_root, f"worker-{slot}.log")
-
-    def _worker_log(self, slot: int) -> str:
-        with contextlib.suppress(OSError), open(self._log_path(slot), errors="replace") as f:
-            return f.read()[-2000:].strip()
-        return ""
