@@ -329,6 +329,25 @@ def test_a_run_async_cancelled_while_its_report_waits_for_a_thread_keeps_its_wor
         ex.close()
 
 
+def test_a_standby_after_a_job_sent_while_others_queued_skips_its_idle_warm_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under a queue the next job is at hand: a warm-up would only cost CPU (or hold it up)."""
+    ex = ForkServerExecutor(tier=STRONGEST, pool_size=1, trace=True)
+    warmed = []
+    try:
+        for queued in (True, False):
+            with monkeypatch.context() as patch:  # the pool as it looks with jobs waiting
+                patch.setattr(ex._pool, "outlook", lambda q=queued: (False, q))
+                ex.run(BENIGN)
+            time.sleep(0.1)  # the standby forked after it sits idle
+            assert value(ex.run(BENIGN), "test_double") == BENIGN_VALUE
+            warmed.append("s_warmed" in ex.traces[-1])
+    finally:
+        ex.close()
+    assert warmed == [False, True]
+
+
 def test_close_leaves_nothing_behind() -> None:
     ex = ForkServerExecutor(tier=STRONGEST, pool_size=2)
     scratch = ex.scratch_root

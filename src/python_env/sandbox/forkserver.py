@@ -186,7 +186,7 @@ class ForkServerExecutor:
         while True:
             worker = self._acquire(job.limits.wall_seconds + self.reply_grace_s)
             with self._attempt(worker, mark, failures, self._retire):
-                outputs, notice = worker.execute(job, next(self._ids), mark, self._early())
+                outputs, notice = worker.execute(job, next(self._ids), mark, *self._dispatch())
                 break
         trace = self._hand_back(worker, outputs, notice, mark)
         return self._traced_report(build_report(outputs, job.limits), trace, mark)
@@ -198,7 +198,7 @@ class ForkServerExecutor:
         while True:
             worker = await self._acquire_async(job.limits.wall_seconds + self.reply_grace_s)
             with self._attempt(worker, mark, failures, self._retire_later):
-                answer = await worker.execute_async(job, next(self._ids), mark, self._early())
+                answer = await worker.execute_async(job, next(self._ids), mark, *self._dispatch())
                 break
         outputs, notice = answer
         trace = self._hand_back(worker, outputs, notice, mark)  # here: a cancel cannot skip it
@@ -238,8 +238,11 @@ class ForkServerExecutor:
         self._check_space(job)
         return mark
 
-    def _early(self) -> bool:
-        return self.early_reply if self.early_reply is not None else self._pool.spare()
+    def _dispatch(self) -> tuple[bool, bool]:
+        """(early, queued): the worker answers at the job's last word when a worker is spare,
+        and its next standby skips the idle warm-up while other jobs wait for a worker."""
+        spare, queued = self._pool.outlook()
+        return (spare if self.early_reply is None else self.early_reply), queued
 
     def _hand_back(
         self, worker: WorkerHandle, outputs: Outputs, notice: dict[str, Any] | None, mark: Stamps

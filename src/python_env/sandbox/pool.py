@@ -167,11 +167,12 @@ class WorkerPool:
             waiter.worker = worker
         self._cond.notify_all()
 
-    def spare(self) -> bool:
-        """Whether a worker is idle and nobody waits for one: a job's clean-up may then run
-        after its answer, as no other job needs that worker at once."""
+    def outlook(self) -> tuple[bool, bool]:
+        """(spare, queued): whether a worker is idle and nobody waits for one (a job's
+        clean-up may then run after its answer, as no other job needs that worker at once),
+        and whether jobs wait for a worker now."""
         with self._cond:
-            return bool(self._idle) and not self._waiting
+            return bool(self._idle) and not self._waiting, bool(self._waiting)
 
     def settling(self, worker: PooledWorker, within_s: float) -> None:
         """A worker answered its job and cleans up after it, for up to ``within_s`` seconds;

@@ -5,7 +5,8 @@ library only, so it never loads python_env, pydantic or the server. Protocol on 
 SOCK_SEQPACKET fd:
 
     worker -> parent   {"hello": ...layers...}              once, after start-up probes
-    parent -> worker   {"id", "limits", "pytest"} + 4 fds   payload, stdout, stderr, results memfds
+    parent -> worker   {"id", "limits", "pytest", "early", "queued"} + 4 fds: payload, stdout,
+                       stderr and results memfds
     worker -> parent   {"id", "status", "cpu_ms", ...}      the job's end: its last word or exit
     worker -> parent   {"id", "leaked", "tainted", "why"}   after its clean-up (the notice)
 
@@ -13,7 +14,9 @@ With ``"early": true`` in the request the reply goes out when the job's harness 
 word (results and streams flushed), and the child's exit (a teardown of an address space forked
 from a preloaded interpreter) and the slot's clean-up happen after it, off the caller's path,
 ending with the notice. Otherwise one reply, with the notice's fields, follows the clean-up: it
-costs less CPU, which is what counts when jobs queue for workers.
+costs less CPU, which is what counts when jobs queue for workers. With ``"queued": true`` (other
+jobs were waiting for a worker) the next standby skips its idle warm-up: its job is at hand, and
+the warm-up would only cost CPU, or make that job wait for it.
 
 The worker never reads a payload or a result: the child reads the job from its memfd and writes
 outcomes to memfds the parent reads, so no job's tests or reference values linger in the memory
@@ -99,6 +102,7 @@ class Worker:
         self._ending: standby_mod.Standby | None = None  # the last job's child, until settle_job
         self.tracing = bool(config.get("trace"))
         self._warmup = harness.warmup_payload() if config.get("warmup", True) else b""
+        self._queued = False  # jobs were waiting when the last one came: no warm-up then
         self.slot.reset_jobdir()
         self.report["selftest"] = results = self._self_test()
         failed = probes.failed_checks(results, self.report["categories"])
@@ -131,6 +135,7 @@ class Worker:
                 self.ctrl.send(json.dumps({**notice, **reply}).encode())
             if notice["tainted"]:
                 return  # the parent retires a worker that could not restore its slot
+            self._queued = bool(request.get("queued"))
             self._fork_standby()
 
     # -- one job -----------------------------------------------------------------------------
@@ -277,10 +282,10 @@ class Worker:
             self.forker.restore_sigint()
             os.set_blocking(done, False)  # a pipe the job filled never holds up its exit
             sock = socket.socket(fileno=sock_fd)
-            # Warm up only when idle: on a busy server the next job is already waiting, and
-            # the warm-up would cost it CPU instead of saving it latency.
+            # Warm up only when idle: on a busy server the next job is already waiting (or
+            # queued for a worker), and the warm-up would cost CPU instead of saving latency.
             idle = not select.select([sock], [], [], WARMUP_AFTER_IDLE_S)[0]
-            if idle and self._warmup:
+            if idle and self._warmup and not self._queued:
                 harness.warm_up(self._warmup)
                 mark("s_warmed")
             data, ancdata, _, _ = sock.recvmsg(65536, socket.CMSG_SPACE(16 * 4))
