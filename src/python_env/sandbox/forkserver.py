@@ -36,7 +36,6 @@ from python_env.sandbox.handle import (
 )
 from python_env.sandbox.launch import Resources, TierSetup, WorkerOptions
 from python_env.sandbox.pool import WorkerPool
-from python_env.sandbox.scratch import ScratchRoot
 from python_env.sandbox.settler import Settler
 from python_env.sandbox.stamps import Stamps
 from python_env.sandbox.uids import UidBlock, kill_uid
@@ -75,9 +74,6 @@ class ForkServerExecutor:
         self.pool_size = pool_size or 2 * (os.cpu_count() or 1)
         self.requested_tier = isolation.requested_tier(tier)
         self.bwrap_setting = bwrap
-        self.reply_grace_s = reply_grace_s
-        # trace: every job's stage times (``stamps``) kept here, for the benchmarks' breakdown
-        self.trace = trace
         pytest_files = isolation.pytest_files()
         self._options = WorkerOptions(
             preload, warmup, trace, hash_seed, reply_grace_s, pytest_files
@@ -85,6 +81,7 @@ class ForkServerExecutor:
         # early_reply: answer at the job's last word, clean up after (None: when a worker is
         # spare; the latency then drops, while under a queue the single reply costs less CPU)
         self.early_reply = early_reply
+        # trace: every job's stage times (``stamps``) kept here, for the benchmarks' breakdown
         self.traces: deque[dict[str, int]] = deque(maxlen=100_000)
         self._traced: dict[int, dict[str, int]] = {}  # each slot's last trace, until it settles
         self.tier = ""
@@ -138,8 +135,9 @@ class ForkServerExecutor:
         )
 
     def _start_tier(self, tier: str) -> None:
-        args = (tier, self.bwrap_setting, self.pool_size, self._res, self._options)
-        self._setup = TierSetup.prepare(*args)
+        self._setup = TierSetup.prepare(
+            tier, self.bwrap_setting, self.pool_size, self._res, self._options
+        )
         started = self._spawn(list(range(self.pool_size)))
         for worker in started:
             self._pool.add(worker)
@@ -147,7 +145,8 @@ class ForkServerExecutor:
 
     def _spawn(self, slots: list[int]) -> list[WorkerHandle]:
         """Start workers and wait until each has passed its self-test."""
-        self._scratch().check()  # before each start: a retired worker's job may have run last
+        # before each start: a retired worker's job may have run last
+        self._res.open_scratch().check()
         with socket.socket() as listener:  # the self-test must fail to reach this from a job
             listener.bind(("127.0.0.1", 0))
             listener.listen(16)
@@ -184,7 +183,7 @@ class ForkServerExecutor:
         """Run one job in a confined child; thread-safe; raises only for executor faults."""
         mark, failures = self._begin(job), list[WorkerFailure]()
         while True:
-            worker = self._acquire(job.limits.wall_seconds + self.reply_grace_s)
+            worker = self._acquire(job.limits.wall_seconds + self._options.grace_s)
             with self._attempt(worker, mark, failures, self._retire):
                 outputs, notice = worker.execute(job, next(self._ids), mark, *self._dispatch())
                 break
@@ -196,7 +195,7 @@ class ForkServerExecutor:
         Cancelled while its job runs, it retires the worker (whose state it no longer knows)."""
         mark, failures = self._begin(job), list[WorkerFailure]()
         while True:
-            worker = await self._acquire_async(job.limits.wall_seconds + self.reply_grace_s)
+            worker = await self._acquire_async(job.limits.wall_seconds + self._options.grace_s)
             with self._attempt(worker, mark, failures, self._retire_later):
                 answer = await worker.execute_async(job, next(self._ids), mark, *self._dispatch())
                 break
@@ -233,7 +232,7 @@ class ForkServerExecutor:
             raise
 
     def _begin(self, job: Job) -> Stamps:
-        mark = Stamps(self.trace)
+        mark = Stamps(self._options.trace)
         mark("c_call")
         self._check_space(job)
         return mark
@@ -368,12 +367,7 @@ class ForkServerExecutor:
     @property
     def scratch_root(self) -> str:
         """The executor's directory under TMPDIR: the workers' slots and logs."""
-        return self._scratch().path
-
-    def _scratch(self) -> ScratchRoot:
-        if self._res.scratch is None:  # a replacement started while close() released it
-            raise SandboxError("the executor is closed")
-        return self._res.scratch
+        return self._res.open_scratch().path
 
     def worker_pids(self) -> list[int]:
         """PIDs of the worker processes (or of their bwrap wrappers), for health checks."""

@@ -105,13 +105,13 @@ class WorkerHandle:
         return dict(notice)
 
     def execute(
-        self, job: Job, job_id: int, mark: Stamps, early: bool, queued: bool = False
+        self, job: Job, job_id: int, mark: Stamps, early: bool, queued: bool
     ) -> tuple[Outputs, dict[str, Any] | None]:
         """Run one job on a settled worker: its outputs and the worker's clean-up notice, or
         None for the notice when ``early`` (the worker answers at the job's last word and
         sends it after its clean-up: ``settle``). ``queued``: other jobs wait for a worker
         (the worker's next standby then skips its idle warm-up)."""
-        with self._sent(job, job_id, mark, (early, queued), blocking=True) as fds:
+        with self._sent(job, job_id, mark, early, queued, blocking=True) as fds:
             try:
                 data = self.sock.recv(65536)
             except OSError as exc:  # includes socket timeouts: a wedged worker
@@ -119,10 +119,10 @@ class WorkerHandle:
             return self._answer(data, job, job_id, fds, mark, early)
 
     async def execute_async(
-        self, job: Job, job_id: int, mark: Stamps, early: bool, queued: bool = False
+        self, job: Job, job_id: int, mark: Stamps, early: bool, queued: bool
     ) -> tuple[Outputs, dict[str, Any] | None]:
         """``execute`` for a coroutine: it waits for the reply on its event loop."""
-        with self._sent(job, job_id, mark, (early, queued), blocking=False) as fds:
+        with self._sent(job, job_id, mark, early, queued, blocking=False) as fds:
             try:
                 async with asyncio.timeout(job.limits.wall_seconds + self.grace_s):
                     data = await asyncio.get_running_loop().sock_recv(self.sock, 65536)
@@ -132,7 +132,7 @@ class WorkerHandle:
 
     @contextlib.contextmanager
     def _sent(
-        self, job: Job, job_id: int, mark: Stamps, how: tuple[bool, bool], blocking: bool
+        self, job: Job, job_id: int, mark: Stamps, early: bool, queued: bool, blocking: bool
     ) -> Iterator[list[int]]:
         """Hand the job to the worker; the output memfds to read once it answers."""
         fds: list[int] = []
@@ -143,7 +143,7 @@ class WorkerHandle:
             fds += [os.memfd_create(name) for name in ("stdout", "stderr", "results")]
             limits = _limits_dict(job.limits)
             header = {"id": job_id, "limits": limits, "pytest": job.pytest_style}
-            header["early"], header["queued"] = how
+            header.update(early=early, queued=queued)
             mark("c_payload")
             try:
                 # blocking: the wall limit plus the grace bounds the reply's wait (a wedged

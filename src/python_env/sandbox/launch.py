@@ -48,6 +48,13 @@ class Resources:
             cgroups.remove_instance(self.cgroup_instance)
             self.cgroup_instance = ""
 
+    def open_scratch(self) -> ScratchRoot:
+        """The scratch directory; ``SandboxError`` once ``release`` gave it back (a
+        replacement worker starting while the executor closes)."""
+        if self.scratch is None:
+            raise SandboxError("the executor is closed")
+        return self.scratch
+
     def release(self) -> None:
         """Stop the workers, remove the scratch directory and give back the uid block."""
         self.drop_workers()
@@ -102,9 +109,7 @@ class TierSetup:
     @property
     def scratch_root(self) -> str:
         """The executor's directory under TMPDIR: the workers' slots and logs."""
-        if self.res.scratch is None:  # a replacement started while close() released it
-            raise SandboxError("the executor is closed")
-        return self.res.scratch.path
+        return self.res.open_scratch().path
 
     def launch(self, slot: int, generation: int, probe_port: int) -> WorkerHandle:
         """Start the worker of ``slot`` in a fresh slot directory (it then runs its self-test,

@@ -200,17 +200,13 @@ class WorkerPool:
             record.last_problem = problem[:300]
             if worker in self._idle:
                 self._idle.remove(worker)
-            self._cond.notify_all()
-            for waiter in self._waiting:  # the stall clock may have run out for them
-                waiter.wake()
+            self._wake_all()  # the stall clock may have run out for them
 
     def close(self) -> None:
         """Refuse new jobs and wake every waiter (they raise ``SandboxError``)."""
         with self._cond:
             self.closed = True
-            self._cond.notify_all()
-            for waiter in self._waiting:
-                waiter.wake()
+            self._wake_all()
 
     def snapshot(self) -> dict[str, Any]:
         """Live workers, queue depth and every slot's history, for /health."""
@@ -229,6 +225,12 @@ class WorkerPool:
                 ],
                 "serving": live > 0 and not self.closed,
             }
+
+    def _wake_all(self) -> None:
+        """Every waiter looks again at the pool (under the lock)."""
+        self._cond.notify_all()
+        for waiter in self._waiting:
+            waiter.wake()
 
     def _moved(self) -> None:
         self._progress = time.monotonic()
