@@ -6,6 +6,10 @@ Prints, in one run, for both executors: median/p95 ms per isolated job for a tri
 for a typical task's graded hidden test suite (run + comparison with the reference), and graded
 runs per second with 1, 2 and 16 concurrent callers. Targets (2 cores, every layer on): a typical
 graded run ≤ 5 ms median, and ≥ 300 graded runs/s with 16 concurrent sessions.
+
+Then the warm executor's trivial job after a pause (``--pauses``, ms), as an agent's steps come,
+against fork+exit after the same pause: back to back, a job also pays for the clean-up and the
+next fork of the jobs before it, and after a long pause this host wakes slowly, the floor too.
 """
 
 from __future__ import annotations
@@ -45,11 +49,13 @@ def graded(executor: Executor, task: Task) -> Callable[[], object]:
     return step
 
 
-def latency(step: Callable[[], object], runs: int) -> tuple[float, float]:
+def latency(step: Callable[[], object], runs: int, pause_s: float = 0.0) -> tuple[float, float]:
+    """Median and p95 ms of ``step``, each sample taken ``pause_s`` after the one before."""
     for _ in range(min(20, runs)):  # warm-up
         step()
     samples = []
     for _ in range(runs):
+        time.sleep(pause_s)
         started = time.perf_counter()
         step()
         samples.append((time.perf_counter() - started) * 1000)
@@ -125,18 +131,28 @@ class Figures:
     graded: tuple[float, float]
     rate: dict[int, float]  # concurrent callers -> graded runs/s
     cpu_ms: float  # CPU per graded run, all processes
+    paced: dict[int, float]  # pause ms -> the trivial job's median ms after it
 
 
-def measure(factory: Callable[[], Executor], task: Task, runs: int, total: int) -> Figures:
+def measure(
+    factory: Callable[[], Executor], task: Task, runs: int, total: int, pauses: list[int]
+) -> Figures:
     executor = factory()
     try:
         step = graded(executor, task)
         trivial = latency(lambda: executor.run(TRIVIAL), runs)
         graded_ms = latency(step, runs)
         rate = {n: throughput(step, n, total) for n in CALLERS}
+        paced = {ms: latency(lambda: executor.run(TRIVIAL), paced_runs(ms, runs), ms / 1000)[0]
+                 for ms in pauses}  # fmt: skip
     finally:
         executor.close()
-    return Figures(trivial, graded_ms, rate, cpu_per_run(factory, task, total))
+    return Figures(trivial, graded_ms, rate, cpu_per_run(factory, task, total), paced)
+
+
+def paced_runs(pause_ms: int, runs: int) -> int:
+    """Samples after a pause: ``runs``, but about 5 s of pausing at most (20 at least)."""
+    return max(20, min(runs, 5000 // max(pause_ms, 1)))
 
 
 FLOOR = """
@@ -147,7 +163,8 @@ for name in {preload!r}:
     except ImportError:
         pass
 times = []
-for _ in range(300):
+for _ in range({runs}):
+    time.sleep({pause_s})
     started = time.perf_counter()
     pid = os.fork()
     if pid == 0:
@@ -158,10 +175,11 @@ print(statistics.median(times))
 """
 
 
-def fork_floor_ms() -> float:
-    """Median fork + exit + wait of an interpreter preloaded like a worker: the host's floor for
-    any fork-based design (about 1.1 ms on a quiet 2-core host of this kind)."""
-    code = FLOOR.format(preload=PRELOAD)
+def fork_floor_ms(pause_s: float = 0.0, runs: int = 300) -> float:
+    """Median fork + exit + wait of an interpreter preloaded like a worker, each ``pause_s``
+    after the one before: the host's floor for any fork-based design (about 1.1 ms back to back
+    on a quiet 2-core host of this kind)."""
+    code = FLOOR.format(preload=PRELOAD, pause_s=pause_s, runs=runs)
     out = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True)
     return float(out.stdout.strip() or "nan")
 
@@ -188,7 +206,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=300, help="samples per latency figure")
     parser.add_argument("--total", type=int, default=1500, help="graded runs per rate figure")
     parser.add_argument("--baseline-runs", type=int, default=60)
+    parser.add_argument("--pauses", default="5,100", help="ms between trivial jobs, e.g. 5,100")
     args = parser.parse_args()
+    pauses = [int(ms) for ms in args.pauses.split(",") if ms.strip()]
 
     task = typical_task(args.task, args.split)
     tests = task.hidden_tests.count("\ndef test")
@@ -207,11 +227,14 @@ def main() -> None:
         task,
         args.runs,
         args.total,
+        pauses,
     )
+    floors = {ms: fork_floor_ms(ms / 1000, paced_runs(ms, 300)) for ms in [0, *pauses]}
     baseline_total = max(args.baseline_runs, 2 * max(CALLERS))
-    slow = measure(SubprocessExecutor, task, args.baseline_runs, baseline_total)
+    slow = measure(SubprocessExecutor, task, args.baseline_runs, baseline_total, [])
     print(f"load average after the run: {os.getloadavg()[0]:.2f}")
     report(fast, slow)
+    report_paced(fast, floors)
 
 
 def report(fast: Figures, slow: Figures) -> None:
@@ -236,6 +259,17 @@ def report(fast: Figures, slow: Figures) -> None:
           f"({median:.2f} ms)")  # fmt: skip
     print(f"target: >= 300 graded runs/s with 16 sessions: {'met' if rate >= 300 else 'MISSED'} "
           f"({rate:.0f}/s)")  # fmt: skip
+
+
+def report_paced(fast: Figures, floors: dict[int, float]) -> None:
+    """The trivial job after each pause, against fork+exit after the same pause."""
+    print("\nforkserver's trivial job after a pause, against fork+exit after the same pause")
+    print(f"{'pause':>8}{'fork+exit ms':>15}{'trivial job ms':>17}{'ratio':>9}")
+    for ms, job_ms in [(0, fast.trivial[0]), *fast.paced.items()]:
+        label = f"{ms} ms" if ms else "none"
+        ratio = job_ms / floors[ms]
+        print(f"{label:>8}{floors[ms]:>15.2f}{job_ms:>17.2f}{ratio:>8.2f}x")
+    print("target (issue 18): trivial isolated job <= 1.5x fork+exit")
 
 
 if __name__ == "__main__":
