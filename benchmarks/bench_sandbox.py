@@ -55,7 +55,8 @@ def latency(step: Callable[[], object], runs: int, pause_s: float = 0.0) -> tupl
         step()
     samples = []
     for _ in range(runs):
-        time.sleep(pause_s)
+        if pause_s:  # back to back otherwise: not even a sleep(0) between the samples
+            time.sleep(pause_s)
         started = time.perf_counter()
         step()
         samples.append((time.perf_counter() - started) * 1000)
@@ -164,7 +165,8 @@ for name in {preload!r}:
         pass
 times = []
 for _ in range({runs}):
-    time.sleep({pause_s})
+    if {pause_s}:
+        time.sleep({pause_s})
     started = time.perf_counter()
     pid = os.fork()
     if pid == 0:
