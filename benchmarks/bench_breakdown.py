@@ -70,7 +70,7 @@ STANDBY = [  # stages a standby child goes through while the worker waits for wo
     ("*", "l_landlock", "Landlock ruleset (built once per worker)"),
     ("*", "l_uid", "spare uid (setgroups, setresgid, setresuid)"),
     ("*", "l_capabilities", "capabilities dropped (seccomp: inherited)"),
-    ("*", "s_warmed", "warm-up job (only when idle 2 ms)"),
+    ("*", "s_warmed", "2 ms idle wait, then the warm-up job"),
 ]
 LAYER_ORDER = ["s_child", *(to for _, to, _ in STANDBY[2:])]
 
