@@ -8,8 +8,9 @@ runs per second with 1, 2 and 16 concurrent callers. Targets (2 cores, every lay
 graded run ≤ 5 ms median, and ≥ 300 graded runs/s with 16 concurrent sessions.
 
 Then the warm executor's trivial job after a pause (``--pauses``, ms), as an agent's steps come,
-against fork+exit after the same pause: back to back, a job also pays for the clean-up and the
-next fork of the jobs before it, and after a long pause this host wakes slowly, the floor too.
+against fork+exit after the same pause: back to back, a job also pays for the clean-up, the next
+fork and the warm-up of the jobs before it, and after a long pause this host wakes slowly, the
+floor too.
 """
 
 from __future__ import annotations
@@ -179,8 +180,8 @@ print(statistics.median(times))
 
 def fork_floor_ms(pause_s: float = 0.0, runs: int = 300) -> float:
     """Median fork + exit + wait of an interpreter preloaded like a worker, each ``pause_s``
-    after the one before: the host's floor for any fork-based design (about 1.1 ms back to back
-    on a quiet 2-core host of this kind)."""
+    after the one before: the host's floor for any fork-based design (about 0.9-1.0 ms back to
+    back on a quiet 2-core host of this kind)."""
     code = FLOOR.format(preload=PRELOAD, pause_s=pause_s, runs=runs)
     out = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True)
     return float(out.stdout.strip() or "nan")
@@ -211,6 +212,8 @@ def main() -> None:
     parser.add_argument("--pauses", default="5,100", help="ms between trivial jobs, e.g. 5,100")
     args = parser.parse_args()
     pauses = [int(ms) for ms in args.pauses.split(",") if ms.strip()]
+    if any(ms <= 0 for ms in pauses):
+        parser.error("--pauses: milliseconds above 0 (back to back is always measured)")
 
     task = typical_task(args.task, args.split)
     tests = task.hidden_tests.count("\ndef test")
@@ -231,7 +234,8 @@ def main() -> None:
         args.total,
         pauses,
     )
-    floors = {ms: fork_floor_ms(ms / 1000, paced_runs(ms, 300)) for ms in [0, *pauses]}
+    floors = {0: fork_floor_ms()}
+    floors.update((ms, fork_floor_ms(ms / 1000, paced_runs(ms, args.runs))) for ms in pauses)
     baseline_total = max(args.baseline_runs, 2 * max(CALLERS))
     slow = measure(SubprocessExecutor, task, args.baseline_runs, baseline_total, [])
     print(f"load average after the run: {os.getloadavg()[0]:.2f}")
