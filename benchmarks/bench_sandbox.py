@@ -142,11 +142,14 @@ def measure(
     executor = factory()
     try:
         step = graded(executor, task)
-        trivial = latency(lambda: executor.run(TRIVIAL), runs)
+
+        def trivial_job() -> object:
+            return executor.run(TRIVIAL)
+
+        trivial = latency(trivial_job, runs)
         graded_ms = latency(step, runs)
         rate = {n: throughput(step, n, total) for n in CALLERS}
-        paced = {ms: latency(lambda: executor.run(TRIVIAL), paced_runs(ms, runs), ms / 1000)[0]
-                 for ms in pauses}  # fmt: skip
+        paced = {ms: latency(trivial_job, paced_runs(ms, runs), ms / 1000)[0] for ms in pauses}
     finally:
         executor.close()
     return Figures(trivial, graded_ms, rate, cpu_per_run(factory, task, total), paced)

@@ -142,8 +142,13 @@ class WorkerHandle:
             os.lseek(fds[0], 0, os.SEEK_SET)
             fds += [os.memfd_create(name) for name in ("stdout", "stderr", "results")]
             limits = _limits_dict(job.limits)
-            header = {"id": job_id, "limits": limits, "pytest": job.pytest_style}
-            header.update(early=early, queued=queued)
+            header = {
+                "id": job_id,
+                "limits": limits,
+                "pytest": job.pytest_style,
+                "early": early,
+                "queued": queued,
+            }
             mark("c_payload")
             try:
                 # blocking: the wall limit plus the grace bounds the reply's wait (a wedged
